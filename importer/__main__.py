@@ -1,0 +1,5 @@
+"""python -m importer"""
+
+from .cli import main
+
+main()

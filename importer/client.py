@@ -1,0 +1,375 @@
+"""BsgClient: typed calls to the BSG One-API, one attempt each, with re-login on 401.
+
+Foreign errors are translated where they enter: transport failures and 5xx become
+``Transient``, 429 ``Throttled``, 422 ``Rejected``, a refused key ``AuthError``.
+Retrying is the caller's choice (see retry.py). The key and the bearer never
+appear in any message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import AuthError, UsageError
+from .models import Contact, ContactList, CustomField
+from .retry import Rejected, Throttled, Transient
+
+PAGE_LIMIT = 100
+USER_AGENT = "bsg-import/0.1"
+
+
+class Pacer(Protocol):
+    """Decides when a request may start, and hears how the service answered."""
+
+    def before_request(self) -> None: ...
+    def after_response(self, throttled: bool, retry_after: float | None) -> None: ...
+
+
+class BsgClient:
+    """One account on one BSG API root, safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        pool_size: int = 16,
+        pacer: Pacer | None = None,
+    ) -> None:
+        if transport is None:
+            require_safe_url(base_url)
+        self._http = httpx.Client(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+        )
+        self._key = api_key
+        self._bearer: str | None = None
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._pacer = pacer
+        self.requests = 0
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> BsgClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- authentication ----------------------------------------------------------------
+
+    def login(self) -> None:
+        """Exchange the key for a bearer; AuthError when BSG refuses the key."""
+        answer = self._send("POST", "/api/auth/login", json={"api_key": self._key}, auth=False)
+        if answer.status_code in (401, 403, 422):
+            raise AuthError("BSG refused the API key; check BSG_API_KEY (or --api-key)")
+        body = _json_object(_checked(answer))
+        bearer = body.get("bearer")
+        if not isinstance(bearer, str) or not bearer:
+            raise Transient("BSG's login answer holds no bearer token")
+        self._bearer = bearer
+        self._generation += 1
+
+    def _relogin(self, generation: int) -> None:
+        """Log in again, once per expiry however many threads saw the 401."""
+        with self._lock:
+            if self._generation == generation:
+                self.login()
+
+    # -- lists ---------------------------------------------------------------------------
+
+    def find_list(self, name: str) -> ContactList | None:
+        """The list whose name is exactly ``name``, if any."""
+        query = {"search[field]": "name", "search[operator]": "=", "search[value]": name}
+        for item in self._pages("/api/groups/search", query):
+            if item.get("name") == name:
+                return _contact_list(item)
+        return None
+
+    def create_list(self, name: str) -> ContactList:
+        """Create a list; Rejected("Contact group is already exists") when taken."""
+        return _contact_list(_data(self.request("POST", "/api/groups", json={"name": name})))
+
+    def attach(self, contact_ids: Iterable[int], list_id: int) -> None:
+        """Add existing contacts to a list."""
+        self.request(
+            "POST", "/api/groups/attach", json={"contacts": list(contact_ids), "groups": [list_id]}
+        )
+
+    def detach(self, contact_ids: Iterable[int], list_id: int) -> None:
+        """Remove contacts from a list; they stay in the contact book."""
+        self.request(
+            "POST", "/api/groups/detach", json={"contacts": list(contact_ids), "groups": [list_id]}
+        )
+
+    # -- custom fields -------------------------------------------------------------------
+
+    def fields(self) -> list[CustomField]:
+        """The account's custom contact fields."""
+        items = _data(self.request("GET", "/api/contacts/fields"))
+        if not isinstance(items, list):
+            raise Transient("BSG's list of custom fields is not a list")
+        return [_custom_field(item) for item in items]
+
+    def create_field(self, name: str, kind: str) -> CustomField:
+        """Create a custom field of type text, number or date."""
+        body = {"name": name, "type": kind, "is_visible": True}
+        return _custom_field(_data(self.request("POST", "/api/contacts/fields", json=body)))
+
+    # -- contacts ------------------------------------------------------------------------
+
+    def create_contact(
+        self, phone: int, list_id: int | None, fields: Iterable[tuple[int, str]] = ()
+    ) -> Contact:
+        """Create one contact in a list."""
+        body: dict[str, Any] = {"phone": phone}
+        if list_id is not None:
+            body["groups"] = [list_id]
+        values = [{"id": fid, "value": value} for fid, value in fields]
+        if values:
+            body["fields"] = values
+        return _contact(_data(self.request("POST", "/api/contacts", json=body)))
+
+    def find_contact(self, phone: int) -> Contact | None:
+        """The contact with this phone in the contact book, if any."""
+        query = {"search[field]": "phone", "search[operator]": "=", "search[value]": str(phone)}
+        for item in self._pages("/api/contacts/search", query):
+            contact = _contact(item)
+            if contact.phone == phone:
+                return contact
+        return None
+
+    def get_contact(self, contact_id: int) -> Contact:
+        """One contact, with a fresh HLR status."""
+        return _contact(_data(self.request("GET", f"/api/contacts/{contact_id}")))
+
+    def update_contact(
+        self, contact: Contact, groups: Iterable[int], fields: dict[int, str]
+    ) -> Contact:
+        """Replace a contact's lists and field values."""
+        body = {
+            "phone": contact.phone,
+            "groups": list(groups),
+            "fields": [{"id": fid, "value": value} for fid, value in fields.items()],
+        }
+        return _contact(_data(self.request("PUT", f"/api/contacts/{contact.id}", json=body)))
+
+    def delete_contact(self, contact_id: int) -> None:
+        """Delete one contact from the contact book."""
+        self.request("DELETE", f"/api/contacts/{contact_id}")
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _pages(self, path: str, query: dict[str, str]) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            params = {**query, "page[offset]": str(offset), "page[limit]": str(PAGE_LIMIT)}
+            items = _data(self.request("GET", path, params=params))
+            if not isinstance(items, list):
+                raise Transient(f"BSG's answer to {path} is not a list")
+            yield from (item for item in items if isinstance(item, dict))
+            if len(items) < PAGE_LIMIT:
+                return
+            offset += len(items)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One call with the bearer; the parsed JSON answer (None when empty)."""
+        if self._bearer is None:
+            self.login()
+        generation = self._generation
+        answer = self._send(method, path, **kwargs)
+        if answer.status_code == 401:
+            self._relogin(generation)
+            answer = self._send(method, path, **kwargs)
+            if answer.status_code == 401:
+                raise AuthError("BSG refused the API key after logging in again")
+        return _parsed(_checked(answer))
+
+    def _send(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._bearer}"} if auth else {}
+        if self._pacer:
+            self._pacer.before_request()
+        self.requests += 1
+        try:
+            answer = self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise Transient("BSG did not answer in time", outcome_unknown=True) from exc
+        except httpx.TransportError as exc:
+            raise Transient(_transport_reason(exc), outcome_unknown=_maybe_sent(exc)) from exc
+        if self._pacer:
+            throttled = answer.status_code == 429
+            self._pacer.after_response(throttled, _retry_after(answer) if throttled else None)
+        return answer
+
+
+def require_safe_url(base_url: str) -> None:
+    """HTTPS for everything but loopback: the key must never cross a network in clear."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--base-url {base_url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise UsageError(
+            f"--base-url {base_url!r} is plain HTTP; use https:// (plain HTTP is allowed "
+            "only for loopback addresses)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect to BSG"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "BSG closed the connection without answering"
+    return "the connection to BSG failed"
+
+
+def _maybe_sent(exc: httpx.TransportError) -> bool:
+    """False only when the request certainly never reached the service."""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+def _retry_after(answer: httpx.Response) -> float | None:
+    value = answer.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _checked(answer: httpx.Response) -> httpx.Response:
+    status = answer.status_code
+    if status < 300:
+        return answer
+    if status == 429:
+        raise Throttled("BSG asked to slow down (429)", retry_after=_retry_after(answer))
+    if status >= 500:
+        raise Transient(f"BSG answered {status}", outcome_unknown=True)
+    message = _message(answer) or f"BSG answered {status}"
+    raise Rejected(message, status)
+
+
+def _message(answer: httpx.Response) -> str | None:
+    try:
+        body = answer.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message) if message else None
+
+
+def _parsed(answer: httpx.Response) -> Any:
+    if not answer.content.strip():
+        return None
+    try:
+        return answer.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        kind = answer.headers.get("Content-Type", "unknown content")
+        raise Transient(f"BSG's answer was not valid JSON ({kind})", outcome_unknown=True) from exc
+
+
+def _json_object(answer: httpx.Response) -> dict[str, Any]:
+    body = _parsed(answer)
+    if not isinstance(body, dict):
+        raise Transient("BSG's answer was not a JSON object", outcome_unknown=True)
+    return body
+
+
+def _data(body: Any) -> Any:
+    if not isinstance(body, dict) or "data" not in body:
+        raise Transient("BSG's answer has no 'data'", outcome_unknown=True)
+    return body["data"]
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Transient(f"BSG's answer has no valid {what}", outcome_unknown=True)
+    try:
+        number = int(value)
+    except ValueError:
+        raise Transient(f"BSG's answer has no valid {what}", outcome_unknown=True) from None
+    if number <= 0:
+        raise Transient(f"BSG's answer has no valid {what}", outcome_unknown=True)
+    return number
+
+
+def _contact_list(item: Any) -> ContactList:
+    if not isinstance(item, dict):
+        raise Transient("BSG's answer holds no list", outcome_unknown=True)
+    return ContactList(id=_int(item.get("id"), "list id"), name=str(item.get("name", "")))
+
+
+def _custom_field(item: Any) -> CustomField:
+    if not isinstance(item, dict):
+        raise Transient("BSG's answer holds no custom field", outcome_unknown=True)
+    return CustomField(
+        id=_int(item.get("id"), "field id"),
+        name=str(item.get("name", "")),
+        type=str(item.get("type", "text")),
+    )
+
+
+def _contact(item: Any) -> Contact:
+    if not isinstance(item, dict):
+        raise Transient("BSG's answer holds no contact", outcome_unknown=True)
+    groups = item.get("groups") or []
+    return Contact(
+        id=_int(item.get("id"), "contact id"),
+        phone=_int(item.get("phone"), "phone"),
+        groups=tuple(_int(g.get("id") if isinstance(g, dict) else g, "list id") for g in groups),
+        fields=_field_values(item.get("fields")),
+        hlr_status=_optional_text(item.get("hlr_status")),
+        hlr_last_check=_optional_text(item.get("hlr_last_check")),
+    )
+
+
+def _field_values(raw: Any) -> dict[int, str]:
+    """Both shapes BSG uses: {"388077": "v"} and [{"id": 388077, "value": "v"}]."""
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    elif isinstance(raw, list):
+        pairs = [(i.get("id"), i.get("value")) for i in raw if isinstance(i, dict)]
+    else:
+        pairs = []
+    values: dict[int, str] = {}
+    for key, value in pairs:
+        try:
+            values[int(key)] = "" if value is None else str(value)
+        except (TypeError, ValueError):
+            continue
+    return values
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)

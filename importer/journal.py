@@ -1,0 +1,212 @@
+"""A durable record of every row's outcome, the single source of the results.
+
+One SQLite file (WAL) per import, named after the input's content hash, the list
+name and the API root, so that another file or list never mixes in. A row is
+marked ``sending`` before its request leaves and ``done`` when its outcome is
+known; a row found ``sending`` after a crash may have been created, so the next
+run looks its phone up instead of sending it blindly. Only outcomes that BSG
+confirmed (created, existing, skipped) carry over to the next run: the rest is
+decided afresh, so a re-run retries what failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .models import Cell, RowOutcome, SourceRow, Status
+
+KEPT_STATUSES = (Status.CREATED.value, Status.EXISTING.value, Status.SKIPPED.value)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    source_row INTEGER PRIMARY KEY,
+    cells TEXT NOT NULL,
+    phone INTEGER,
+    state TEXT NOT NULL DEFAULT 'new',
+    status TEXT,
+    contact_id INTEGER,
+    hlr_status TEXT,
+    hlr_last_check TEXT,
+    error TEXT NOT NULL DEFAULT '',
+    duplicate_of INTEGER
+);
+"""
+
+
+def import_key(file_hash: str, list_name: str, api_root: str) -> str:
+    """The journal's name for one import: which file, into which list, on which service."""
+    text = json.dumps([file_hash, list_name, api_root.rstrip("/")])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Journal:
+    """The outcomes of one import; used from one thread only."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database; everything recorded is already durable."""
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- what earlier runs left ------------------------------------------------------------
+
+    def carried_over(self) -> dict[int, str]:
+        """Rows an earlier run settled with BSG ('done') or left in flight ('sending')."""
+        query = (
+            "SELECT source_row, state FROM rows WHERE state = 'sending' OR "
+            f"(state = 'done' AND status IN ({','.join('?' * len(KEPT_STATUSES))}))"
+        )
+        return dict(self._db.execute(query, KEPT_STATUSES).fetchall())
+
+    def forget_unconfirmed(self) -> None:
+        """Drop the outcomes BSG didn't confirm, so that this run decides them again."""
+        marks = ",".join("?" * len(KEPT_STATUSES))
+        self._db.execute(
+            f"UPDATE rows SET state = 'new', status = NULL, error = '', duplicate_of = NULL "
+            f"WHERE state = 'new' OR (state = 'done' AND status NOT IN ({marks}))",
+            KEPT_STATUSES,
+        )
+
+    def get_meta(self, key: str) -> Any:
+        """A value stored with set_meta (None when never set)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_meta(self, **values: Any) -> None:
+        """Remember facts about the import (list, times, file name)."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [(k, json.dumps(v)) for k, v in values.items()],
+            )
+
+    # -- recording -------------------------------------------------------------------------
+
+    def add(self, rows: Iterable[tuple[SourceRow, int | None]]) -> None:
+        """Record rows as read, with their phones; rows already known are kept as they are."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO rows (source_row, cells, phone) VALUES (?, ?, ?)",
+                ((r.number, encode_cells(r.cells), phone) for r, phone in rows),
+            )
+
+    def sending(self, source_rows: Sequence[int]) -> None:
+        """Mark rows whose requests are about to leave."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET state = 'sending' WHERE source_row = ?",
+                ((n,) for n in source_rows),
+            )
+
+    def record(self, outcomes: Iterable[RowOutcome]) -> None:
+        """Record final outcomes in one transaction."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET state = 'done', status = ?, phone = coalesce(?, phone), "
+                "contact_id = ?, hlr_status = ?, hlr_last_check = ?, error = ?, duplicate_of = ? "
+                "WHERE source_row = ?",
+                (
+                    (
+                        o.status.value, o.phone, o.contact_id, o.hlr_status, o.hlr_last_check,
+                        o.error, o.duplicate_of, o.source_row,
+                    )
+                    for o in outcomes
+                ),
+            )  # fmt: skip
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- reading back ----------------------------------------------------------------------
+
+    def results(self, unsettled: str) -> Iterator[tuple[tuple[Cell, ...], RowOutcome]]:
+        """Every row in input order; a duplicate carries its first row's contact ID.
+
+        A row with no outcome yet (an interrupted run) is reported failed, saying ``unsettled``.
+        """
+        cursor = self._db.execute(
+            "SELECT r.source_row, r.cells, r.phone, r.status, "
+            "coalesce(r.contact_id, f.contact_id), r.hlr_status, r.hlr_last_check, r.error, "
+            "r.duplicate_of FROM rows r LEFT JOIN rows f ON f.source_row = r.duplicate_of "
+            "ORDER BY r.source_row"
+        )
+        for number, cells, phone, status, cid, hlr, checked, error, dup in cursor:
+            if status is None:
+                status, error = Status.FAILED, unsettled
+            outcome = RowOutcome(number, Status(status), phone, cid, hlr, checked, error, dup)
+            yield decode_cells(cells), outcome
+
+    def counts(self) -> dict[str, int]:
+        """How many rows have each status."""
+        query = "SELECT status, count(*) FROM rows WHERE status IS NOT NULL GROUP BY status"
+        return {str(s): int(n) for s, n in self._db.execute(query)}
+
+    def unsettled(self) -> int:
+        """Rows with no outcome yet."""
+        return int(self._db.execute("SELECT count(*) FROM rows WHERE status IS NULL").fetchone()[0])
+
+
+def encode_cells(cells: Sequence[Cell]) -> str:
+    """Cells as JSON, dates and times tagged so that they come back as they were."""
+    return json.dumps([_encode(c) for c in cells], ensure_ascii=False)
+
+
+def _encode(cell: Cell) -> Any:
+    if isinstance(cell, dt.datetime):
+        return {"dt": cell.isoformat()}
+    if isinstance(cell, dt.date):
+        return {"d": cell.isoformat()}
+    if isinstance(cell, dt.time):
+        return {"t": cell.isoformat()}
+    return cell
+
+
+def decode_cells(text: str) -> tuple[Cell, ...]:
+    """The inverse of encode_cells."""
+    return tuple(_decode(c) for c in json.loads(text))
+
+
+def _decode(value: Any) -> Cell:
+    if isinstance(value, dict):
+        if "dt" in value:
+            return dt.datetime.fromisoformat(value["dt"])
+        if "d" in value:
+            return dt.date.fromisoformat(value["d"])
+        return dt.time.fromisoformat(value["t"])
+    return value  # type: ignore[no-any-return]

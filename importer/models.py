@@ -1,0 +1,166 @@
+"""The plain values the stages hand each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+#: One input cell as read: text from text files; typed values from workbooks.
+Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | None
+
+
+class Status(StrEnum):
+    """The status of one row in the results."""
+
+    CREATED = "created"
+    EXISTING = "existing"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    VALIDATED = "validated"
+
+
+#: Statuses that make the exit code 1.
+PROBLEM_STATUSES = frozenset({Status.INVALID, Status.FAILED})
+
+#: The tool's own result columns, in the order Results writes them.
+RESULT_COLUMNS = (
+    "source_row",
+    "phone_normalized",
+    "status",
+    "contact_id",
+    "hlr_status",
+    "hlr_last_check",
+    "error",
+)
+
+
+_IGNORED_IN_NAMES = re.compile(r"[\s_.\-]+")
+
+
+def name_key(name: str) -> str:
+    """A header or field name as the contract compares them: case, spaces, _ - . ignored."""
+    return _IGNORED_IN_NAMES.sub("", name).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One data row: its row number as the user sees it, and its cells."""
+
+    number: int
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    """A custom contact field of the account."""
+
+    id: int
+    name: str
+    type: str  # "text", "number" or "date"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldColumn:
+    """An input column that is sent as a custom field."""
+
+    index: int
+    column: str
+    field: CustomField
+
+
+@dataclass(frozen=True, slots=True)
+class ContactList:
+    """A BSG contact list ("group")."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRow:
+    """A row after normalisation: either ready to send, or already decided."""
+
+    source_row: int
+    phone: int | None
+    fields: tuple[tuple[int, str], ...] = ()
+    status: Status | None = None  # INVALID or DUPLICATE; None when it is to be sent
+    error: str = ""
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """What BSG said about one contact."""
+
+    id: int
+    phone: int
+    groups: tuple[int, ...] = ()
+    fields: dict[int, str] = field(default_factory=dict)
+    hlr_status: str | None = None
+    hlr_last_check: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """The final word on one row."""
+
+    source_row: int
+    status: Status
+    phone: int | None = None
+    contact_id: int | None = None
+    hlr_status: str | None = None
+    hlr_last_check: str | None = None
+    error: str = ""
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What run_import returns: enough for the summary line, --json and the exit code."""
+
+    list_name: str
+    list_id: int | None
+    counts: dict[str, int]
+    output: str
+    elapsed_s: float
+    hlr_counts: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every row went through, 1 when some are invalid or failed."""
+        return 1 if any(self.counts.get(s, 0) for s in PROBLEM_STATUSES) else 0
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as text, the way Excel's General format shows it: ``12``, not ``12.0``."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float):
+        return f"{cell:.15g}"
+    if isinstance(cell, dt.datetime):
+        return cell.isoformat(sep=" ") if cell.time() != dt.time() else cell.date().isoformat()
+    if isinstance(cell, dt.date | dt.time):
+        return cell.isoformat()
+    return str(cell)
+
+
+def is_blank(cell: Cell) -> bool:
+    """True for an empty cell or one holding only white space."""
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def column_letter(index: int) -> str:
+    """Excel's letter for a 0-based column index: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters

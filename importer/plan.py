@@ -1,0 +1,166 @@
+"""Plan stage: the target list, and which columns go to which custom fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol, TypeVar
+
+from .client import BsgClient
+from .errors import ApiError, UsageError
+from .models import Cell, ContactList, CustomField, FieldColumn, is_blank, name_key
+from .normalise import ValueProblem, normalise_value
+from .read import Table
+from .retry import Rejected
+from .settings import Settings
+
+T = TypeVar("T")
+LIST_EXISTS = "Contact group is already exists"
+
+
+class Retrier(Protocol):
+    """Runs one API call under the run's retry policy."""
+
+    def __call__(self, attempt: Callable[[], T]) -> T: ...
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """Where the rows go and what is sent with them."""
+
+    contact_list: ContactList | None
+    field_columns: tuple[FieldColumn, ...]
+    notes: tuple[str, ...] = ()
+
+
+def make_plan(
+    table: Table, settings: Settings, client: BsgClient | None, retry: Retrier
+) -> ImportPlan:
+    """Find or create the list, load the fields, and map the columns to them."""
+    explicit = _explicit_map(table, settings.field_map)
+    if client is None:
+        return ImportPlan(None, (), ("custom fields were not checked: no API key was given",))
+    contact_list = _target_list(client, retry, settings)
+    fields = retry(client.fields)
+    columns, unmatched, missing = _match(table, fields, explicit)
+    notes: list[str] = []
+    if contact_list is None:
+        notes.append(f"list {settings.list_name!r} does not exist yet; it would be created")
+    if missing or (settings.create_fields and unmatched):
+        if not settings.create_fields:
+            raise UsageError(
+                f"--map names fields the account doesn't have: {', '.join(map(repr, missing))}; "
+                "add --create-fields to create them"
+            )
+        wanted = missing + [(c, c) for c in unmatched]
+        if settings.dry_run:
+            notes.append(f"fields that would be created: {', '.join(f for _, f in wanted)}")
+        else:
+            columns += _create_fields(table, client, retry, settings, wanted)
+        unmatched = []
+    if unmatched:
+        notes.append(
+            f"columns not sent (no custom field of that name; use --map or --create-fields): "
+            f"{', '.join(map(repr, unmatched))}"
+        )
+    columns.sort(key=lambda c: c.index)
+    return ImportPlan(contact_list, tuple(columns), tuple(notes))
+
+
+def _target_list(client: BsgClient, retry: Retrier, settings: Settings) -> ContactList | None:
+    name = settings.list_name
+    found = retry(lambda: client.find_list(name))
+    if found or settings.dry_run:
+        return found
+    try:
+        return retry(lambda: client.create_list(name))
+    except Rejected as refused:
+        if refused.message != LIST_EXISTS:
+            raise ApiError(f"BSG refused to create the list {name!r}: {refused.message}") from None
+    # Another run created it between our search and our create: use that one.
+    found = retry(lambda: client.find_list(name))
+    if found is None:
+        raise ApiError(f"BSG says list {name!r} exists but can't find it; try again")
+    return found
+
+
+def _explicit_map(table: Table, pairs: Sequence[tuple[str, str]]) -> dict[int, str]:
+    """--map COLUMN=FIELD as {column index: field name}; unknown columns stop the run."""
+    keys = [name_key(c) for c in table.columns]
+    mapped: dict[int, str] = {}
+    for column, field_name in pairs:
+        if name_key(column) not in keys:
+            raise UsageError(
+                f"--map {column}={field_name}: {table.where} has no column {column!r}; "
+                f"its columns are {', '.join(map(repr, table.columns))}"
+            )
+        mapped[keys.index(name_key(column))] = field_name
+    return mapped
+
+
+def _match(
+    table: Table, fields: Sequence[CustomField], explicit: dict[int, str]
+) -> tuple[list[FieldColumn], list[str], list[tuple[str, str]]]:
+    """Columns matched to fields, columns matching none, and --map fields that don't exist."""
+    by_key = {name_key(f.name): f for f in reversed(fields)}
+    matched: list[FieldColumn] = []
+    unmatched: list[str] = []
+    missing: list[tuple[str, str]] = []
+    for index, column in enumerate(table.columns):
+        if index == table.phone_index:
+            continue
+        wanted = explicit.get(index, column)
+        field = by_key.get(name_key(wanted))
+        if field is not None:
+            matched.append(FieldColumn(index, column, field))
+        elif index in explicit:
+            missing.append((column, wanted))
+        else:
+            unmatched.append(column)
+    return matched, unmatched, missing
+
+
+def _create_fields(
+    table: Table,
+    client: BsgClient,
+    retry: Retrier,
+    settings: Settings,
+    wanted: Sequence[tuple[str, str]],
+) -> list[FieldColumn]:
+    indexes = {column: table.columns.index(column) for column, _ in wanted}
+    kinds = infer_types(table, list(indexes.values()), settings)
+    created = []
+    for column, field_name in wanted:
+        index = indexes[column]
+        field = retry(partial(client.create_field, field_name, kinds[index]))
+        created.append(FieldColumn(index, column, field))
+    return created
+
+
+def infer_types(table: Table, indexes: Sequence[int], settings: Settings) -> dict[int, str]:
+    """Each column's type from its values: number, date, else text."""
+    possible = {i: {"number", "date", "empty"} for i in indexes}
+    for row in table.rows():
+        for index in indexes:
+            _narrow(possible[index], row.cells[index], settings)
+    return {i: _pick(kinds) for i, kinds in possible.items()}
+
+
+def _narrow(kinds: set[str], cell: Cell, settings: Settings) -> None:
+    if is_blank(cell):
+        return
+    kinds.discard("empty")
+    for kind in list(kinds - {"empty"}):
+        try:
+            normalise_value(cell, kind, settings.date_order)
+        except ValueProblem:
+            kinds.discard(kind)
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        kinds.discard("date")  # a plain number is a number, not an Excel serial date
+
+
+def _pick(kinds: set[str]) -> str:
+    if "empty" in kinds:
+        return "text"
+    return "number" if "number" in kinds else "date" if "date" in kinds else "text"

@@ -1,0 +1,286 @@
+"""Report stage: outcomes -> the results workbook (Results, Errors, Summary) or a CSV.
+
+Written with xlsxwriter in constant-memory mode, row by row, to a temporary file
+that is renamed into place: a results file is either whole or absent. Every text
+cell is written as a string, and one that a spreadsheet could take for a formula
+is marked as text (Excel's quote prefix), so nothing in it is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .models import RESULT_COLUMNS, Cell, RowOutcome, Status, cell_text
+
+EXCEL_MAX_ROWS = 1_048_576
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+STATUS_COLOURS = {
+    Status.CREATED: "#C6EFCE",
+    Status.EXISTING: "#DDEBF7",
+    Status.DUPLICATE: "#EDEDED",
+    Status.INVALID: "#FFC7CE",
+    Status.FAILED: "#F4B084",
+    Status.SKIPPED: "#FFF2CC",
+    Status.VALIDATED: "#E2EFDA",
+}
+WIDTH_SAMPLE_ROWS = 200
+MAX_WIDTH = 60
+
+Result = tuple[Sequence[Cell], RowOutcome]
+
+
+@dataclass
+class ReportInfo:
+    """What the Summary sheet tells besides the counts."""
+
+    input_name: str
+    sheet: str | None
+    list_name: str
+    list_id: int | None
+    started: dt.datetime
+    finished: dt.datetime | None = None
+    notes: Sequence[str] = ()
+    counts: Counter[str] = field(default_factory=Counter)
+    hlr_counts: Counter[str] = field(default_factory=Counter)
+
+
+def formula_safe(text: str) -> bool:
+    """True when a spreadsheet would never take this text for a formula."""
+    return not text.startswith(FORMULA_STARTS)
+
+
+def write_report(
+    path: Path, columns: Sequence[str], results: Iterable[Result], info: ReportInfo
+) -> ReportInfo:
+    """Write the results (an .xlsx workbook, or a .csv of Results) and return the counts."""
+    counted = _counting(results, info)
+    with _atomic(path) as temporary:
+        if path.suffix.lower() == ".csv":
+            _write_csv(temporary, columns, counted)
+        else:
+            _Workbook(temporary, columns).write(counted, info)
+    return info
+
+
+def _counting(results: Iterable[Result], info: ReportInfo) -> Iterator[Result]:
+    for cells, outcome in results:
+        info.counts[outcome.status.value] += 1
+        if outcome.hlr_status:
+            info.hlr_counts[outcome.hlr_status] += 1
+        yield cells, outcome
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def result_values(outcome: RowOutcome) -> list[Any]:
+    """The seven result columns of one row."""
+    return [
+        outcome.source_row,
+        outcome.phone,
+        outcome.status.value,
+        outcome.contact_id,
+        outcome.hlr_status,
+        outcome.hlr_last_check,
+        outcome.error,
+    ]
+
+
+def _write_csv(path: Path, columns: Sequence[str], results: Iterable[Result]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([_csv_text(c) for c in (*columns, *RESULT_COLUMNS)])
+        for cells, outcome in results:
+            values = [*cells, *result_values(outcome)]
+            writer.writerow([_csv_text(v) for v in values])
+
+
+def _csv_text(value: Any) -> str:
+    text = "" if value is None else value if isinstance(value, str) else cell_text(value)
+    return text if formula_safe(text) else "'" + text
+
+
+class _Workbook:
+    """The results workbook, written in one pass over the results."""
+
+    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+        self.book = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "default_date_format": "yyyy-mm-dd",
+            },
+        )
+        self.columns = list(columns)
+        self.formats = _Formats(self.book)
+
+    def write(self, results: Iterable[Result], info: ReportInfo) -> None:
+        results_sheet = self._sheet("Results", [*self.columns, *RESULT_COLUMNS])
+        errors_sheet = self._sheet("Errors", [*self.columns, "error"])
+        widths = _Widths([*self.columns, *RESULT_COLUMNS])
+        written = errors = 0
+        for cells, outcome in results:
+            written += 1
+            values = [*cells, *result_values(outcome)]
+            widths.see(values, written)
+            self._row(results_sheet, written, values, outcome.status)
+            if outcome.status in (Status.INVALID, Status.FAILED):
+                errors += 1
+                self._row(errors_sheet, errors, [*cells, outcome.error], None)
+        widths.apply(results_sheet, self.formats)
+        _Widths([*self.columns, "error"]).apply(errors_sheet, self.formats)
+        self._finish(results_sheet, written, len(self.columns) + len(RESULT_COLUMNS))
+        self._finish(errors_sheet, errors, len(self.columns) + 1)
+        info.finished = info.finished or dt.datetime.now().astimezone()
+        _summary(self.book, info, self.formats)
+        self.book.close()
+
+    def _sheet(self, name: str, header: Sequence[str]) -> Any:
+        sheet = self.book.add_worksheet(name)
+        for col, text in enumerate(header):
+            sheet.write_string(0, col, text, self.formats.header)
+        sheet.freeze_panes(1, 0)
+        return sheet
+
+    def _row(self, sheet: Any, row: int, values: Sequence[Any], status: Status | None) -> None:
+        status_col = len(self.columns) + RESULT_COLUMNS.index("status")
+        for col, value in enumerate(values):
+            if status is not None and col == status_col:
+                sheet.write_string(row, col, value, self.formats.status[status])
+            else:
+                self.formats.write(sheet, row, col, value)
+
+    def _finish(self, sheet: Any, rows: int, width: int) -> None:
+        sheet.autofilter(0, 0, max(rows, 1), width - 1)
+
+
+class _Formats:
+    """The cell formats of one workbook, and the one place that picks a cell's type."""
+
+    def __init__(self, book: Any) -> None:
+        self.header = book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
+        self.whole = book.add_format({"num_format": "0"})
+        self.text = book.add_format({"quote_prefix": True})
+        self.date = book.add_format({"num_format": "yyyy-mm-dd"})
+        self.moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.time = book.add_format({"num_format": "hh:mm:ss"})
+        self.status = {s: book.add_format({"bg_color": c}) for s, c in STATUS_COLOURS.items()}
+
+    def write(self, sheet: Any, row: int, col: int, value: Any) -> None:
+        if value is None or value == "":
+            return
+        if isinstance(value, str):
+            fmt = None if formula_safe(value) else self.text
+            sheet.write_string(row, col, value, fmt)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, col, value)
+        elif isinstance(value, int):
+            sheet.write_number(row, col, value, self.whole)
+        elif isinstance(value, float):
+            sheet.write_number(row, col, value)
+        elif isinstance(value, dt.datetime):
+            sheet.write_datetime(row, col, value.replace(tzinfo=None), self.moment)
+        elif isinstance(value, dt.date):
+            sheet.write_datetime(row, col, value, self.date)
+        elif isinstance(value, dt.time):
+            sheet.write_datetime(row, col, value, self.time)
+        else:
+            sheet.write_string(row, col, str(value))
+
+
+class _Widths:
+    """Column widths from the header and the first rows."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self.widths = [len(h) + 4 for h in header]
+
+    def see(self, values: Sequence[Any], row: int) -> None:
+        if row > WIDTH_SAMPLE_ROWS:
+            return
+        for col, value in enumerate(values):
+            text = "" if value is None else cell_text(value)
+            self.widths[col] = max(self.widths[col], min(len(text) + 2, MAX_WIDTH))
+
+    def apply(self, sheet: Any, formats: _Formats) -> None:
+        for col, width in enumerate(self.widths):
+            sheet.set_column(col, col, width)
+
+
+def _summary(book: Any, info: ReportInfo, formats: _Formats) -> None:
+    sheet = book.add_worksheet("Summary")
+    bold = book.add_format({"bold": True})
+    facts: list[tuple[str, Any]] = [
+        ("List", info.list_name),
+        ("List ID", info.list_id),
+        ("Input file", info.input_name),
+        ("Sheet", info.sheet or ""),
+        ("Started", info.started.strftime("%Y-%m-%d %H:%M:%S %z")),
+        ("Finished", info.finished.strftime("%Y-%m-%d %H:%M:%S %z") if info.finished else ""),
+        ("Rows", sum(info.counts.values())),
+    ]
+    for row, (label, value) in enumerate(facts):
+        sheet.write_string(row, 0, label, bold)
+        formats.write(sheet, row, 1, value)
+    status_at = len(facts) + 1
+    statuses = [(s.value, info.counts.get(s.value, 0)) for s in Status]
+    _table(sheet, status_at, ("status", "rows"), statuses, bold)
+    hlr_at = status_at + len(statuses) + 2
+    hlr = sorted(info.hlr_counts.items()) or [("(none yet)", 0)]
+    _table(sheet, hlr_at, ("hlr_status", "rows"), hlr, bold)
+    notes_at = hlr_at + len(hlr) + 2
+    for offset, note in enumerate(info.notes):
+        formats.write(sheet, notes_at + offset, 0, note)
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 40)
+    _chart(book, sheet, "Rows per status", status_at, len(statuses), "D2")
+    _chart(book, sheet, "Rows per HLR status", hlr_at, len(hlr), "D20")
+
+
+def _table(
+    sheet: Any, top: int, header: tuple[str, str], rows: Sequence[tuple[str, int]], bold: Any
+) -> None:
+    sheet.write_string(top, 0, header[0], bold)
+    sheet.write_string(top, 1, header[1], bold)
+    for offset, (name, count) in enumerate(rows, start=1):
+        sheet.write_string(top + offset, 0, name)
+        sheet.write_number(top + offset, 1, count)
+
+
+def _chart(book: Any, sheet: Any, title: str, top: int, count: int, anchor: str) -> None:
+    chart = book.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": title,
+            "categories": ["Summary", top + 1, 0, top + count, 0],
+            "values": ["Summary", top + 1, 1, top + count, 1],
+            "data_labels": {"value": True},
+        }
+    )
+    chart.set_title({"name": title})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True})
+    sheet.insert_chart(anchor, chart)

@@ -1,0 +1,131 @@
+"""The retry policy as one value, and the failures it tells apart.
+
+A row gives up after ``max_attempts`` only while others still get answers: when
+nothing has succeeded since the row's first attempt, BSG is down rather than
+refusing this row, and the row keeps waiting until the whole run has had no
+success for ``patience`` seconds.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import tenacity
+
+T = TypeVar("T")
+
+
+class Transient(Exception):
+    """A failure worth retrying: 5xx, 429, a timeout, a dropped connection, a garbled answer.
+
+    ``outcome_unknown`` is set when the request may have been carried out even so.
+    """
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, outcome_unknown: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
+
+
+class Throttled(Transient):
+    """429: too many requests; ``retry_after`` seconds when the service said."""
+
+
+class Rejected(Exception):
+    """BSG refused the request as it stands (422 and other 4xx): never retried unchanged."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class Stopped(Exception):
+    """The run is stopping (Ctrl-C): leave the row as it is for the next run."""
+
+
+class GaveUp(Exception):
+    """BSG has not answered for longer than the run's patience."""
+
+
+@dataclass
+class Health:
+    """What the whole run knows of the service: when it last answered well."""
+
+    patience: float
+    clock: Callable[[], float] = time.monotonic
+    last_success: float = field(default=0.0)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.last_success = self.clock()
+
+    def success(self) -> None:
+        """Record a good answer."""
+        with self._lock:
+            self.last_success = self.clock()
+
+    @property
+    def down_for(self) -> float:
+        """Seconds since the service last answered well."""
+        return self.clock() - self.last_success
+
+    @property
+    def exhausted(self) -> bool:
+        """True once the run has waited longer than its patience."""
+        return self.down_for > self.patience
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a call."""
+
+    max_attempts: int = 6
+    max_throttled: int = 20
+    initial_delay: float = 0.5
+    max_delay: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def call(self, health: Health, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` until it succeeds, raises a non-transient error, or we give up.
+
+        Raises the last Transient when the row's attempts are spent, GaveUp past patience.
+        """
+        started = health.clock()
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(Transient),
+            stop=lambda state: self._stop(state, health, started),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except Transient:
+            if health.exhausted:
+                raise GaveUp(f"BSG did not answer for {health.down_for:.0f} s") from None
+            raise
+
+    def _stop(self, state: tenacity.RetryCallState, health: Health, started: float) -> bool:
+        if health.exhausted:
+            return True
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, Throttled):
+            return state.attempt_number >= self.max_throttled
+        others_answered = health.last_success > started
+        return state.attempt_number >= self.max_attempts and others_answered
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        ceiling = min(self.max_delay, self.initial_delay * 2 ** (state.attempt_number - 1))
+        backoff = random.uniform(ceiling / 2, ceiling)
+        retry_after = error.retry_after if isinstance(error, Transient) else None
+        return max(backoff, retry_after or 0.0)

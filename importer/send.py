@@ -1,0 +1,262 @@
+"""Send stage: one request per row, many in flight, every answer turned into an outcome.
+
+``RowSender`` knows what to do with one row; ``dispatch`` runs many of them at once
+on a thread pool and hands outcomes back, as they come, to the caller's record
+function (the journal). Existing contacts are attached to the list in batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from itertools import islice
+from typing import TypeVar
+
+from .client import BsgClient
+from .models import Contact, PreparedRow, RowOutcome, Status
+from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
+from .settings import OnExisting
+
+T = TypeVar("T")
+ALREADY_EXISTS = "Phone number is already exist in contact book"
+ATTACH_BATCH = 100
+ATTACH_EVERY_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A row whose phone is already in the contact book and still has to join the list."""
+
+    row: PreparedRow
+    contact: Contact
+
+
+Result = RowOutcome | Found
+
+
+class RowSender:
+    """Creates, finds, attaches or checks the contact of one row."""
+
+    def __init__(
+        self,
+        client: BsgClient,
+        list_id: int | None,
+        policy: RetryPolicy,
+        health: Health,
+        *,
+        on_existing: OnExisting = "attach",
+        dry_run: bool = False,
+    ) -> None:
+        self.client = client
+        self.list_id = list_id
+        self.policy = policy
+        self.health = health
+        self.on_existing = on_existing
+        self.dry_run = dry_run
+
+    def handle(self, row: PreparedRow, *, in_flight_before: bool = False) -> list[Result]:
+        """The outcome of one row; a row in flight when a run died is looked up first."""
+        try:
+            if self.dry_run:
+                return [self._check(row)]
+            if in_flight_before:
+                contact = self._call(lambda: self.client.find_contact(_phone(row)))
+                if contact is not None:
+                    return [self._existing(row, contact, created_by_us=True)]
+            return [self._create(row)]
+        except Rejected as refused:
+            return [_failed(row, f"BSG refused it: {refused.message}")]
+        except Transient as error:
+            return [_failed(row, f"{error.reason}, even after retrying")]
+        except GaveUp as error:
+            return [_failed(row, str(error))]
+        except Stopped:
+            return []  # left 'sending': the next run looks it up
+
+    def attach(self, found: Sequence[Found]) -> list[Result]:
+        """Add a batch of existing contacts to the list in one call."""
+        if self.list_id is None:
+            return [_existing_outcome(f.row, f.contact) for f in found]
+        ids = [f.contact.id for f in found]
+        list_id = self.list_id
+        try:
+            self._call(lambda: self.client.attach(ids, list_id))
+        except Stopped:
+            return []
+        except (Rejected, Transient, GaveUp) as error:
+            reason = getattr(error, "message", None) or getattr(error, "reason", str(error))
+            return [_failed(f.row, f"could not add it to the list: {reason}") for f in found]
+        return [_existing_outcome(f.row, f.contact) for f in found]
+
+    def _call(self, attempt: Callable[[], T]) -> T:
+        def tracked() -> T:
+            result = attempt()
+            self.health.success()
+            return result
+
+        return self.policy.call(self.health, tracked)
+
+    def _create(self, row: PreparedRow) -> Result:
+        uncertain = False
+
+        def attempt() -> Contact:
+            nonlocal uncertain
+            try:
+                return self.client.create_contact(_phone(row), self.list_id, row.fields)
+            except Transient as error:
+                uncertain = uncertain or error.outcome_unknown
+                raise
+
+        try:
+            contact = self._call(attempt)
+        except Rejected as refused:
+            if refused.message != ALREADY_EXISTS:
+                raise
+            found = self._call(lambda: self.client.find_contact(_phone(row)))
+            if found is None:
+                return _failed(row, "BSG says the phone exists but can't find it; try again")
+            return self._existing(row, found, created_by_us=uncertain)
+        return _outcome(row, contact, Status.CREATED)
+
+    def _existing(self, row: PreparedRow, contact: Contact, *, created_by_us: bool) -> Result:
+        """A phone already in the book: ours if an earlier attempt of ours put it in the list."""
+        in_list = self.list_id in contact.groups
+        if created_by_us and in_list:
+            return _outcome(row, contact, Status.CREATED)
+        if self.on_existing == "skip":
+            return _outcome(row, contact, Status.SKIPPED, "already in the contact book; left alone")
+        if self.on_existing == "update":
+            return _outcome(row, self._update(row, contact), Status.EXISTING)
+        if in_list:
+            return _existing_outcome(row, contact)
+        return Found(row, contact)
+
+    def _update(self, row: PreparedRow, contact: Contact) -> Contact:
+        groups = list(dict.fromkeys([*contact.groups, *([self.list_id] if self.list_id else [])]))
+        values = {**contact.fields, **dict(row.fields)}
+        return self._call(lambda: self.client.update_contact(contact, groups, values))
+
+    def _check(self, row: PreparedRow) -> RowOutcome:
+        found = self._call(lambda: self.client.find_contact(_phone(row)))
+        if found is not None:
+            return _outcome(row, found, Status.EXISTING)
+        return RowOutcome(row.source_row, Status.VALIDATED, row.phone, error=row.error)
+
+
+def _phone(row: PreparedRow) -> int:
+    assert row.phone is not None
+    return row.phone
+
+
+def _outcome(row: PreparedRow, contact: Contact, status: Status, note: str = "") -> RowOutcome:
+    return RowOutcome(
+        row.source_row,
+        status,
+        row.phone,
+        contact.id,
+        contact.hlr_status,
+        contact.hlr_last_check,
+        error="; ".join(filter(None, [row.error, note])),
+    )
+
+
+def _existing_outcome(row: PreparedRow, contact: Contact) -> RowOutcome:
+    return _outcome(row, contact, Status.EXISTING)
+
+
+def _failed(row: PreparedRow, reason: str) -> RowOutcome:
+    return RowOutcome(row.source_row, Status.FAILED, row.phone, error=reason)
+
+
+def dispatch(
+    rows: Iterable[tuple[PreparedRow, bool]],
+    sender: RowSender,
+    *,
+    concurrency: int,
+    mark_sending: Callable[[Sequence[int]], None],
+    record: Callable[[Sequence[RowOutcome]], None],
+    stop: threading.Event,
+    grace_s: float = 5.0,
+) -> bool:
+    """Send rows (with their in-flight-before flag) until done or stopped.
+
+    Returns False when the stop event cut the run short.
+    """
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bsg-send")
+    queue = _Window(pool, sender)
+    source = iter(rows)
+    try:
+        exhausted = False
+        while True:
+            if not exhausted and not stop.is_set():
+                exhausted = queue.fill(source, concurrency * 2, mark_sending)
+            final = exhausted or stop.is_set()
+            queue.flush_attaches(force=final)
+            if queue.idle:
+                return not stop.is_set()
+            record(queue.collect(timeout=0.2))
+            if stop.is_set() and queue.past_grace(grace_s):
+                return False
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Window:
+    """The requests in flight, and existing contacts waiting to be attached."""
+
+    def __init__(self, pool: ThreadPoolExecutor, sender: RowSender) -> None:
+        self.pool = pool
+        self.sender = sender
+        self.in_flight: set[Future[list[Result]]] = set()
+        self.found: list[Found] = []
+        self.attached_at = time.monotonic()
+        self.stopping_since: float | None = None
+
+    @property
+    def idle(self) -> bool:
+        return not self.in_flight and not self.found
+
+    def fill(
+        self,
+        source: Iterator[tuple[PreparedRow, bool]],
+        limit: int,
+        mark_sending: Callable[[Sequence[int]], None],
+    ) -> bool:
+        """Start rows until ``limit`` are in flight; True once the source is exhausted."""
+        room = limit - len(self.in_flight)
+        if room <= 0:
+            return False
+        batch = list(islice(source, room))
+        if batch:
+            mark_sending([row.source_row for row, _ in batch])
+        for row, before in batch:
+            self.in_flight.add(self.pool.submit(self.sender.handle, row, in_flight_before=before))
+        return len(batch) < room
+
+    def flush_attaches(self, *, force: bool) -> None:
+        due = time.monotonic() - self.attached_at >= ATTACH_EVERY_S
+        while self.found and (len(self.found) >= ATTACH_BATCH or force or due):
+            batch, self.found = self.found[:ATTACH_BATCH], self.found[ATTACH_BATCH:]
+            self.in_flight.add(self.pool.submit(self.sender.attach, batch))
+            self.attached_at = time.monotonic()
+
+    def collect(self, timeout: float) -> list[RowOutcome]:
+        if not self.in_flight:
+            return []
+        done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+        outcomes: list[RowOutcome] = []
+        for future in done:
+            for result in future.result():
+                if isinstance(result, Found):
+                    self.found.append(result)
+                else:
+                    outcomes.append(result)
+        return outcomes
+
+    def past_grace(self, grace_s: float) -> bool:
+        now = time.monotonic()
+        self.stopping_since = self.stopping_since or now
+        return now - self.stopping_since >= grace_s
