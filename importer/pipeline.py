@@ -159,7 +159,11 @@ def _retry(policy: RetryPolicy, health: Health, attempt: Callable[[], T]) -> T:
 
 
 def _journal(settings: Settings, stack: ExitStack) -> Journal:
-    if settings.dry_run:
+    """The import's journal; a throwaway one when nothing is kept between runs.
+
+    A dry run sends nothing to resume, and the built-in sandbox starts empty every run.
+    """
+    if settings.dry_run or settings.sandbox:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bsg-import-")))
         return Journal(folder / "dry-run.sqlite")
     root = settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"

@@ -139,6 +139,13 @@ class _Workbook:
         self.formats = _Formats(self.book)
 
     def write(self, results: Iterable[Result], info: ReportInfo) -> None:
+        try:
+            self._write(results, info)
+        finally:
+            if not self.book.fileclosed:
+                self.book.close()
+
+    def _write(self, results: Iterable[Result], info: ReportInfo) -> None:
         results_sheet = self._sheet("Results", [*self.columns, *RESULT_COLUMNS])
         errors_sheet = self._sheet("Errors", [*self.columns, "error"])
         widths = _Widths([*self.columns, *RESULT_COLUMNS])

@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/bsg-import: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## run: set up, then import the sample into the built-in sandbox
+run: $(BIN)/bsg-import
+	$(BIN)/bsg-import sample_data/contacts.xlsx --list "Promo" --default-region UA --sandbox
+
+## test: set up, then run the whole test suite
+test: $(BIN)/bsg-import
+	$(BIN)/pytest
+
+## lint: ruff (lint and format) and mypy --strict
+lint: $(BIN)/bsg-import
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## bench: the speed and memory benchmark (not part of the tests)
+bench: $(BIN)/bsg-import
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,65 @@
+"""flag > config file > environment > default, as one table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from importer.errors import UsageError
+from importer.settings import DEFAULT_BASE_URL, Settings, load_config, resolve
+
+BASE = {"file": "c.csv", "list_name": "Promo"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "config", "env", "expected"),
+    [
+        ({}, {}, {}, DEFAULT_BASE_URL),
+        ({}, {}, {"BSG_BASE_URL": "https://env"}, "https://env"),
+        ({}, {"base_url": "https://file"}, {"BSG_BASE_URL": "https://env"}, "https://file"),
+        (
+            {"base_url": "https://flag"},
+            {"base_url": "https://file"},
+            {"BSG_BASE_URL": "https://env"},
+            "https://flag",
+        ),
+        ({"base_url": None}, {"base_url": "https://file"}, {}, "https://file"),
+    ],
+)
+def test_precedence(
+    flags: dict[str, Any], config: dict[str, Any], env: dict[str, str], expected: str
+) -> None:
+    assert resolve({**BASE, **flags}, config, env).base_url == expected
+
+
+def test_environment_gives_key_and_region() -> None:
+    settings = resolve(BASE, {}, {"BSG_API_KEY": "live_secret", "BSG_DEFAULT_REGION": "ua"})
+    assert settings.api_key == "live_secret"
+    assert settings.default_region == "UA"
+    assert "live_secret" not in repr(settings)
+
+
+def test_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "bsg.toml"
+    path.write_text(
+        'list-name = "Nightly"\nconcurrency = 8\n[field-map]\n"Імя" = "First Name"\n',
+        encoding="utf-8",
+    )
+    settings = resolve({"file": "c.csv"}, load_config(path), {})
+    assert settings.list_name == "Nightly"
+    assert settings.concurrency == 8
+    assert settings.field_map == (("Імя", "First Name"),)
+
+
+def test_unknown_config_keys_and_missing_list(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown options: colour"):
+        resolve(BASE, {"colour": "red"}, {})
+    with pytest.raises(UsageError, match="--list is required"):
+        resolve({"file": "c.csv"}, {}, {})
+
+
+def test_default_output_is_beside_the_input() -> None:
+    settings = Settings(file=Path("/data/contacts.xlsx"), list_name="P")
+    assert settings.output_path == Path("/data/contacts.results.xlsx")
