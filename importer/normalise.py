@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
@@ -53,7 +55,6 @@ def normalise_phone(cell: Cell, region: str | None) -> int:
     text = cell_text(cell).replace("\u00a0", " ").strip()
     _refuse_damaged(text)
     number = _parse(text, region)
-    _require_valid(number, text)
     return int(f"{number.country_code}{number.national_number}")
 
 
@@ -95,7 +96,7 @@ def _parse(text: str, region: str | None) -> PhoneNumber:
             return number
     if number is None:
         raise PhoneError(_unparsable(text, region))
-    return number
+    raise PhoneError(_why_invalid(number, text))
 
 
 def _unparsable(text: str, region: str | None) -> str:
@@ -106,16 +107,15 @@ def _unparsable(text: str, region: str | None) -> str:
     return f"{text!r} is not a phone number"
 
 
-def _require_valid(number: PhoneNumber, text: str) -> None:
+def _why_invalid(number: PhoneNumber, text: str) -> str:
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason in _NOT_POSSIBLE:
-        raise PhoneError(f"{text!r} {_NOT_POSSIBLE[reason]}")
-    if not phonenumbers.is_valid_number(number):
-        country = phonenumbers.region_code_for_country_code(number.country_code or 0)
-        raise PhoneError(
-            f"{text!r} is not a valid phone number for +{number.country_code} ({country}): "
-            "no such range of numbers is in use"
-        )
+        return f"{text!r} {_NOT_POSSIBLE[reason]}"
+    country = phonenumbers.region_code_for_country_code(number.country_code or 0)
+    return (
+        f"{text!r} is not a valid phone number for +{number.country_code} ({country}): "
+        "no such range of numbers is in use"
+    )
 
 
 class ValueProblem(ValueError):
@@ -194,7 +194,7 @@ def _excel_serial(value: float) -> dt.date:
 
 
 class Normaliser:
-    """Turns SourceRows into PreparedRows, remembering phones to spot duplicates."""
+    """Turns one SourceRow into a PreparedRow: invalid, or ready to send. Holds no state."""
 
     def __init__(
         self,
@@ -210,10 +210,9 @@ class Normaliser:
         self.region = region
         self.date_order: DateOrder = date_order
         self.bad_values = bad_values
-        self.first_row: dict[int, int] = {}
 
     def prepare(self, row: SourceRow) -> PreparedRow:
-        """Decide what can be decided before sending: invalid, duplicate, or ready."""
+        """Check the phone and the field values of one row."""
         try:
             phone = normalise_phone(row.cells[self.phone_index], self.region)
         except PhoneError as problem:
@@ -221,17 +220,12 @@ class Normaliser:
         fields, problems = self._fields(row)
         if problems and self.bad_values == "reject":
             return PreparedRow(row.number, phone, status=Status.INVALID, error="; ".join(problems))
-        first = self.first_row.setdefault(phone, row.number)
-        if first != row.number:
-            return PreparedRow(
-                row.number,
-                phone,
-                status=Status.DUPLICATE,
-                error=f"same phone as row {first}",
-                duplicate_of=first,
-            )
         note = "; ".join(f"{p} (left out)" for p in problems)
         return PreparedRow(row.number, phone, fields=fields, error=note)
+
+    def prepare_all(self, rows: Sequence[SourceRow]) -> list[PreparedRow]:
+        """prepare() for a chunk of rows: the unit of work of a worker process."""
+        return [self.prepare(row) for row in rows]
 
     def _fields(self, row: SourceRow) -> tuple[tuple[tuple[int, str], ...], list[str]]:
         values: list[tuple[int, str]] = []
@@ -245,3 +239,49 @@ class Normaliser:
             if value is not None:
                 values.append((column.field.id, value))
         return tuple(values), problems
+
+
+class Duplicates:
+    """Remembers the first row of every phone ready to send; later rows are duplicates."""
+
+    def __init__(self) -> None:
+        self.first_row: dict[int, int] = {}
+
+    def mark(self, row: PreparedRow) -> PreparedRow:
+        """The row itself, or a duplicate of the first row with its phone."""
+        if row.status is not None or row.phone is None:
+            return row
+        first = self.first_row.setdefault(row.phone, row.source_row)
+        if first == row.source_row:
+            return row
+        return PreparedRow(
+            row.source_row,
+            row.phone,
+            status=Status.DUPLICATE,
+            error=f"same phone as row {first}",
+            duplicate_of=first,
+        )
+
+
+def prepare_rows(
+    chunks: Iterable[Sequence[SourceRow]], normaliser: Normaliser, *, workers: int = 0
+) -> Iterator[tuple[Sequence[SourceRow], list[PreparedRow]]]:
+    """Normalise chunks of rows in order, in ``workers`` processes (0: in this one).
+
+    At most two chunks per worker are read ahead, so memory stays flat.
+    """
+    duplicates = Duplicates()
+    if not workers:
+        for chunk in chunks:
+            yield chunk, [duplicates.mark(normaliser.prepare(r)) for r in chunk]
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        ahead: deque[tuple[Sequence[SourceRow], Future[list[PreparedRow]]]] = deque()
+        for chunk in chunks:
+            ahead.append((chunk, pool.submit(normaliser.prepare_all, chunk)))
+            if len(ahead) > 2 * workers:
+                done, future = ahead.popleft()
+                yield done, [duplicates.mark(r) for r in future.result()]
+        while ahead:
+            done, future = ahead.popleft()
+            yield done, [duplicates.mark(r) for r in future.result()]

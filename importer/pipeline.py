@@ -1,6 +1,9 @@
 """run_import(): the only place that knows the order of the stages.
 
-read -> plan -> normalise -> journal -> send -> journal -> report
+    read -> plan -> normalise -> journal -> send -> journal -> report
+
+A dry run without a key touches no service and needs no journal: its rows go
+straight from the normaliser to the report.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import datetime as dt
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import islice
@@ -22,8 +25,8 @@ import platformdirs
 from .client import BsgClient
 from .errors import ApiError, Interrupted, UnreachableError, UsageError
 from .journal import Journal, file_hash, import_key
-from .models import ImportSummary, PreparedRow, RowOutcome, Status
-from .normalise import Normaliser
+from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
+from .normalise import Normaliser, prepare_rows
 from .pace import RatePacer
 from .plan import ImportPlan, make_plan
 from .read import Table, open_table
@@ -33,10 +36,15 @@ from .send import RowSender, dispatch
 from .settings import Settings
 
 T = TypeVar("T")
-CHUNK = 500
+CHUNK = 1000
+#: Files at least this long are normalised in a worker process as well.
+PARALLEL_FROM_ROWS = 50_000
+INTERRUPTED = "the import was interrupted: run the same command again to resume"
+NOT_SENT = "not sent yet: the import was interrupted; run the same command again to resume"
 
 #: progress(rows settled so far, rows in the file)
 Progress = Callable[[int, int], None]
+Result = tuple[Sequence[Cell], RowOutcome]
 
 
 @dataclass
@@ -60,8 +68,7 @@ def run_import(
 ) -> ImportSummary:
     """Import one file into one list; return the summary (raise Interrupted after a stop)."""
     control = control or RunControl(threading.Event())
-    started = dt.datetime.now().astimezone()
-    clock = time.monotonic()
+    started, clock = dt.datetime.now().astimezone(), time.monotonic()
     table = open_table(settings.file, sheet=settings.sheet, phone_column=settings.phone_column)
     _check_output(settings, table)
     with ExitStack() as stack:
@@ -71,17 +78,33 @@ def run_import(
         health = Health(settings.patience)
         policy = RetryPolicy(max_attempts=settings.max_attempts, sleep=control.sleep)
         plan = make_plan(table, settings, client, lambda a: _retry(policy, health, a))
-        journal = stack.enter_context(_journal(settings, stack))
-        completed = _process(settings, table, plan, journal, client, policy, health, control)
         info = ReportInfo(
             input_name=settings.file.name,
             sheet=table.sheet,
             list_name=settings.list_name,
             list_id=plan.contact_list.id if plan.contact_list else None,
             started=started,
-            notes=[*table.notes, *plan.notes] + ([] if completed else [INTERRUPTED]),
+            notes=[*table.notes, *plan.notes],
         )
-        write_report(settings.output_path, table.columns, journal.results(NOT_SENT), info)
+        progress = _Counter(table.row_count, control.progress)
+        normaliser = _normaliser(table, plan, settings)
+        if client is None:
+            results: Iterable[Result] = _validated(table, normaliser, control, progress)
+        else:
+            journal = stack.enter_context(_journal(settings, stack))
+            sender = RowSender(
+                client,
+                info.list_id,
+                policy,
+                health,
+                on_existing=settings.on_existing,
+                dry_run=settings.dry_run,
+            )
+            finished = _send(table, normaliser, journal, sender, settings, control, progress)
+            results = journal.results(NOT_SENT)
+            if not finished:
+                info.notes = [*info.notes, INTERRUPTED]
+        write_report(settings.output_path, table.columns, results, info)
     summary = ImportSummary(
         list_name=settings.list_name,
         list_id=info.list_id,
@@ -91,13 +114,9 @@ def run_import(
         hlr_counts=dict(info.hlr_counts),
         notes=tuple(info.notes),
     )
-    if not completed:
-        raise Interrupted(f"interrupted; {INTERRUPTED}", summary)
+    if control.stop.is_set():
+        raise Interrupted(INTERRUPTED, summary)
     return summary
-
-
-INTERRUPTED = "the import was interrupted: run the same command again to resume"
-NOT_SENT = "not sent yet: the import was interrupted; run the same command again to resume"
 
 
 def _check_output(settings: Settings, table: Table) -> None:
@@ -116,6 +135,7 @@ def _check_output(settings: Settings, table: Table) -> None:
 def _client(
     settings: Settings, control: RunControl, transport: httpx.BaseTransport | None
 ) -> BsgClient | None:
+    """A logged-in client, or None for a dry run without a key."""
     key = settings.key
     if key is None:
         if settings.dry_run:
@@ -125,17 +145,16 @@ def _client(
         from .sandbox import Sandbox
 
         transport = Sandbox().transport()
-    pacer = RatePacer(settings.rate, sleep=control.sleep)
     client = BsgClient(
         settings.api_root,
         key,
         transport=transport,
         timeout=settings.timeout,
         pool_size=settings.concurrency,
-        pacer=pacer,
+        pacer=RatePacer(settings.rate, sleep=control.sleep),
     )
     try:
-        _retry(RetryPolicy(max_attempts=3, sleep=control.sleep), Health(30.0), client.login)
+        RetryPolicy(max_attempts=3, sleep=control.sleep).call(Health(30.0), client.login)
     except (Transient, GaveUp) as error:
         client.close()
         reason = getattr(error, "reason", str(error))
@@ -147,6 +166,8 @@ def _client(
 
 
 def _retry(policy: RetryPolicy, health: Health, attempt: Callable[[], T]) -> T:
+    """A call the whole import depends on: its failure after retries stops the run."""
+
     def tracked() -> T:
         result = attempt()
         health.success()
@@ -158,6 +179,38 @@ def _retry(policy: RetryPolicy, health: Health, attempt: Callable[[], T]) -> T:
         raise ApiError(f"BSG did not answer: {getattr(error, 'reason', error)}") from None
 
 
+def _normaliser(table: Table, plan: ImportPlan, settings: Settings) -> Normaliser:
+    return Normaliser(
+        table.phone_index,
+        plan.field_columns,
+        region=settings.default_region,
+        date_order=settings.date_order,
+        bad_values=settings.bad_values,
+    )
+
+
+def _chunks(
+    table: Table, normaliser: Normaliser
+) -> Iterator[tuple[Sequence[SourceRow], list[PreparedRow]]]:
+    source = table.rows()
+    chunks = iter(lambda: list(islice(source, CHUNK)), [])
+    workers = 1 if table.row_count >= PARALLEL_FROM_ROWS else 0
+    return prepare_rows(chunks, normaliser, workers=workers)
+
+
+def _validated(
+    table: Table, normaliser: Normaliser, control: RunControl, progress: _Counter
+) -> Iterator[Result]:
+    """A dry run without a key: every row's verdict, straight from the normaliser."""
+    for chunk, prepared in _chunks(table, normaliser):
+        for row, ready in zip(chunk, prepared, strict=True):
+            outcome = _decided(ready) if ready.status else _validated_outcome(ready)
+            yield row.cells, outcome
+        progress.add(len(chunk))
+        if control.stop.is_set():
+            return
+
+
 def _journal(settings: Settings, stack: ExitStack) -> Journal:
     """The import's journal; a throwaway one when nothing is kept between runs.
 
@@ -165,7 +218,7 @@ def _journal(settings: Settings, stack: ExitStack) -> Journal:
     """
     if settings.dry_run or settings.sandbox:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bsg-import-")))
-        return Journal(folder / "dry-run.sqlite")
+        return Journal(folder / "journal.sqlite")
     root = settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
     key = import_key(file_hash(settings.file), settings.list_name, settings.api_root)
     path = root / f"{key}.sqlite"
@@ -175,50 +228,26 @@ def _journal(settings: Settings, stack: ExitStack) -> Journal:
     return Journal(path)
 
 
-def _process(
-    settings: Settings,
+def _send(
     table: Table,
-    plan: ImportPlan,
+    normaliser: Normaliser,
     journal: Journal,
-    client: BsgClient | None,
-    policy: RetryPolicy,
-    health: Health,
+    sender: RowSender,
+    settings: Settings,
     control: RunControl,
+    progress: _Counter,
 ) -> bool:
     """Normalise every row and send what must be sent; False when stopped early."""
     journal.forget_unconfirmed()
     carried = journal.carried_over()
-    normaliser = Normaliser(
-        table.phone_index,
-        plan.field_columns,
-        region=settings.default_region,
-        date_order=settings.date_order,
-        bad_values=settings.bad_values,
-    )
-    settled = _Counter(table.row_count, control.progress)
-    settled.add(sum(1 for state in carried.values() if state == "done"))
-    rows = _prepared(table, normaliser, journal, carried, settled)
+    progress.add(sum(1 for state in carried.values() if state == "done"))
 
     def record(outcomes: Sequence[RowOutcome]) -> None:
         journal.record(outcomes)
-        settled.add(len(outcomes))
+        progress.add(len(outcomes))
 
-    if client is None:
-        for row, _ in rows:
-            record([RowOutcome(row.source_row, Status.VALIDATED, row.phone, error=row.error)])
-            if control.stop.is_set():
-                return False
-        return True
-    sender = RowSender(
-        client,
-        plan.contact_list.id if plan.contact_list else None,
-        policy,
-        health,
-        on_existing=settings.on_existing,
-        dry_run=settings.dry_run,
-    )
     return dispatch(
-        rows,
+        _to_send(_chunks(table, normaliser), journal, carried, record),
         sender,
         concurrency=settings.concurrency,
         mark_sending=journal.sending,
@@ -227,21 +256,16 @@ def _process(
     )
 
 
-def _prepared(
-    table: Table,
-    normaliser: Normaliser,
+def _to_send(
+    chunks: Iterable[tuple[Sequence[SourceRow], list[PreparedRow]]],
     journal: Journal,
     carried: dict[int, str],
-    settled: _Counter,
+    record: Callable[[Sequence[RowOutcome]], None],
 ) -> Iterator[tuple[PreparedRow, bool]]:
     """Rows to send, with 'was in flight when a run died'; decided rows go to the journal."""
-    source = table.rows()
-    while chunk := list(islice(source, CHUNK)):
-        prepared = [normaliser.prepare(row) for row in chunk]
+    for chunk, prepared in chunks:
         journal.add((row, p.phone) for row, p in zip(chunk, prepared, strict=True))
-        decided = [_decided(p) for p in prepared if p.status and p.source_row not in carried]
-        journal.record(decided)
-        settled.add(len(decided))
+        record([_decided(p) for p in prepared if p.status and p.source_row not in carried])
         for row in prepared:
             state = carried.get(row.source_row)
             if row.status is None and state != "done":
@@ -255,7 +279,13 @@ def _decided(row: PreparedRow) -> RowOutcome:
     )
 
 
+def _validated_outcome(row: PreparedRow) -> RowOutcome:
+    return RowOutcome(row.source_row, Status.VALIDATED, row.phone, error=row.error)
+
+
 class _Counter:
+    """Counts settled rows and tells the progress callback."""
+
     def __init__(self, total: int, progress: Progress | None) -> None:
         self.total = total
         self.done = 0

@@ -17,6 +17,7 @@ from importer.normalise import (
     ValueProblem,
     normalise_phone,
     normalise_value,
+    prepare_rows,
 )
 
 
@@ -81,7 +82,11 @@ REGIONS = ["UA", "GB", "PL", "DE", "US", "FR", "IN", "BR"]
 @st.composite
 def written_numbers(draw: st.DrawFn) -> tuple[str, str, int]:
     region = draw(st.sampled_from(REGIONS))
-    kind = draw(st.sampled_from([phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]))
+    kind = draw(
+        st.sampled_from(
+            [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+        )
+    )
     example = phonenumbers.example_number_for_type(region, kind)
     assert example is not None
     national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -149,7 +154,9 @@ def test_month_first_dates_follow_date_order() -> None:
         normalise_value("11/22/2026", "date", "dmy")
 
 
-@pytest.mark.parametrize(("cell", "kind"), [("abc", "number"), ("32.13.2026", "date"), ("soon", "date")])
+@pytest.mark.parametrize(
+    ("cell", "kind"), [("abc", "number"), ("32.13.2026", "date"), ("soon", "date")]
+)
 def test_values_that_do_not_fit(cell: str, kind: str) -> None:
     with pytest.raises(ValueProblem):
         normalise_value(cell, kind, "dmy")
@@ -167,7 +174,8 @@ def test_normaliser_marks_duplicates_and_invalid_rows() -> None:
         SourceRow(4, ("nope", "", "")),
         SourceRow(5, ("0671234567", "someday", "Odesa")),
     ]
-    first, dup, bad, bad_value = (normaliser.prepare(r) for r in rows)
+    [(_, prepared)] = list(prepare_rows([rows], normaliser))
+    first, dup, bad, bad_value = prepared
     assert first.status is None and first.fields == ((3, "1990-11-22"), (2, "Kyiv"))
     assert dup.status is Status.DUPLICATE and dup.duplicate_of == 2
     assert bad.status is Status.INVALID and bad.phone is None
@@ -184,7 +192,21 @@ def test_bad_values_drop_keeps_the_row_and_says_what_was_left_out() -> None:
 
 def test_a_row_invalid_for_its_values_does_not_hide_a_later_good_row() -> None:
     normaliser = Normaliser(0, [BIRTHDAY], region="UA")
-    first = normaliser.prepare(SourceRow(2, ("0501234567", "never")))
-    second = normaliser.prepare(SourceRow(3, ("0501234567", "01.01.2000")))
+    rows = [SourceRow(2, ("0501234567", "never")), SourceRow(3, ("0501234567", "01.01.2000"))]
+    [(_, (first, second))] = list(prepare_rows([rows], normaliser))
     assert first.status is Status.INVALID
     assert second.status is None
+
+
+def test_worker_processes_give_the_same_rows_in_the_same_order() -> None:
+    normaliser = Normaliser(0, [FieldColumn(1, "City", CITY.field)], region="UA")
+    chunks = [
+        [SourceRow(n, (f"050{n:07d}" if n % 7 else "0501234567", "Kyiv")) for n in range(s, s + 50)]
+        for s in range(2, 502, 50)
+    ]
+    alone = [p for _, rows in prepare_rows(chunks, normaliser) for p in rows]
+    pooled = [p for _, rows in prepare_rows(chunks, normaliser, workers=2) for p in rows]
+    assert pooled == alone
+    assert [p.status for p in alone].count(Status.DUPLICATE) == len(
+        [n for n in range(2, 502) if n % 7 == 0]
+    ) - 1

@@ -14,7 +14,7 @@ from importer.report import ReportInfo, write_report
 
 NASTY = [
     "=1+1",
-    "=HYPERLINK(\"http://evil\",\"x\")",
+    '=HYPERLINK("http://evil","x")',
     "+1-1",
     "-2+3",
     "@SUM(A1)",
@@ -26,11 +26,18 @@ NASTY = [
 
 def results() -> list[tuple[tuple[object, ...], RowOutcome]]:
     rows: list[tuple[tuple[object, ...], RowOutcome]] = [
-        (("0501234567", "Taras", dt.date(1990, 3, 9)),
-         RowOutcome(2, Status.CREATED, 380501234567, 1000001, "active", "2026-11-24 10:00:00")),
-        (("bad", "Olena", None), RowOutcome(3, Status.INVALID, None, error="'bad' is not a phone number")),
-        (("0501234567", "Dup", None),
-         RowOutcome(4, Status.DUPLICATE, 380501234567, 1000001, error="same phone as row 2")),
+        (
+            ("0501234567", "Taras", dt.date(1990, 3, 9)),
+            RowOutcome(2, Status.CREATED, 380501234567, 1000001, "active", "2026-11-24 10:00:00"),
+        ),
+        (
+            ("bad", "Olena", None),
+            RowOutcome(3, Status.INVALID, None, error="'bad' is not a phone number"),
+        ),
+        (
+            ("0501234567", "Dup", None),
+            RowOutcome(4, Status.DUPLICATE, 380501234567, 1000001, error="same phone as row 2"),
+        ),
     ]
     for offset, text in enumerate(NASTY):
         rows.append(((text, text, None), RowOutcome(5 + offset, Status.FAILED, None, error=text)))
