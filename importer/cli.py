@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from tqdm import tqdm
 
+from . import logs
 from .errors import BsgImportError, Interrupted
+from .inbox import SETTLE_S, ImportOne, run_inbox
 from .models import ImportSummary, Status
 from .pipeline import RunControl, run_import
-from .settings import load_config, resolve
+from .settings import Settings, load_config, resolve
 
 SUMMARY_STATUSES = ("created", "existing", "duplicate", "invalid", "failed", "skipped")
+Command = Callable[..., None]
 
 
 class _ImportByDefault(click.Group):
     """``bsg-import FILE --list NAME`` runs the import command without naming it."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help", "--version"):
             args = ["import", *args]
         return super().parse_args(ctx, args)
 
@@ -41,57 +46,178 @@ def main() -> None:
     """
 
 
+def _import_options(command: Command) -> Command:
+    """The options every import takes, whether of one file or of an inbox."""
+    options = [
+        click.option(
+            "--sheet", metavar="NAME_OR_INDEX", help="Worksheet (default: the first with data)."
+        ),
+        click.option(
+            "--phone-column", metavar="NAME", help="The phone column (default: detected)."
+        ),
+        click.option(
+            "--map",
+            "field_map",
+            multiple=True,
+            metavar="COLUMN=FIELD",
+            help="Send COLUMN as custom field FIELD (repeatable).",
+        ),
+        click.option(
+            "--create-fields", is_flag=True, help="Create custom fields the account lacks."
+        ),
+        click.option(
+            "--default-region", metavar="CC", help="Region for numbers without country code."
+        ),
+        click.option(
+            "--on-existing",
+            type=click.Choice(["attach", "update", "skip"]),
+            help="A phone already in the contact book (default: attach).",
+        ),
+        click.option(
+            "--dry-run", is_flag=True, help="Validate and write the results; send nothing."
+        ),
+        click.option("--sandbox", is_flag=True, help="Use the built-in sandbox instead of BSG."),
+        click.option(
+            "--base-url", metavar="URL", help="API root (default https://one-api.bsg.world)."
+        ),
+        click.option("--api-key", metavar="KEY", help="API key (prefer the BSG_API_KEY variable)."),
+        click.option(
+            "--concurrency", type=click.IntRange(1, 256), help="Requests in flight at once."
+        ),
+        click.option("--rate", type=click.FloatRange(min=0.1), help="At most R requests a second."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path),
+            help="TOML file with any of these options.",
+        ),
+        click.option(
+            "--resume/--no-resume",
+            default=None,
+            help="Continue an interrupted import of the same file (default: resume).",
+        ),
+        click.option(
+            "--patience",
+            type=click.FloatRange(min=0),
+            help="Seconds to wait out an outage before giving up (default 300).",
+        ),
+        click.option(
+            "--date-order",
+            type=click.Choice(["dmy", "mdy"]),
+            help="How to read 01/02/2026 (default dmy).",
+        ),
+        click.option(
+            "--bad-values",
+            type=click.Choice(["reject", "drop"]),
+            help="A field value of the wrong type: reject the row or drop the value.",
+        ),
+        click.option(
+            "--if-running",
+            type=click.Choice(["exit", "wait"]),
+            help="Another run imports the same file into the same list (default exit).",
+        ),
+        click.option(
+            "--output-dir",
+            type=click.Path(path_type=Path),
+            help="Folder for results named <input stem>.results.xlsx.",
+        ),
+        click.option(
+            "--journal-dir", type=click.Path(path_type=Path), help="Where journals are kept."
+        ),
+        click.option(
+            "--log-file", type=click.Path(path_type=Path), help="Also log events to PATH."
+        ),
+        click.option(
+            "--log-format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            help="Log lines as text or JSON.",
+        ),
+        click.option("--quiet", is_flag=True, help="No progress bar; only the final summary."),
+        click.option(
+            "--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout."
+        ),
+    ]
+    return functools.reduce(lambda c, option: option(c), reversed(options), command)
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--list", "list_name", metavar="NAME", help="Target contact list (created if absent)."
-)
-@click.option("--sheet", metavar="NAME_OR_INDEX", help="Worksheet (default: the first with data).")
-@click.option("--phone-column", metavar="NAME", help="The phone column (default: detected).")
-@click.option(
-    "--map", "field_map", multiple=True, metavar="COLUMN=FIELD", help="Send COLUMN as field FIELD."
-)
-@click.option("--create-fields", is_flag=True, help="Create custom fields the account lacks.")
-@click.option("--default-region", metavar="CC", help="Region for numbers without country code.")
-@click.option(
-    "--on-existing",
-    type=click.Choice(["attach", "update", "skip"]),
-    help="Phones already in the book.",
-)
-@click.option("--output", type=click.Path(path_type=Path), help="Results .xlsx or .csv.")
-@click.option("--dry-run", is_flag=True, help="Validate and write the results; send nothing.")
-@click.option("--sandbox", is_flag=True, help="Use the built-in sandbox instead of BSG.")
-@click.option("--base-url", metavar="URL", help="API root (default https://one-api.bsg.world).")
-@click.option("--api-key", metavar="KEY", help="API key (prefer the BSG_API_KEY variable).")
-@click.option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight at once.")
-@click.option("--rate", type=click.FloatRange(min=0.1), help="At most R requests a second.")
-@click.option(
-    "--config", "config_file", type=click.Path(path_type=Path), help="TOML file of options."
-)
-@click.option(
-    "--resume/--no-resume", default=None, help="Continue an interrupted import (default)."
-)
-@click.option("--patience", type=click.FloatRange(min=0), help="Seconds to wait out an outage.")
-@click.option("--date-order", type=click.Choice(["dmy", "mdy"]), help="Reading 01/02/2026.")
-@click.option(
-    "--bad-values", type=click.Choice(["reject", "drop"]), help="A field value of the wrong type."
-)
-@click.option("--journal-dir", type=click.Path(path_type=Path), help="Where journals are kept.")
-@click.option("--quiet", is_flag=True, help="No progress bar; only the final summary.")
-@click.option("--json", "as_json", is_flag=True, help="The summary as JSON on stdout.")
+@click.option("--list", "list_name", metavar="NAME", help="Target list, created if absent.")
+@click.option("--output", type=click.Path(path_type=Path), help="Results .xlsx (or .csv).")
+@_import_options
 @click.pass_context
 def import_command(ctx: click.Context, /, **options: Any) -> None:
     """Import FILE into the contact list --list NAME."""
-    quiet, as_json, config_file = (
-        options.pop("quiet"),
-        options.pop("as_json"),
-        options.pop("config_file"),
-    )
+    view = _View.from_options(options)
+    flags = _flags(ctx, options)
+    with _logging(view):
+        code = _guarded(lambda: _import_one(_settings(flags, view), view).exit_code)
+    sys.exit(code)
+
+
+@main.command("inbox")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--list", "list_name", metavar="NAME", help="Target list for every file.")
+@click.option("--list-from-filename", is_flag=True, help="Each file into the list named as it.")
+@click.option(
+    "--settle-seconds",
+    type=click.FloatRange(min=0),
+    default=SETTLE_S,
+    help="A file whose size changes over this long is left for the next run.",
+)
+@_import_options
+@click.pass_context
+def inbox_command(ctx: click.Context, /, **options: Any) -> None:
+    """Import every spreadsheet in FOLDER, then move each to done/ or failed/."""
+    view = _View.from_options(options)
+    folder, by_name = options.pop("folder"), options.pop("list_from_filename")
+    settle_s = options.pop("settle_seconds")
+    flags = _flags(ctx, options)
+    if not by_name and not flags.get("list_name"):
+        raise click.UsageError("give --list NAME or --list-from-filename")
+
+    def import_one(file: Path, results: Path) -> tuple[int, str]:
+        each = {**flags, "file": file, "output": results}
+        if by_name:
+            each["list_name"] = file.stem
+        summary = _import_one(_settings(each, view), view)
+        return summary.exit_code, summary_line(summary)
+
+    with _logging(view):
+        code = _guarded(lambda: _inbox(folder, import_one, settle_s))
+    sys.exit(code)
+
+
+def _inbox(folder: Path, import_one: ImportOne, settle_s: float) -> int:
+    filed = run_inbox(folder, _guarded_one(import_one), settle_s=settle_s)
+    for item in filed:
+        where = f" -> {item.moved_to.parent.name}/" if item.moved_to else ""
+        _say("filed", f"{item.file.name}: exit {item.exit_code}{where}", exit_code=item.exit_code)
+    if not filed:
+        _say("filed", f"{folder}: nothing to import")
+    return max((item.exit_code for item in filed), default=0)
+
+
+def _guarded_one(import_one: ImportOne) -> ImportOne:
+    """Print a file's error as the single import would, and hand the inbox its code."""
+
+    def guarded(file: Path, results: Path) -> tuple[int, str]:
+        try:
+            return import_one(file, results)
+        except BsgImportError as error:
+            _say("error", f"Error: {error}", exit_code=error.exit_code)
+            return error.exit_code, str(error)
+
+    return guarded
+
+
+def _flags(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
+    """The options given on the command line (a default is not a flag)."""
     flags = {k: v for k, v in options.items() if _given(ctx, k)}
     if "field_map" in flags:
         flags["field_map"] = tuple(_split_map(m) for m in flags["field_map"])
-    code = _guarded(lambda: _import(flags, config_file, quiet=quiet, as_json=as_json))
-    sys.exit(code)
+    return flags
 
 
 def _given(ctx: click.Context, name: str) -> bool:
@@ -106,22 +232,76 @@ def _split_map(text: str) -> tuple[str, str]:
     return column.strip(), field.strip()
 
 
-def _import(flags: dict[str, Any], config_file: Path | None, *, quiet: bool, as_json: bool) -> int:
-    config = load_config(config_file) if config_file else {}
-    settings = resolve(flags, config, os.environ)
-    bar = _ProgressBar(enabled=not quiet and sys.stderr.isatty())
-    control = RunControl(threading.Event(), progress=bar.update)
-    _on_signals(control.stop)
+class _View:
+    """How this run talks to the person or the log: not settings of the import itself."""
+
+    def __init__(self, **options: Any) -> None:
+        self.quiet: bool = options.get("quiet", False)
+        self.as_json: bool = options.get("as_json", False)
+        self.config_file: Path | None = options.get("config_file")
+        self.log_file: Path | None = options.get("log_file")
+        self.log_format: logs.LogFormat = options.get("log_format") or "text"
+        self.tty = sys.stderr.isatty()
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> _View:
+        names = ("quiet", "as_json", "config_file", "log_file", "log_format")
+        return cls(**{name: options.pop(name, None) for name in names})
+
+
+def _settings(flags: dict[str, Any], view: _View) -> Settings:
+    config = load_config(view.config_file) if view.config_file else {}
+    if view.config_file and "api_key" in config:
+        _warn_if_shared(view.config_file)
+    return resolve(flags, config, os.environ)
+
+
+def _warn_if_shared(path: Path) -> None:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        _say(
+            "warning",
+            f"Warning: {path} holds the API key and other users can read it "
+            f"(mode {mode:04o}); run: chmod 600 {path}",
+        )
+
+
+def _say(event: str, line: str, **fields: Any) -> None:
+    """A line for the person on stderr, and the same event for the log."""
+    click.echo(line, err=True)
+    logs.event(event, line, **fields)
+
+
+@contextmanager
+def _logging(view: _View) -> Iterator[None]:
+    logs.configure(
+        log_file=view.log_file,
+        log_format=view.log_format,
+        to_stderr=not view.tty and not view.quiet and not view.as_json,
+    )
     try:
-        summary = run_import(settings, control=control)
+        yield
+    finally:
+        logs.close()
+
+
+def _import_one(settings: Settings, view: _View) -> ImportSummary:
+    logs.event("start", f"importing {settings.file} into list {settings.list_name!r}",
+               file=str(settings.file), list=settings.list_name)  # fmt: skip
+    progress = _progress(view)
+    control = RunControl(threading.Event(), progress=progress.update)
+    try:
+        with _signals(control.stop):
+            summary = run_import(settings, control=control)
     except Interrupted as stop:
-        bar.close()
+        progress.close()
         if isinstance(stop.summary, ImportSummary):
-            _report(stop.summary, quiet=quiet, as_json=as_json)
+            _report(stop.summary, view)
         raise
-    bar.close()
-    _report(summary, quiet=quiet, as_json=as_json)
-    return summary.exit_code
+    finally:
+        progress.close()
+    _report(summary, view)
+    return summary
 
 
 def _guarded(action: Callable[[], int]) -> int:
@@ -129,11 +309,12 @@ def _guarded(action: Callable[[], int]) -> int:
     try:
         return action()
     except BsgImportError as error:
-        click.echo(f"Error: {error}", err=True)
+        _say("error", f"Error: {error}", exit_code=error.exit_code)
         return error.exit_code
 
 
-def _on_signals(stop: threading.Event) -> None:
+@contextmanager
+def _signals(stop: threading.Event) -> Iterator[None]:
     """First Ctrl-C or SIGTERM: finish what is in flight and write results. Second: quit now."""
 
     def handler(signum: int, _frame: object) -> None:
@@ -144,18 +325,21 @@ def _on_signals(stop: threading.Event) -> None:
             "\nStopping: finishing requests in flight (Ctrl-C again to quit at once)", err=True
         )
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
-class _ProgressBar:
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
+class _Bar:
+    """tqdm on stderr, drawn only once there is something to count."""
+
+    def __init__(self) -> None:
         self.bar: tqdm[Any] | None = None
 
     def update(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
         if self.bar is None:
             self.bar = tqdm(total=total, unit="row", file=sys.stderr, dynamic_ncols=True)
         self.bar.n = done
@@ -164,16 +348,41 @@ class _ProgressBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
-def _report(summary: ImportSummary, *, quiet: bool, as_json: bool) -> None:
-    if not quiet and not as_json:
-        for note in summary.notes:
+class _NoBar:
+    def update(self, done: int, total: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _LogProgress(logs.ProgressLog):
+    def close(self) -> None:
+        pass
+
+
+def _progress(view: _View) -> _Bar | _NoBar | _LogProgress:
+    if view.tty and not view.quiet and not view.as_json:
+        return _Bar()
+    if logs.LOGGER.handlers:
+        return _LogProgress()
+    return _NoBar()
+
+
+def _report(summary: ImportSummary, view: _View) -> None:
+    for note in summary.notes:
+        logs.event("note", f"Note: {note}")
+        if view.tty and not view.quiet and not view.as_json:
             click.echo(f"Note: {note}", err=True)
-    if as_json:
+    line = summary_line(summary)
+    if view.as_json:
+        logs.event("summary", line, **summary_json(summary))
         click.echo(json.dumps(summary_json(summary), ensure_ascii=False))
     else:
-        click.echo(summary_line(summary), err=True)
+        _say("summary", line, **summary_json(summary))
 
 
 def summary_json(summary: ImportSummary) -> dict[str, Any]:

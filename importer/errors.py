@@ -3,6 +3,7 @@
     BsgImportError                  exit 2 unless a subclass says otherwise
     ├── InputError                  the file can't be read as a table of contacts (2)
     ├── UsageError                  options that contradict each other or the file (2)
+    ├── AlreadyRunning              another run imports the same file into the same list (2)
     ├── ApiError                    BSG answered something the tool can't use (2)
     │   ├── AuthError               the key was refused (3)
     │   └── UnreachableError        BSG could not be reached at all (3)
@@ -26,6 +27,10 @@ class InputError(BsgImportError):
 
 class UsageError(BsgImportError):
     """The options don't fit each other or the file."""
+
+
+class AlreadyRunning(BsgImportError):
+    """Another bsg-import is importing the same file into the same list right now."""
 
 
 class ApiError(BsgImportError):

@@ -13,17 +13,18 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
+import filelock
 import httpx
 import platformdirs
 
 from .client import BsgClient
-from .errors import ApiError, Interrupted, UnreachableError, UsageError
+from .errors import AlreadyRunning, ApiError, Interrupted, UnreachableError, UsageError
 from .journal import Journal, file_hash, import_key
 from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
 from .normalise import Normaliser, prepare_rows
@@ -91,7 +92,7 @@ def run_import(
         if client is None:
             results: Iterable[Result] = _validated(table, normaliser, control, progress)
         else:
-            journal = stack.enter_context(_journal(settings, stack))
+            journal = stack.enter_context(_journal(settings, stack, control))
             sender = RowSender(
                 client,
                 info.list_id,
@@ -211,7 +212,7 @@ def _validated(
             return
 
 
-def _journal(settings: Settings, stack: ExitStack) -> Journal:
+def _journal(settings: Settings, stack: ExitStack, control: RunControl) -> Journal:
     """The import's journal; a throwaway one when nothing is kept between runs.
 
     A dry run sends nothing to resume, and the built-in sandbox starts empty every run.
@@ -222,10 +223,34 @@ def _journal(settings: Settings, stack: ExitStack) -> Journal:
     root = settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
     key = import_key(file_hash(settings.file), settings.list_name, settings.api_root)
     path = root / f"{key}.sqlite"
+    root.mkdir(parents=True, exist_ok=True)
+    stack.enter_context(_exclusive(path.with_suffix(".lock"), settings, control))
     if not settings.resume:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return Journal(path)
+
+
+@contextmanager
+def _exclusive(path: Path, settings: Settings, control: RunControl) -> Iterator[None]:
+    """Hold the import's lock: two runs must never send the same file to the same list."""
+    lock = filelock.FileLock(path)
+    while True:
+        try:
+            lock.acquire(timeout=0 if settings.if_running == "exit" else 1)
+            break
+        except filelock.Timeout:
+            if settings.if_running == "exit":
+                raise AlreadyRunning(
+                    f"another bsg-import is already importing {settings.file} into list "
+                    f"{settings.list_name!r}; wait for it, or use --if-running wait"
+                ) from None
+            if control.stop.is_set():
+                raise Interrupted("stopped while waiting for the other run") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _send(

@@ -29,6 +29,7 @@ ENVIRONMENT = {
 OnExisting = Literal["attach", "update", "skip"]
 DateOrder = Literal["dmy", "mdy"]
 BadValues = Literal["reject", "drop"]
+IfRunning = Literal["exit", "wait"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Settings:
     default_region: str | None = None
     on_existing: OnExisting = "attach"
     output: Path | None = None
+    output_dir: Path | None = None
     dry_run: bool = False
     sandbox: bool = False
     base_url: str = DEFAULT_BASE_URL
@@ -57,6 +59,7 @@ class Settings:
     date_order: DateOrder = "dmy"
     bad_values: BadValues = "reject"
     journal_dir: Path | None = None
+    if_running: IfRunning = "exit"
     max_rows: int = 2_000_000
     max_unpacked_mb: int = 1024
 
@@ -65,7 +68,8 @@ class Settings:
         """Where the results go: ``--output``, or ``<stem>.results.xlsx`` beside the input."""
         if self.output is not None:
             return self.output
-        return self.file.with_name(f"{self.file.stem}.results.xlsx")
+        folder = self.output_dir if self.output_dir is not None else self.file.parent
+        return folder / f"{self.file.stem}.results.xlsx"
 
     @property
     def api_root(self) -> str:
@@ -120,6 +124,7 @@ def _coerce(settings: Settings) -> Settings:
         settings,
         file=Path(settings.file),
         output=Path(settings.output) if settings.output is not None else None,
+        output_dir=Path(settings.output_dir) if settings.output_dir is not None else None,
         journal_dir=Path(settings.journal_dir) if settings.journal_dir is not None else None,
         field_map=tuple(field_map),
         default_region=region,
