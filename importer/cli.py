@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +18,12 @@ import click
 from tqdm import tqdm
 
 from . import logs
-from .errors import BsgImportError, Interrupted
+from .errors import BsgImportError, Interrupted, UsageError
+from .followup import Caller, ResultsBook, plan_undo, read_results, refresh_hlr, undo
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .models import ImportSummary, Status
-from .pipeline import RunControl, run_import
+from .pipeline import RunControl, connect, run_import
+from .retry import Health, RetryPolicy
 from .settings import Settings, load_config, resolve
 
 SUMMARY_STATUSES = ("created", "existing", "duplicate", "invalid", "failed", "skipped")
@@ -46,106 +49,65 @@ def main() -> None:
     """
 
 
-def _import_options(command: Command) -> Command:
-    """The options every import takes, whether of one file or of an inbox."""
-    options = [
-        click.option(
-            "--sheet", metavar="NAME_OR_INDEX", help="Worksheet (default: the first with data)."
-        ),
-        click.option(
-            "--phone-column", metavar="NAME", help="The phone column (default: detected)."
-        ),
-        click.option(
-            "--map",
-            "field_map",
-            multiple=True,
-            metavar="COLUMN=FIELD",
-            help="Send COLUMN as custom field FIELD (repeatable).",
-        ),
-        click.option(
-            "--create-fields", is_flag=True, help="Create custom fields the account lacks."
-        ),
-        click.option(
-            "--default-region", metavar="CC", help="Region for numbers without country code."
-        ),
-        click.option(
-            "--on-existing",
-            type=click.Choice(["attach", "update", "skip"]),
-            help="A phone already in the contact book (default: attach).",
-        ),
-        click.option(
-            "--dry-run", is_flag=True, help="Validate and write the results; send nothing."
-        ),
-        click.option("--sandbox", is_flag=True, help="Use the built-in sandbox instead of BSG."),
-        click.option(
-            "--base-url", metavar="URL", help="API root (default https://one-api.bsg.world)."
-        ),
-        click.option("--api-key", metavar="KEY", help="API key (prefer the BSG_API_KEY variable)."),
-        click.option(
-            "--concurrency", type=click.IntRange(1, 256), help="Requests in flight at once."
-        ),
-        click.option("--rate", type=click.FloatRange(min=0.1), help="At most R requests a second."),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path),
-            help="TOML file with any of these options.",
-        ),
-        click.option(
-            "--resume/--no-resume",
-            default=None,
-            help="Continue an interrupted import of the same file (default: resume).",
-        ),
-        click.option(
-            "--patience",
-            type=click.FloatRange(min=0),
-            help="Seconds to wait out an outage before giving up (default 300).",
-        ),
-        click.option(
-            "--date-order",
-            type=click.Choice(["dmy", "mdy"]),
-            help="How to read 01/02/2026 (default dmy).",
-        ),
-        click.option(
-            "--bad-values",
-            type=click.Choice(["reject", "drop"]),
-            help="A field value of the wrong type: reject the row or drop the value.",
-        ),
-        click.option(
-            "--if-running",
-            type=click.Choice(["exit", "wait"]),
-            help="Another run imports the same file into the same list (default exit).",
-        ),
-        click.option(
-            "--output-dir",
-            type=click.Path(path_type=Path),
-            help="Folder for results named <input stem>.results.xlsx.",
-        ),
-        click.option(
-            "--journal-dir", type=click.Path(path_type=Path), help="Where journals are kept."
-        ),
-        click.option(
-            "--log-file", type=click.Path(path_type=Path), help="Also log events to PATH."
-        ),
-        click.option(
-            "--log-format",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            help="Log lines as text or JSON.",
-        ),
-        click.option("--quiet", is_flag=True, help="No progress bar; only the final summary."),
-        click.option(
-            "--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout."
-        ),
-    ]
-    return functools.reduce(lambda c, option: option(c), reversed(options), command)
+def _option(*names: str, **kwargs: Any) -> Callable[[Command], Command]:
+    return click.option(*names, **kwargs)
+
+
+#: Options that say how to read a file and what to do with its rows.
+FILE_OPTIONS = [
+    _option("--sheet", metavar="NAME_OR_INDEX", help="Worksheet (default: the first with data)."),
+    _option("--phone-column", metavar="NAME", help="The phone column (default: detected)."),
+    _option("--map", "field_map", multiple=True, metavar="COLUMN=FIELD",
+            help="Send COLUMN as custom field FIELD (repeatable)."),
+    _option("--create-fields", is_flag=True, help="Create custom fields the account lacks."),
+    _option("--default-region", metavar="CC", help="Region for numbers without country code."),
+    _option("--on-existing", type=click.Choice(["attach", "update", "skip"]),
+            help="A phone already in the contact book (default: attach)."),
+    _option("--dry-run", is_flag=True, help="Validate and write the results; send nothing."),
+    _option("--resume/--no-resume", default=None,
+            help="Continue an interrupted import of the same file (default: resume)."),
+    _option("--date-order", type=click.Choice(["dmy", "mdy"]),
+            help="How to read 01/02/2026 (default dmy)."),
+    _option("--bad-values", type=click.Choice(["reject", "drop"]),
+            help="A field value of the wrong type: reject the row or drop the value."),
+    _option("--if-running", type=click.Choice(["exit", "wait"]),
+            help="Another run imports the same file into the same list (default exit)."),
+    _option("--output-dir", type=click.Path(path_type=Path),
+            help="Folder for results named <input stem>.results.xlsx."),
+    _option("--journal-dir", type=click.Path(path_type=Path), help="Where journals are kept."),
+]  # fmt: skip
+
+#: Options of every command that talks to BSG.
+SERVICE_OPTIONS = [
+    _option("--sandbox", is_flag=True, help="Use the built-in sandbox instead of BSG."),
+    _option("--base-url", metavar="URL", help="API root (default https://one-api.bsg.world)."),
+    _option("--api-key", metavar="KEY", help="API key (prefer the BSG_API_KEY variable)."),
+    _option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight at once."),
+    _option("--rate", type=click.FloatRange(min=0.1), help="At most R requests a second."),
+    _option("--patience", type=click.FloatRange(min=0),
+            help="Seconds to wait out an outage before giving up (default 300)."),
+    _option("--config", "config_file", type=click.Path(path_type=Path),
+            help="TOML file with any of these options."),
+    _option("--log-file", type=click.Path(path_type=Path), help="Also log events to PATH."),
+    _option("--log-format", type=click.Choice(["text", "json"]), default="text",
+            help="Log lines as text or JSON."),
+    _option("--quiet", is_flag=True, help="No progress bar; only the final summary."),
+    _option("--json", "as_json", is_flag=True, help="The summary as one JSON object on stdout."),
+]  # fmt: skip
+
+
+def _with(options: list[Callable[[Command], Command]]) -> Callable[[Command], Command]:
+    def decorate(command: Command) -> Command:
+        return functools.reduce(lambda c, option: option(c), reversed(options), command)
+
+    return decorate
 
 
 @main.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--list", "list_name", metavar="NAME", help="Target list, created if absent.")
 @click.option("--output", type=click.Path(path_type=Path), help="Results .xlsx (or .csv).")
-@_import_options
+@_with(FILE_OPTIONS + SERVICE_OPTIONS)
 @click.pass_context
 def import_command(ctx: click.Context, /, **options: Any) -> None:
     """Import FILE into the contact list --list NAME."""
@@ -166,7 +128,7 @@ def import_command(ctx: click.Context, /, **options: Any) -> None:
     default=SETTLE_S,
     help="A file whose size changes over this long is left for the next run.",
 )
-@_import_options
+@_with(FILE_OPTIONS + SERVICE_OPTIONS)
 @click.pass_context
 def inbox_command(ctx: click.Context, /, **options: Any) -> None:
     """Import every spreadsheet in FOLDER, then move each to done/ or failed/."""
@@ -283,6 +245,87 @@ def _logging(view: _View) -> Iterator[None]:
         yield
     finally:
         logs.close()
+
+
+@main.command("hlr-refresh")
+@click.argument("results", type=click.Path(path_type=Path))
+@_with(SERVICE_OPTIONS)
+@click.pass_context
+def hlr_refresh_command(ctx: click.Context, /, **options: Any) -> None:
+    """Fetch every contact of a RESULTS workbook again and update its HLR status."""
+    view = _View.from_options(options)
+    path = options.pop("results")
+    flags = _flags(ctx, options)
+    with _logging(view):
+        sys.exit(_guarded(lambda: _hlr_refresh(path, flags, view)))
+
+
+def _hlr_refresh(path: Path, flags: dict[str, Any], view: _View) -> int:
+    book = read_results(path)
+    with _caller(path, book, flags, view) as caller:
+        tally = refresh_hlr(book, caller)
+    info = book.save()
+    hlr = ", ".join(f"{n} {s}" for s, n in sorted(info.hlr_counts.items())) or "none yet"
+    _say(
+        "summary",
+        f"{path}: {tally['refreshed']} contacts refreshed, {tally['gone']} no longer exist, "
+        f"{tally['failed']} could not be fetched; hlr_status: {hlr}",
+        **tally,
+    )
+    return 1 if tally["failed"] else 0
+
+
+@main.command("undo")
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Do it without asking (for scripts).")
+@click.option("--dry-run", "only_show", is_flag=True, help="Only print what would be done.")
+@_with(SERVICE_OPTIONS)
+@click.pass_context
+def undo_command(ctx: click.Context, /, **options: Any) -> None:
+    """Take an import back: delete the contacts it created, detach the existing ones."""
+    view = _View.from_options(options)
+    path, yes, only_show = options.pop("results"), options.pop("yes"), options.pop("only_show")
+    flags = _flags(ctx, options)
+    with _logging(view):
+        sys.exit(_guarded(lambda: _undo(path, flags, view, yes=yes, only_show=only_show)))
+
+
+def _undo(path: Path, flags: dict[str, Any], view: _View, *, yes: bool, only_show: bool) -> int:
+    book = read_results(path)
+    plan = plan_undo(book)
+    _say("plan", f"Undo of {path}: {plan.describe()}")
+    if only_show or not (plan.delete or plan.detach):
+        return 0
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("undo asks before it deletes; add --yes to run it without asking")
+        if not click.confirm("Go ahead?", err=True):
+            _say("summary", "Nothing was changed.")
+            return 0
+    with _caller(path, book, flags, view) as caller:
+        sheet = undo(book, plan, caller)
+    book.save()
+    results = Counter(row[4] for row in sheet)
+    done = ", ".join(f"{n} {r}" for r, n in sorted(results.items()))
+    _say("summary", f"{path}: undo {done}; see its Undo sheet", **results)
+    return 1 if results.get("failed") else 0
+
+
+@contextmanager
+def _caller(path: Path, book: ResultsBook, flags: dict[str, Any], view: _View) -> Iterator[Caller]:
+    """A logged-in client for the contacts of a results workbook."""
+    settings = _settings({**flags, "file": path, "list_name": book.info.list_name or "-"}, view)
+    control = RunControl(threading.Event())
+    with _signals(control.stop):
+        client = connect(settings, control, None)
+        assert client is not None
+        try:
+            policy = RetryPolicy(max_attempts=settings.max_attempts, sleep=control.sleep)
+            yield Caller(client, policy, Health(settings.patience), settings.concurrency)
+        finally:
+            client.close()
+        if control.stop.is_set():
+            raise Interrupted("interrupted")
 
 
 def _import_one(settings: Settings, view: _View) -> ImportSummary:

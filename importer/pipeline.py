@@ -73,7 +73,7 @@ def run_import(
     table = open_table(settings.file, sheet=settings.sheet, phone_column=settings.phone_column)
     _check_output(settings, table)
     with ExitStack() as stack:
-        client = _client(settings, control, transport)
+        client = connect(settings, control, transport)
         if client is not None:
             stack.callback(client.close)
         health = Health(settings.patience)
@@ -133,7 +133,7 @@ def _check_output(settings: Settings, table: Table) -> None:
         )
 
 
-def _client(
+def connect(
     settings: Settings, control: RunControl, transport: httpx.BaseTransport | None
 ) -> BsgClient | None:
     """A logged-in client, or None for a dry run without a key."""

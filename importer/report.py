@@ -35,6 +35,7 @@ STATUS_COLOURS = {
     Status.VALIDATED: "#E2EFDA",
 }
 WIDTH_SAMPLE_ROWS = 200
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 MAX_WIDTH = 60
 
 Result = tuple[Sequence[Cell], RowOutcome]
@@ -53,6 +54,8 @@ class ReportInfo:
     notes: Sequence[str] = ()
     counts: Counter[str] = field(default_factory=Counter)
     hlr_counts: Counter[str] = field(default_factory=Counter)
+    #: Further sheets after Summary (such as undo's), as (name, header, rows).
+    extra_sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = ()
 
 
 def formula_safe(text: str) -> bool:
@@ -164,7 +167,19 @@ class _Workbook:
         self._finish(errors_sheet, errors, len(self.columns) + 1)
         info.finished = info.finished or dt.datetime.now().astimezone()
         _summary(self.book, info, self.formats)
+        for name, header, rows in info.extra_sheets:
+            self._table_sheet(name, header, rows)
         self.book.close()
+
+    def _table_sheet(self, name: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        sheet = self._sheet(name, header)
+        widths = _Widths(header)
+        for number, values in enumerate(rows, start=1):
+            widths.see(values, number)
+            for col, value in enumerate(values):
+                self.formats.write(sheet, number, col, value)
+        widths.apply(sheet, self.formats)
+        self._finish(sheet, len(rows), len(header))
 
     def _sheet(self, name: str, header: Sequence[str]) -> Any:
         sheet = self.book.add_worksheet(name)
@@ -245,8 +260,8 @@ def _summary(book: Any, info: ReportInfo, formats: _Formats) -> None:
         ("List ID", info.list_id),
         ("Input file", info.input_name),
         ("Sheet", info.sheet or ""),
-        ("Started", info.started.strftime("%Y-%m-%d %H:%M:%S %z")),
-        ("Finished", info.finished.strftime("%Y-%m-%d %H:%M:%S %z") if info.finished else ""),
+        ("Started", info.started.strftime(TIME_FORMAT)),
+        ("Finished", info.finished.strftime(TIME_FORMAT) if info.finished else ""),
         ("Rows", sum(info.counts.values())),
     ]
     for row, (label, value) in enumerate(facts):
@@ -259,7 +274,9 @@ def _summary(book: Any, info: ReportInfo, formats: _Formats) -> None:
     hlr = sorted(info.hlr_counts.items()) or [("(none yet)", 0)]
     _table(sheet, hlr_at, ("hlr_status", "rows"), hlr, bold)
     notes_at = hlr_at + len(hlr) + 2
-    for offset, note in enumerate(info.notes):
+    if info.notes:
+        sheet.write_string(notes_at, 0, "Notes", bold)
+    for offset, note in enumerate(info.notes, start=1):
         formats.write(sheet, notes_at + offset, 0, note)
     sheet.set_column(0, 0, 18)
     sheet.set_column(1, 1, 40)

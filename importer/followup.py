@@ -1,0 +1,284 @@
+"""Commands that start from a results workbook: hlr-refresh and undo.
+
+Both read the workbook back, call BSG for the contacts it names (same retries,
+concurrency and pace as an import), and write the workbook again in place,
+atomically, with everything else kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import openpyxl
+
+from .client import BsgClient
+from .errors import InputError
+from .models import RESULT_COLUMNS, Cell, RowOutcome, Status
+from .report import TIME_FORMAT, ReportInfo, write_report
+from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
+
+T = TypeVar("T")
+R = TypeVar("R")
+INVALID_CONTACT = "Invalid contact id"
+DETACH_BATCH = 100
+UNDO_HEADER = ("source_row", "phone_normalized", "contact_id", "action", "result", "error")
+
+
+@dataclass
+class ResultsBook:
+    """A results workbook read back: its columns, rows and Summary."""
+
+    path: Path
+    columns: list[str]
+    rows: list[tuple[tuple[Cell, ...], RowOutcome]]
+    info: ReportInfo
+    extra: dict[str, tuple[list[str], list[list[Any]]]] = field(default_factory=dict)
+
+    def save(self) -> ReportInfo:
+        """Write the workbook again, in place, with fresh counts."""
+        info = replace(
+            self.info, counts=type(self.info.counts)(), hlr_counts=type(self.info.counts)()
+        )
+        info.extra_sheets = [(name, h, r) for name, (h, r) in self.extra.items()]
+        return write_report(self.path, self.columns, self.rows, info)
+
+
+def read_results(path: Path) -> ResultsBook:
+    """Read a workbook bsg-import wrote; InputError for anything else."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except Exception as exc:  # openpyxl raises many kinds for a file it can't read
+        raise InputError(f"{path}: not a results workbook of bsg-import ({exc})") from exc
+    try:
+        if not {"Results", "Summary"} <= set(book.sheetnames):
+            raise InputError(f"{path}: not a results workbook of bsg-import (no Results sheet)")
+        columns, rows = _results(path, list(book["Results"].iter_rows(values_only=True)))
+        info = _summary(list(book["Summary"].iter_rows(values_only=True)))
+        known = {"Results", "Errors", "Summary"}
+        extra = {n: _table(book[n]) for n in book.sheetnames if n not in known}
+    finally:
+        book.close()
+    return ResultsBook(path, columns, rows, info, extra)
+
+
+def _results(path: Path, table: list[tuple[Any, ...]]) -> tuple[list[str], list[Any]]:
+    header = [str(h) if h is not None else "" for h in table[0]] if table else []
+    if tuple(header[-len(RESULT_COLUMNS) :]) != RESULT_COLUMNS:
+        raise InputError(f"{path}: the Results sheet lacks bsg-import's result columns")
+    width = len(header) - len(RESULT_COLUMNS)
+    rows = []
+    for values in table[1:]:
+        padded = list(values) + [None] * (len(header) - len(values))
+        cells = tuple(_cell(v) for v in padded[:width])
+        rows.append((cells, _outcome(path, padded[width:])))
+    return header[:width], rows
+
+
+def _cell(value: Any) -> Cell:
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    return value  # type: ignore[no-any-return]
+
+
+def _outcome(path: Path, values: list[Any]) -> RowOutcome:
+    source_row, phone, status, contact_id, hlr, checked, error = values
+    try:
+        return RowOutcome(
+            int(source_row),
+            Status(status),
+            int(phone) if phone not in (None, "") else None,
+            int(contact_id) if contact_id not in (None, "") else None,
+            hlr or None,
+            str(checked) if checked else None,
+            error or "",
+        )
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"{path}, sheet 'Results', row for source_row {source_row}: {exc}"
+        ) from exc
+
+
+def _summary(table: list[tuple[Any, ...]]) -> ReportInfo:
+    facts = {str(r[0]): r[1] for r in table if r and r[0] is not None and len(r) > 1}
+    notes_at = next((i for i, r in enumerate(table) if r and r[0] == "Notes"), None)
+    notes = [str(r[0]) for r in table[notes_at + 1 :] if r and r[0]] if notes_at is not None else []
+    return ReportInfo(
+        input_name=str(facts.get("Input file") or ""),
+        sheet=str(facts["Sheet"]) if facts.get("Sheet") else None,
+        list_name=str(facts.get("List") or ""),
+        list_id=int(facts["List ID"]) if facts.get("List ID") else None,
+        started=_moment(facts.get("Started")) or dt.datetime.now().astimezone(),
+        finished=_moment(facts.get("Finished")),
+        notes=notes,
+    )
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(str(value), TIME_FORMAT)
+    except ValueError:
+        return None
+
+
+def _table(sheet: Any) -> tuple[list[str], list[list[Any]]]:
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    return ([str(h) for h in rows[0]], rows[1:]) if rows else ([], [])
+
+
+@dataclass
+class Caller:
+    """Calls BSG for many items at once, each under the retry policy."""
+
+    client: BsgClient
+    policy: RetryPolicy
+    health: Health
+    concurrency: int
+
+    def one(self, attempt: Callable[[], T]) -> T:
+        def tracked() -> T:
+            result = attempt()
+            self.health.success()
+            return result
+
+        return self.policy.call(self.health, tracked)
+
+    def each(self, items: Iterable[T], work: Callable[[T], R]) -> Iterator[tuple[T, R]]:
+        """(item, work(item)) for every item, many at once, in the items' order."""
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            listed = list(items)
+            yield from zip(listed, pool.map(work, listed), strict=True)
+
+
+def _problem(error: Exception) -> str:
+    return getattr(error, "message", None) or getattr(error, "reason", None) or str(error)
+
+
+def refresh_hlr(book: ResultsBook, caller: Caller) -> dict[str, int]:
+    """Fetch every contact again and update hlr_status and hlr_last_check."""
+    ids = sorted({o.contact_id for _, o in book.rows if o.contact_id})
+
+    def fetch(contact_id: int) -> tuple[str | None, str | None] | str:
+        try:
+            contact = caller.one(lambda: caller.client.get_contact(contact_id))
+        except (Rejected, Transient, GaveUp) as error:
+            return _problem(error)
+        except Stopped:
+            return "interrupted"
+        return contact.hlr_status, contact.hlr_last_check
+
+    fetched = dict(caller.each(ids, fetch))
+    rows, tally = [], {"refreshed": 0, "gone": 0, "failed": 0}
+    for cells, outcome in book.rows:
+        answer = fetched.get(outcome.contact_id) if outcome.contact_id else None
+        if isinstance(answer, tuple):
+            outcome = replace(outcome, hlr_status=answer[0], hlr_last_check=answer[1])
+        rows.append((cells, outcome))
+    for answer in fetched.values():
+        key = (
+            "refreshed"
+            if isinstance(answer, tuple)
+            else "gone"
+            if answer == INVALID_CONTACT
+            else "failed"
+        )
+        tally[key] += 1
+    book.rows = rows
+    return tally
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    """What undo will do: delete what the import created, detach what it attached."""
+
+    delete: list[RowOutcome]
+    detach: list[RowOutcome]
+    list_id: int | None
+    list_name: str
+
+    def describe(self) -> str:
+        """The plan in one sentence."""
+        return (
+            f"delete {len(self.delete)} contacts that this import created, and remove "
+            f"{len(self.detach)} contacts that already existed from list "
+            f"{self.list_name!r} (#{self.list_id}); nothing else is touched"
+        )
+
+
+def plan_undo(book: ResultsBook) -> UndoPlan:
+    """The rows undo acts on: one per contact, created or existing."""
+    delete: dict[int, RowOutcome] = {}
+    detach: dict[int, RowOutcome] = {}
+    for _, outcome in book.rows:
+        if outcome.contact_id is None:
+            continue
+        if outcome.status is Status.CREATED:
+            delete.setdefault(outcome.contact_id, outcome)
+        elif outcome.status is Status.EXISTING:
+            detach.setdefault(outcome.contact_id, outcome)
+    return UndoPlan(
+        list(delete.values()), list(detach.values()), book.info.list_id, book.info.list_name
+    )
+
+
+def undo(book: ResultsBook, plan: UndoPlan, caller: Caller) -> list[list[Any]]:
+    """Carry the plan out; one row of the Undo sheet per contact acted on."""
+    sheet = [
+        _undo_row(o, "deleted", *result)
+        for o, result in caller.each(plan.delete, lambda o: _delete(caller, o))
+    ]
+    for batch in _batches(plan.detach, DETACH_BATCH):
+        result = _detach(caller, batch, plan.list_id)
+        sheet += [_undo_row(o, "detached", *result) for o in batch]
+    book.extra["Undo"] = (list(UNDO_HEADER), sheet)
+    return sheet
+
+
+def _delete(caller: Caller, outcome: RowOutcome) -> tuple[str, str]:
+    contact_id = outcome.contact_id
+    assert contact_id is not None
+    try:
+        contact = caller.one(lambda: caller.client.get_contact(contact_id))
+        if contact.phone != outcome.phone:
+            return (
+                "left alone",
+                f"contact {contact_id} now has phone {contact.phone}, not this row's",
+            )
+        caller.one(lambda: caller.client.delete_contact(contact_id))
+    except Rejected as refused:
+        if refused.message == INVALID_CONTACT:
+            return "already gone", ""
+        return "failed", refused.message
+    except (Transient, GaveUp) as error:
+        return "failed", _problem(error)
+    except Stopped:
+        return "failed", "interrupted before it was done"
+    return "done", ""
+
+
+def _detach(caller: Caller, batch: Sequence[RowOutcome], list_id: int | None) -> tuple[str, str]:
+    if list_id is None:
+        return "failed", "the workbook's Summary names no list ID"
+    ids = [o.contact_id for o in batch if o.contact_id is not None]
+    try:
+        caller.one(lambda: caller.client.detach(ids, list_id))
+    except (Rejected, Transient, GaveUp) as error:
+        return "failed", _problem(error)
+    except Stopped:
+        return "failed", "interrupted before it was done"
+    return "done", ""
+
+
+def _undo_row(outcome: RowOutcome, action: str, result: str, error: str) -> list[Any]:
+    return [outcome.source_row, outcome.phone, outcome.contact_id, action, result, error]
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
