@@ -247,6 +247,53 @@ def _logging(view: _View) -> Iterator[None]:
         logs.close()
 
 
+@main.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    metavar="KEY",
+    help="Accept this API key too (live_… or test_…); live_sandbox and test_sandbox always work.",
+)
+@click.option(
+    "--verified",
+    multiple=True,
+    type=int,
+    metavar="PHONE",
+    help="A phone that test_ keys may create (repeatable).",
+)
+@click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
+@click.option("--error-rate", type=float, default=0.0, help="Share of requests answered 5xx.")
+@click.option("--throttle-rate", type=float, default=0.0, help="Share answered 429.")
+@click.option("--retry-after", default="1", help="Retry-After of a 429 (seconds or an HTTP date).")
+@click.option("--commit-then-fail-rate", type=float, default=0.0, help="Done, then answered 500.")
+@click.option("--drop-rate", type=float, default=0.0, help="Done, then the connection dropped.")
+@click.option("--malformed-rate", type=float, default=0.0, help="Done, then a garbled answer.")
+@click.option("--token-expiry-every", type=int, default=0, help="Tokens expire after N requests.")
+@click.option("--rate-cap", type=float, default=0.0, help="Requests a second before 429s.")
+@click.option(
+    "--duplicate-window",
+    type=float,
+    default=0.0,
+    help="Seconds in which an identical request is refused with 429.",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the fault dice.")
+def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple[int, ...],
+                    **faults: Any) -> None:  # fmt: skip
+    """Serve the sandbox (the API of bsg-one-api.md) as a real HTTP server."""
+    from .sandbox import Faults, Sandbox, serve
+
+    modes = {key: "test" if key.startswith("test_") else "live" for key in keys}
+    sandbox = Sandbox(Faults(**faults), keys=modes, verified_phones=verified)
+    stop = threading.Event()
+    with _signals(stop), serve(sandbox, host, port) as server:
+        click.echo(f"BSG sandbox listening on {server.url} (Ctrl-C to stop)", err=True)
+        stop.wait()
+    sys.exit(0)
+
+
 @main.command("hlr-refresh")
 @click.argument("results", type=click.Path(path_type=Path))
 @_with(SERVICE_OPTIONS)

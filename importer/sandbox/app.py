@@ -1,0 +1,249 @@
+"""The sandbox as a WSGI app: the routes of bsg-one-api.md, faults applied in one place."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import contacts, groups
+from .faults import Decision, DropConnection, FaultPlan, Faults
+from .render import PROXY_PAGE, custom_field
+from .state import Account
+from .wire import ApiAnswer, answer, body, refusal
+
+Handler = Callable[[Account, Request, dict[str, Any]], Response]
+
+
+class SandboxApp:
+    """A WSGI app over one Account; faults can be changed while it serves."""
+
+    def __init__(self, account: Account, faults: Faults) -> None:
+        self.account = account
+        self.plan = FaultPlan(faults)
+        self.on_outage: Callable[[float], None] | None = None
+        self.routes = Map([Rule(path, endpoint=name, methods=[m]) for path, m, name in _ROUTES])
+
+    @property
+    def faults(self) -> Faults:
+        return self.plan.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self.plan = FaultPlan(faults)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.respond(request)
+        return response(environ, start_response)
+
+    def respond(self, request: Request) -> Response:
+        try:
+            endpoint, args = self.routes.bind_to_environ(request.environ).match()
+        except HTTPException as missing:
+            return refusal(missing.code or 404, missing.description or "Not found")
+        if str(endpoint).startswith("control_"):
+            return CONTROL[str(endpoint)](self, request)
+        return self._api(str(endpoint), request, dict(args))
+
+    def _api(self, endpoint: str, request: Request, args: dict[str, Any]) -> Response:
+        if self.faults.latency:
+            time.sleep(self.faults.latency)
+        login = endpoint == "login"
+        decision = Decision() if login else self.plan.decide(_signature(request))
+        early = self._before(decision)
+        if early is not None:
+            return self._logged(request, early, committed=False)
+        try:
+            with self.account.lock:
+                if not login:
+                    self._authorise(request)
+                response = API[endpoint](self.account, request, args)
+        except ApiAnswer as refused:
+            response = refusal(refused.status, refused.message)
+        self._logged(request, response, committed=response.status_code < 300)
+        return self._after(decision, response)
+
+    def _before(self, decision: Decision) -> Response | None:
+        fault = decision.before
+        if fault is None:
+            return None
+        if fault == "drop":
+            raise DropConnection(committed=False)
+        if fault in ("throttle", "cap", "duplicate"):
+            headers = {"Retry-After": self.faults.retry_after}
+            body = {"message": "Too many duplicate request detected"}
+            return answer(429, body, headers)
+        status = self.plan.choice(["500", "502", "503"])
+        if status == "502":
+            return Response(PROXY_PAGE, status=502, mimetype="text/html")
+        return answer(int(status), {"message": "Server Error"})
+
+    def _after(self, decision: Decision, response: Response) -> Response:
+        fault = decision.after
+        if fault is None or response.status_code >= 300:
+            return response
+        if fault == "drop":
+            raise DropConnection(committed=True)
+        if fault == "commit-then-fail":
+            return answer(500, {"message": "Server Error"})
+        kind = self.plan.choice(["html", "truncated", "no-id"])
+        if kind == "html":
+            return Response(PROXY_PAGE, status=502, mimetype="text/html")
+        if kind == "truncated":
+            body = response.get_data()
+            return Response(body[: max(1, len(body) // 2)], status=response.status_code,
+                            mimetype="application/json")  # fmt: skip
+        return answer(response.status_code, {"data": {}})
+
+    def _authorise(self, request: Request) -> None:
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip()
+        known = self.account.tokens.get(token)
+        if not header.startswith("Bearer ") or known is None:
+            raise ApiAnswer(401, "Unauthenticated.")
+        expired = time.monotonic() - known.issued > self.faults.token_ttl
+        every = self.faults.token_expiry_every
+        if expired or (every and known.uses >= every):
+            self.account.tokens.pop(token, None)
+            raise ApiAnswer(401, "Unauthenticated.")
+        known.uses += 1
+
+    def _logged(self, request: Request, response: Response, *, committed: bool) -> Response:
+        phone = None
+        if request.method == "POST" and request.path == "/api/contacts":
+            phone = _json(request).get("phone")
+        with self.account.lock:
+            self.account.log.append(
+                {"t": time.time(), "method": request.method, "path": request.path,
+                 "status": response.status_code, "phone": phone, "committed": committed}
+            )  # fmt: skip
+        return response
+
+
+def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _signature(request: Request) -> tuple[Any, ...]:
+    return (request.method, request.full_path, request.get_data(),
+            request.headers.get("Authorization"))  # fmt: skip
+
+
+def _login(account: Account, request: Request, _: dict[str, Any]) -> Response:
+    key = body(request).get("api_key")
+    mode = account.keys.get(key) if isinstance(key, str) else None
+    if mode is None:
+        raise ApiAnswer(401, "Invalid API key")
+    return answer(200, {"bearer": account.issue_token(mode)})
+
+
+def _refresh(account: Account, request: Request, _: dict[str, Any]) -> Response:
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    old = account.tokens.pop(token)
+    return answer(200, {"bearer": account.issue_token(old.mode)})
+
+
+def _fields(account: Account, request: Request, _: dict[str, Any]) -> Response:
+    return answer(200, {"data": [custom_field(f) for f in account.fields.values()]})
+
+
+def _create_field(account: Account, request: Request, _: dict[str, Any]) -> Response:
+    data = body(request)
+    name, kind = data.get("name"), data.get("type")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 30:
+        raise ApiAnswer(422, "The name field is required and must be 1 to 30 characters.")
+    if kind not in ("text", "number", "date"):
+        raise ApiAnswer(422, "The selected type is invalid.")
+    created = account.add_field(name.strip(), kind, data.get("description"))
+    return answer(201, {"data": custom_field(created)})
+
+
+def _control_state(app: SandboxApp, request: Request) -> Response:
+    with app.account.lock:
+        return answer(200, {**app.account.snapshot(), "faults": app.faults.to_dict()})
+
+
+def _control_faults(app: SandboxApp, request: Request) -> Response:
+    try:
+        app.faults = Faults.from_dict(body(request))
+    except (TypeError, ValueError, ApiAnswer) as problem:
+        return refusal(422, str(problem))
+    return answer(200, app.faults.to_dict())
+
+
+def _control_reset(app: SandboxApp, request: Request) -> Response:
+    keys = dict(app.account.keys)
+    app.account.__init__()  # type: ignore[misc]
+    app.account.keys = keys
+    return answer(200, {"reset": True})
+
+
+def _control_verify(app: SandboxApp, request: Request) -> Response:
+    phones = body(request).get("phones", [])
+    with app.account.lock:
+        app.account.verified.update(int(p) for p in phones)
+    return answer(200, {"verified": len(phones)})
+
+
+def _control_outage(app: SandboxApp, request: Request) -> Response:
+    seconds = float(body(request).get("seconds", 0))
+    if app.on_outage is None:
+        return refusal(422, "outages need the real server")
+    app.on_outage(seconds)
+    return answer(200, {"outage_s": seconds})
+
+
+_ROUTES = [
+    ("/api/auth/login", "POST", "login"),
+    ("/api/auth/refresh", "POST", "refresh"),
+    ("/api/groups", "GET", "groups"),
+    ("/api/groups", "POST", "create_group"),
+    ("/api/groups/search", "GET", "search_groups"),
+    ("/api/groups/attach", "POST", "attach"),
+    ("/api/groups/detach", "POST", "detach"),
+    ("/api/groups/<int:group_id>", "GET", "group"),
+    ("/api/groups/<int:group_id>", "PUT", "update_group"),
+    ("/api/groups/<int:group_id>", "DELETE", "delete_group"),
+    ("/api/contacts/fields", "GET", "fields"),
+    ("/api/contacts/fields", "POST", "create_field"),
+    ("/api/contacts/delete", "POST", "delete_contacts"),
+    ("/api/contacts/search", "GET", "search_contacts"),
+    ("/api/contacts", "GET", "contacts"),
+    ("/api/contacts", "POST", "create_contact"),
+    ("/api/contacts/<int:contact_id>", "GET", "contact"),
+    ("/api/contacts/<int:contact_id>", "PUT", "update_contact"),
+    ("/api/contacts/<int:contact_id>", "DELETE", "delete_contact"),
+    ("/_sandbox/state", "GET", "control_state"),
+    ("/_sandbox/faults", "POST", "control_faults"),
+    ("/_sandbox/reset", "POST", "control_reset"),
+    ("/_sandbox/verify", "POST", "control_verify"),
+    ("/_sandbox/outage", "POST", "control_outage"),
+]
+
+API: dict[str, Handler] = {
+    "login": _login,
+    "refresh": _refresh,
+    "fields": _fields,
+    "create_field": _create_field,
+    **groups.HANDLERS,
+    **contacts.HANDLERS,
+}
+CONTROL: dict[str, Callable[[SandboxApp, Request], Response]] = {
+    "control_state": _control_state,
+    "control_faults": _control_faults,
+    "control_reset": _control_reset,
+    "control_verify": _control_verify,
+    "control_outage": _control_outage,
+}

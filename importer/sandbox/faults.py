@@ -1,0 +1,134 @@
+"""The faults a real service has, decided in one place for every request.
+
+HTTP-level faults (latency, 5xx, 429, garbled answers) are answers of the app.
+Connection-level faults raise DropConnection from the app; the in-process
+transport turns that into httpx's own error, and the real server really drops
+the socket.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+class DropConnection(Exception):
+    """Close the connection without answering; ``committed`` says whether the work was done."""
+
+    def __init__(self, committed: bool) -> None:
+        super().__init__("connection dropped by the sandbox")
+        self.committed = committed
+
+
+@dataclass
+class Faults:
+    """Switchable faults; all off by default. Rates are probabilities per API request."""
+
+    latency: float = 0.0
+    error_rate: float = 0.0
+    throttle_rate: float = 0.0
+    retry_after: str = "1"
+    commit_then_fail_rate: float = 0.0
+    drop_rate: float = 0.0
+    drop_before_rate: float = 0.0
+    malformed_rate: float = 0.0
+    token_expiry_every: int = 0
+    token_ttl: float = 3600.0
+    rate_cap: float = 0.0
+    duplicate_window: float = 0.0
+    seed: int | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Faults:
+        """Faults from JSON; unknown names are refused."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
+        faults = cls(**values)
+        faults.retry_after = str(faults.retry_after)
+        return faults
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to one request."""
+
+    before: str | None = None  # "error", "throttle", "drop", "cap", "duplicate"
+    after: str | None = None  # "commit-then-fail", "drop", "malformed"
+
+
+class FaultPlan:
+    """Decides, for each API request, which fault (if any) it meets."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self._random = random.Random(faults.seed)
+        self._lock = threading.Lock()
+        self._bucket = faults.rate_cap
+        self._filled_at = time.monotonic()
+        self._recent: OrderedDict[tuple[Any, ...], float] = OrderedDict()
+
+    def decide(self, signature: tuple[Any, ...]) -> Decision:
+        """The fate of a request; ``signature`` identifies identical requests."""
+        with self._lock:
+            if self._over_cap():
+                return Decision(before="cap")
+            if self._repeated(signature):
+                return Decision(before="duplicate")
+            before = self._pick(
+                ("error", self.faults.error_rate),
+                ("throttle", self.faults.throttle_rate),
+                ("drop", self.faults.drop_before_rate),
+            )
+            if before:
+                return Decision(before=before)
+            after = self._pick(
+                ("commit-then-fail", self.faults.commit_then_fail_rate),
+                ("drop", self.faults.drop_rate),
+                ("malformed", self.faults.malformed_rate),
+            )
+            return Decision(after=after)
+
+    def choice(self, options: list[str]) -> str:
+        with self._lock:
+            return self._random.choice(options)
+
+    def _pick(self, *chances: tuple[str, float]) -> str | None:
+        roll = self._random.random()
+        for name, chance in chances:
+            if roll < chance:
+                return name
+            roll -= chance
+        return None
+
+    def _over_cap(self) -> bool:
+        cap = self.faults.rate_cap
+        if cap <= 0:
+            return False
+        now = time.monotonic()
+        self._bucket = min(cap, self._bucket + (now - self._filled_at) * cap)
+        self._filled_at = now
+        if self._bucket < 1:
+            return True
+        self._bucket -= 1
+        return False
+
+    def _repeated(self, signature: tuple[Any, ...]) -> bool:
+        window = self.faults.duplicate_window
+        if window <= 0:
+            return False
+        now = time.monotonic()
+        while self._recent and next(iter(self._recent.values())) < now - window:
+            self._recent.popitem(last=False)
+        seen = signature in self._recent
+        self._recent[signature] = now
+        self._recent.move_to_end(signature)
+        return seen
