@@ -40,6 +40,8 @@ T = TypeVar("T")
 CHUNK = 1000
 #: Files at least this long are normalised in a worker process as well.
 PARALLEL_FROM_ROWS = 50_000
+#: At the start a service that can't be reached at all is reported soon (exit 3).
+LOGIN_PATIENCE_S = 30.0
 INTERRUPTED = "the import was interrupted: run the same command again to resume"
 NOT_SENT = "not sent yet: the import was interrupted; run the same command again to resume"
 
@@ -155,7 +157,8 @@ def connect(
         pacer=RatePacer(settings.rate, sleep=control.sleep),
     )
     try:
-        RetryPolicy(max_attempts=3, sleep=control.sleep).call(Health(30.0), client.login)
+        patience = min(settings.patience, LOGIN_PATIENCE_S)
+        RetryPolicy(max_attempts=3, sleep=control.sleep).call(Health(patience), client.login)
     except (Transient, GaveUp) as error:
         client.close()
         reason = getattr(error, "reason", str(error))

@@ -39,3 +39,20 @@ def iter_cells(path: Path) -> Iterator[tuple[str, Any]]:
         for row in sheet.iter_rows():
             for cell in row:
                 yield sheet.title, cell
+
+
+@pytest.fixture
+def sandbox() -> Any:
+    """A fresh sandbox account, in process."""
+    from importer.sandbox import Sandbox
+
+    return Sandbox()
+
+
+@pytest.fixture
+def server(sandbox: Any) -> Iterator[Any]:
+    """The same sandbox as a real HTTP server on a loopback port."""
+    from importer.sandbox import serve
+
+    with serve(sandbox) as running:
+        yield running

@@ -34,7 +34,9 @@ def write_xlsx(path: Path, rows: list[list[object]], title: str = "Sheet1") -> P
 )
 def test_csv_encodings_and_delimiters(tmp_path: Path, encoding: str, delimiter: str) -> None:
     name = "Олена" if encoding == "cp1251" else "José Müller"
-    text = delimiter.join(["Phone", "Name"]) + "\r\n" + delimiter.join(["0501234567", name]) + "\r\n"
+    text = (
+        delimiter.join(["Phone", "Name"]) + "\r\n" + delimiter.join(["0501234567", name]) + "\r\n"
+    )
     table = open_table(write_text(tmp_path / "c.csv", text, encoding))
     assert table.columns == ("Phone", "Name")
     rows = list(table.rows())
@@ -102,7 +104,9 @@ def test_sheet_choice(tmp_path: Path) -> None:
 
 
 def test_dates_and_formula_values(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "c.xlsx", [["Phone", "Birthday"], ["0501234567", dt.date(1990, 3, 9)]])
+    path = write_xlsx(
+        tmp_path / "c.xlsx", [["Phone", "Birthday"], ["0501234567", dt.date(1990, 3, 9)]]
+    )
     assert next(open_table(path).rows()).cells == ("0501234567", dt.date(1990, 3, 9))
 
 
