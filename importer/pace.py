@@ -1,11 +1,16 @@
-"""How fast the whole run sends: a fixed cap, or one that adapts to the service's 429s.
+"""How fast the whole run sends: a fixed cap, or one that finds the service's limit.
 
 Requests are spaced evenly (1/rate apart) rather than sent in bursts, so that a
-service's token bucket sees a steady stream. A 429 pauses every request until
-its ``Retry-After`` has passed. Without ``--rate``, the pace starts unlimited;
-the first 429 sets the rate to just under what was getting through, and from
-then on the rate grows a little each second without 429 and shrinks by a
-tenth at each 429 (additive increase, multiplicative decrease).
+service's token bucket sees a steady stream. A 429 that asks for a pause
+(``Retry-After`` above 0, or none) pauses every request until it has passed.
+
+Without ``--rate`` the run starts unlimited. A 429 that asks for a pause means
+the run is above the service's limit: the limit is then estimated as the rate
+of good answers over the last seconds (the *ceiling*), and the rate drops to
+90% of it. The rate then climbs back quickly to 97% of the ceiling and stays
+there; only after a long quiet spell does it probe above, slowly, in case the
+limit has risen. A 429 with ``Retry-After: 0`` is a refusal to retry at once,
+not a request to slow down.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-DECREASE = 0.9
-INCREASE_PER_S = 0.02
+DECREASE = 0.90
+CRUISE = 0.97
+RECOVER_PER_S = 0.10
+PROBE_AFTER_S = 30.0
+PROBE_PER_S = 0.01
 MIN_RATE = 1.0
 WINDOW_S = 2.0
 
@@ -28,21 +36,22 @@ class RatePacer:
         self,
         rate: float | None = None,
         *,
-        adaptive: bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
     ) -> None:
-        self.cap = rate
         self.rate = rate
-        self.adaptive = adaptive and rate is None
+        self.adaptive = rate is None
+        self.ceiling: float | None = None
         self.throttled = 0
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_at = 0.0
         self._resume_at = 0.0
-        self._answers: deque[float] = deque()
-        self._grown_at = 0.0
+        self._good: deque[float] = deque()
+        self._started = clock()
+        self._adjusted_at = self._started
+        self._quiet_since = self._started
 
     def before_request(self) -> None:
         """Wait for this request's turn."""
@@ -55,34 +64,44 @@ class RatePacer:
             self._sleep(start - now)
 
     def after_response(self, throttled: bool, retry_after: float | None) -> None:
-        """Learn from an answer: slow everyone down on 429, speed up carefully otherwise."""
+        """Learn from an answer: pause and slow down on 429, recover while answers are good."""
         with self._lock:
             now = self._clock()
-            if throttled:
-                self._throttle(now, retry_after)
-            else:
-                self._answers.append(now)
-                self._grow(now)
+            if not throttled:
+                self._good.append(now)
+                self._climb(now)
+            elif retry_after is None or retry_after > 0:
+                self.throttled += 1
+                self._resume_at = max(self._resume_at, now + (retry_after or 1.0))
+                self._slow_down(now)
 
-    def _throttle(self, now: float, retry_after: float | None) -> None:
-        self.throttled += 1
-        self._resume_at = max(self._resume_at, now + (retry_after or 0.0))
+    def _slow_down(self, now: float) -> None:
         if not self.adaptive:
             return
-        seen = self._recent_rate(now)
-        current = self.rate if self.rate is not None else seen
-        self.rate = max(MIN_RATE, min(current, seen or current) * DECREASE)
-        self._grown_at = now
+        if self.rate is not None and now - self._adjusted_at < 0.5:
+            return  # the answers of one burst count once
+        seen = self._good_rate(now)
+        self.ceiling = (
+            seen if self.ceiling is None else min(max(seen, MIN_RATE), self.ceiling * 1.5)
+        )
+        self.rate = max(MIN_RATE, self.ceiling * DECREASE)
+        self._adjusted_at = self._quiet_since = now
 
-    def _grow(self, now: float) -> None:
-        if not self.adaptive or self.rate is None:
+    def _climb(self, now: float) -> None:
+        if self.rate is None or self.ceiling is None:
             return
-        elapsed = now - self._grown_at
-        if elapsed >= 1.0:
-            self.rate *= 1 + INCREASE_PER_S * elapsed
-            self._grown_at = now
+        elapsed = now - self._adjusted_at
+        if elapsed < 0.25:
+            return
+        self._adjusted_at = now
+        cruise = self.ceiling * CRUISE
+        if self.rate < cruise:
+            self.rate = min(cruise, self.rate * (1 + RECOVER_PER_S * elapsed))
+        elif now - self._quiet_since > PROBE_AFTER_S:
+            self.rate *= 1 + PROBE_PER_S * elapsed
 
-    def _recent_rate(self, now: float) -> float:
-        while self._answers and self._answers[0] < now - WINDOW_S:
-            self._answers.popleft()
-        return len(self._answers) / WINDOW_S
+    def _good_rate(self, now: float) -> float:
+        while self._good and self._good[0] < now - WINDOW_S:
+            self._good.popleft()
+        span = min(WINDOW_S, max(now - self._started, 0.25))
+        return len(self._good) / span

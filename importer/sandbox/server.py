@@ -121,6 +121,11 @@ class _HttpServer(ThreadingHTTPServer):
             else:
                 self._open.discard(connection)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is no error of the sandbox's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | OSError):
+            super().handle_error(request, client_address)
+
     def cut_all(self) -> None:
         """Close every open connection."""
         with self._lock:
@@ -139,6 +144,7 @@ class SandboxServer:
         self.port = int(self._http.server_address[1])
         self._thread = self._start(self._http)
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         app.on_outage = self.outage
 
     @property
@@ -158,7 +164,8 @@ class SandboxServer:
         with self._lock:
             time.sleep(0.05)  # let the control request's answer leave first
             self._stop()
-            time.sleep(seconds)
+            if self._closing.wait(seconds):
+                return
             self._http = _HttpServer((self.host, self.port), self.app)
             self._thread = self._start(self._http)
 
@@ -169,6 +176,7 @@ class SandboxServer:
 
     def shutdown(self) -> None:
         """Stop serving and close every connection."""
+        self._closing.set()
         with self._lock:
             self._stop()
 

@@ -50,6 +50,7 @@ class Contact:
     created_at: str = field(default_factory=now_text)
     hlr_status: str | None = None
     hlr_last_check: str | None = None
+
     def check_hlr(self) -> None:
         """The HLR check finishes after creation: any later read sees its result."""
         if self.hlr_status is None:
