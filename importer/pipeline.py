@@ -153,7 +153,6 @@ def connect(
         key,
         transport=transport,
         timeout=settings.timeout,
-        pool_size=settings.concurrency,
         pacer=RatePacer(settings.rate, sleep=control.sleep),
     )
     try:

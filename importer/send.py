@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import TypeVar
+from queue import Empty, SimpleQueue
+from typing import Any, TypeVar
 
 from .client import BsgClient
 from .models import Contact, PreparedRow, RowOutcome, Status
@@ -205,19 +206,28 @@ def dispatch(
 
 
 class _Window:
-    """The requests in flight, and existing contacts waiting to be attached."""
+    """The work in flight, and existing contacts waiting to be attached.
+
+    Finished work arrives on a queue (O(1) each), not through wait() over every future.
+    """
 
     def __init__(self, pool: ThreadPoolExecutor, sender: RowSender) -> None:
         self.pool = pool
         self.sender = sender
-        self.in_flight: set[Future[list[Result]]] = set()
+        self.pending = 0
+        self.finished: SimpleQueue[Future[list[Result]]] = SimpleQueue()
         self.found: list[Found] = []
         self.attached_at = time.monotonic()
         self.stopping_since: float | None = None
 
     @property
     def idle(self) -> bool:
-        return not self.in_flight and not self.found
+        return not self.pending and not self.found
+
+    def _submit(self, work: Callable[..., list[Result]], *args: Any, **kwargs: Any) -> None:
+        future = self.pool.submit(work, *args, **kwargs)
+        self.pending += 1
+        future.add_done_callback(self.finished.put)
 
     def fill(
         self,
@@ -226,29 +236,36 @@ class _Window:
         mark_sending: Callable[[Sequence[int]], None],
     ) -> bool:
         """Start rows until ``limit`` are in flight; True once the source is exhausted."""
-        room = limit - len(self.in_flight)
-        if room <= 0:
-            return False
+        room = limit - self.pending
+        if room < max(1, limit // 4):
+            return False  # fill in batches: one journal transaction for many rows
         batch = list(islice(source, room))
         if batch:
             mark_sending([row.source_row for row, _ in batch])
         for row, before in batch:
-            self.in_flight.add(self.pool.submit(self.sender.handle, row, in_flight_before=before))
+            self._submit(self.sender.handle, row, in_flight_before=before)
         return len(batch) < room
 
     def flush_attaches(self, *, force: bool) -> None:
         due = time.monotonic() - self.attached_at >= ATTACH_EVERY_S
         while self.found and (len(self.found) >= ATTACH_BATCH or force or due):
             batch, self.found = self.found[:ATTACH_BATCH], self.found[ATTACH_BATCH:]
-            self.in_flight.add(self.pool.submit(self.sender.attach, batch))
+            self._submit(self.sender.attach, batch)
             self.attached_at = time.monotonic()
 
     def collect(self, timeout: float) -> list[RowOutcome]:
-        if not self.in_flight:
+        """Outcomes of the work finished by now, waiting up to ``timeout`` for the first."""
+        if not self.pending:
             return []
-        done, self.in_flight = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+        try:
+            futures = [self.finished.get(timeout=timeout)]
+        except Empty:
+            return []
+        while not self.finished.empty():
+            futures.append(self.finished.get_nowait())
+        self.pending -= len(futures)
         outcomes: list[RowOutcome] = []
-        for future in done:
+        for future in futures:
             for result in future.result():
                 if isinstance(result, Found):
                     self.found.append(result)

@@ -33,8 +33,21 @@ def import_into(
 ) -> tuple[Any, list[dict[str, Any]]]:
     output = tmp_path / f"{source.stem}-{id(sandbox)}.xlsx"
     with serve(sandbox) as server:
-        ran = run_cli(source, "--list", "Promo", "--base-url", server.url, "--output", output,
-                      "--journal-dir", tmp_path / f"j{id(sandbox)}", "--concurrency", "32", *extra, env=KEY)  # fmt: skip
+        ran = run_cli(
+            source,
+            "--list",
+            "Promo",
+            "--base-url",
+            server.url,
+            "--output",
+            output,
+            "--journal-dir",
+            tmp_path / f"j{id(sandbox)}",
+            "--concurrency",
+            "32",
+            *extra,
+            env=KEY,
+        )
     return ran, sheet_rows(output)
 
 
@@ -66,8 +79,10 @@ def test_faulty_run_ends_like_a_clean_run(
     expiries = len(log) // 200
     assert 2 <= logins <= expiries + 2  # once per expiry, however many requests saw the 401
     with capsys.disabled():
-        print(f"\n  faulty run: {len(log)} requests for {ROWS} rows; answers {dict(answers)}; "
-              f"{logins} logins; {sum(1 for e in log if not e['committed'])} not committed")  # fmt: skip
+        print(
+            f"\n  faulty run: {len(log)} requests for {ROWS} rows; answers {dict(answers)}; "
+            f"{logins} logins; {sum(1 for e in log if not e['committed'])} not committed"
+        )
 
 
 def test_garbled_answers_never_give_a_wrong_id(tmp_path: Path) -> None:
@@ -83,8 +98,15 @@ def test_an_outage_is_waited_out(tmp_path: Path, sandbox: Sandbox) -> None:
     sandbox.faults = Faults(latency=0.01)
     source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(400))
     with serve(sandbox) as server:
-        settings = Settings(file=source, list_name="Promo", base_url=server.url, api_key="live_sandbox",
-                            journal_dir=tmp_path / "j", concurrency=8, patience=60)  # fmt: skip
+        settings = Settings(
+            file=source,
+            list_name="Promo",
+            base_url=server.url,
+            api_key="live_sandbox",
+            journal_dir=tmp_path / "j",
+            concurrency=8,
+            patience=60,
+        )
         import threading
 
         def cut() -> None:
@@ -112,8 +134,20 @@ def test_an_outage_longer_than_patience_fails_the_rest(tmp_path: Path, sandbox: 
             server.outage(30.0)
 
         threading.Thread(target=cut, daemon=True).start()
-        ran = run_cli(source, "--list", "Promo", "--base-url", server.url, "--patience", "2",
-                      "--journal-dir", tmp_path / "j", "--concurrency", "4", env=KEY)  # fmt: skip
+        ran = run_cli(
+            source,
+            "--list",
+            "Promo",
+            "--base-url",
+            server.url,
+            "--patience",
+            "2",
+            "--journal-dir",
+            tmp_path / "j",
+            "--concurrency",
+            "4",
+            env=KEY,
+        )
     assert ran.code == 1, ran.stderr
     rows = sheet_rows(tmp_path / "c.results.xlsx")
     assert len(rows) == 300

@@ -12,8 +12,17 @@ NOT_SENT = "not sent"
 
 
 def test_cells_round_trip() -> None:
-    cells = ("0501234567", 380501234567, 12.5, True, None, dt.date(1990, 3, 9),
-             dt.datetime(2026, 1, 2, 3, 4, 5), dt.time(10, 30), "Олена")  # fmt: skip
+    cells = (
+        "0501234567",
+        380501234567,
+        12.5,
+        True,
+        None,
+        dt.date(1990, 3, 9),
+        dt.datetime(2026, 1, 2, 3, 4, 5),
+        dt.time(10, 30),
+        "Олена",
+    )
     assert decode_cells(encode_cells(cells)) == cells
 
 
@@ -22,12 +31,14 @@ def test_only_confirmed_outcomes_carry_over(tmp_path: Path) -> None:
     with Journal(path) as journal:
         journal.add((SourceRow(n, (f"row{n}",)), 100 + n) for n in range(2, 8))
         journal.sending([2, 3, 4, 5, 6])
-        journal.record([
-            RowOutcome(2, Status.CREATED, 102, 1),
-            RowOutcome(3, Status.EXISTING, 103, 2),
-            RowOutcome(4, Status.FAILED, 104, error="BSG answered 500, even after retrying"),
-            RowOutcome(7, Status.INVALID, None, error="bad"),
-        ])  # fmt: skip
+        journal.record(
+            [
+                RowOutcome(2, Status.CREATED, 102, 1),
+                RowOutcome(3, Status.EXISTING, 103, 2),
+                RowOutcome(4, Status.FAILED, 104, error="BSG answered 500, even after retrying"),
+                RowOutcome(7, Status.INVALID, None, error="bad"),
+            ]
+        )
     with Journal(path) as journal:  # the next run
         journal.forget_unconfirmed()
         assert journal.carried_over() == {2: "done", 3: "done", 5: "sending", 6: "sending"}
@@ -40,14 +51,19 @@ def test_only_confirmed_outcomes_carry_over(tmp_path: Path) -> None:
 def test_results_are_in_input_order_and_duplicates_carry_the_first_id(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.sqlite") as journal:
         journal.add((SourceRow(n, (str(n),)), 100) for n in (5, 2, 9))
-        journal.record([
-            RowOutcome(9, Status.DUPLICATE, 100, duplicate_of=2),
-            RowOutcome(5, Status.DUPLICATE, 100, duplicate_of=2),
-            RowOutcome(2, Status.CREATED, 100, 77),
-        ])  # fmt: skip
+        journal.record(
+            [
+                RowOutcome(9, Status.DUPLICATE, 100, duplicate_of=2),
+                RowOutcome(5, Status.DUPLICATE, 100, duplicate_of=2),
+                RowOutcome(2, Status.CREATED, 100, 77),
+            ]
+        )
         rows = [(cells, o.status, o.contact_id) for cells, o in journal.results(NOT_SENT)]
-    assert rows == [(("2",), Status.CREATED, 77), (("5",), Status.DUPLICATE, 77),
-                    (("9",), Status.DUPLICATE, 77)]  # fmt: skip
+    assert rows == [
+        (("2",), Status.CREATED, 77),
+        (("5",), Status.DUPLICATE, 77),
+        (("9",), Status.DUPLICATE, 77),
+    ]
 
 
 def test_the_key_separates_files_lists_and_services() -> None:
