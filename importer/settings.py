@@ -50,7 +50,7 @@ class Settings:
     sandbox: bool = False
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = field(default=None, repr=False)
-    concurrency: int = 16
+    concurrency: int = 32
     rate: float | None = None
     resume: bool = True
     patience: float = 300.0
