@@ -127,7 +127,7 @@ def test_files_that_cannot_be_read_say_why(tmp_path: Path, content: str, message
 def test_missing_file_and_wrong_extension(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         open_table(tmp_path / "missing.csv")
-    with pytest.raises(InputError, match="unsupported file type '.pdf'"):
+    with pytest.raises(InputError, match=r"unsupported file type '\.pdf'"):
         open_table(write_text(tmp_path / "c.pdf", "Phone\n1\n"))
 
 
