@@ -147,11 +147,9 @@ def _number(cell: Cell) -> str:
     return whole + (f".{match.group(2)}" if match.group(2) else "")
 
 
-_DATE_FORMATS = {
-    "dmy": ("%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y"),
-    "mdy": ("%m/%d/%Y", "%m.%d.%Y", "%m-%d-%Y"),
-}
-_ANY_ORDER = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
+_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_YEAR_LAST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+_NAMED_MONTH = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
 
 
 def _date(cell: Cell, date_order: DateOrder) -> dt.date:
@@ -165,26 +163,32 @@ def _date(cell: Cell, date_order: DateOrder) -> dt.date:
     if re.fullmatch(r"\d{1,7}(\.\d+)?", text):
         return _excel_serial(float(text))
     day = text.split(" ")[0] if re.match(r"^\d", text) and ":" in text else text
-    for fmt in (*_ANY_ORDER, *_DATE_FORMATS[date_order]):
+    found = _numeric_date(day, date_order)
+    if found is not None:
+        return found
+    for fmt in _NAMED_MONTH if not day[:1].isdigit() or " " in day else ():
         try:
             return dt.datetime.strptime(day, fmt).date()
         except ValueError:
             continue
-    other = "mdy" if date_order == "dmy" else "dmy"
-    hint = (
-        f"; read {date_order} (see --date-order {other})"
-        if any(_parses(day, f) for f in _DATE_FORMATS[other])
-        else ""
-    )
+    other: DateOrder = "mdy" if date_order == "dmy" else "dmy"
+    hint = f"; read {date_order} (see --date-order {other})" if _numeric_date(day, other) else ""
     raise ValueProblem(f"{text!r} is not a date{hint}")
 
 
-def _parses(text: str, fmt: str) -> bool:
+def _numeric_date(text: str, date_order: DateOrder) -> dt.date | None:
+    """2026-11-22, 2026/11/22, or 22.11.2026 / 11/22/2026 as ``date_order`` says."""
+    if match := _YEAR_FIRST.fullmatch(text):
+        year, month, day = map(int, match.groups())
+    elif match := _YEAR_LAST.fullmatch(text):
+        first, second, year = map(int, match.groups())
+        day, month = (first, second) if date_order == "dmy" else (second, first)
+    else:
+        return None
     try:
-        dt.datetime.strptime(text, fmt)
+        return dt.date(year, month, day)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _excel_serial(value: float) -> dt.date:
