@@ -72,7 +72,13 @@ def run_import(
     """Import one file into one list; return the summary (raise Interrupted after a stop)."""
     control = control or RunControl(threading.Event())
     started, clock = dt.datetime.now().astimezone(), time.monotonic()
-    table = open_table(settings.file, sheet=settings.sheet, phone_column=settings.phone_column)
+    table = open_table(
+        settings.file,
+        sheet=settings.sheet,
+        phone_column=settings.phone_column,
+        max_unpacked_bytes=settings.max_unpacked_mb << 20,
+        max_rows=settings.max_rows,
+    )
     _check_output(settings, table)
     with ExitStack() as stack:
         client = connect(settings, control, transport)

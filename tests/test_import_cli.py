@@ -132,8 +132,10 @@ def test_exit_codes(tmp_path: Path, server: Any) -> None:
     source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(3))
     base = ["--list", "Promo", "--base-url", server.url, *journal_flags(tmp_path)]
     missing = run_cli(tmp_path / "nope.csv", *base, env=KEY)
+    assert missing.code == 2
     assert (
-        missing.code == 2 and missing.last_line == f"Error: {tmp_path / 'nope.csv'}: no such file"
+        missing.last_line
+        == f"Error: {tmp_path / 'nope.csv'}: no such file; check the name and the folder"
     )
     no_phone = tmp_path / "names.csv"
     no_phone.write_text("Name,City\nTaras,Kyiv\n", encoding="utf-8")

@@ -1,49 +1,105 @@
-"""Read stage: a file of any supported kind -> a Table (header, columns, rows as a stream)."""
+"""Read stage: a file of any supported kind -> a Table (header, columns, rows as a stream).
+
+open_table
+├── sniff      what the file really is, whatever its extension says
+├── text       .csv/.tsv/.txt: encoding and delimiter, rows streamed
+├── workbook   which sheet; cell values       ├── xlsx  python-calamine
+│                                             ├── xls   xlrd
+│                                             └── ods   expat (odsxml)
+├── zipguard   zip bombs, DTDs, sheet extents, before any .xlsx/.ods parser runs
+├── limits     how big a file may be
+└── table      the header row (header), column names, the phone column
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from ..errors import InputError
-from ..models import Cell
-from . import text, workbook
-from .sniff import file_kind
+from . import text
+from .header import find_header
+from .limits import MAX_ROWS, MAX_UNPACKED_BYTES, Limits
+from .ods import open_ods
+from .sniff import KIND_NAMES, PROMISED, file_kind
 from .table import Table, build_table
+from .workbook import Book, Sheet, read_sheet, sheet_where
+from .xls import open_xls
+from .xlsx import open_xlsx
 
 __all__ = ["Table", "open_table"]
 
+_OPENERS: dict[str, Callable[[Path, Limits], Book]] = {
+    "xlsx": open_xlsx,
+    "xls": open_xls,
+    "ods": open_ods,
+}
 
-def open_table(path: Path, *, sheet: str | None = None, phone_column: str | None = None) -> Table:
-    """Open a spreadsheet or delimited text file as a Table of contacts."""
+
+def open_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    phone_column: str | None = None,
+    max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+    max_rows: int = MAX_ROWS,
+) -> Table:
+    """Open a spreadsheet or delimited text file as a Table of contacts.
+
+    Raises InputError, naming the file (and sheet, row, column) and what to do, for a file
+    that can't be read: missing, damaged, protected, hostile, too large, or without a
+    header or a phone column.
+    """
+    limits = Limits(max_unpacked_bytes=max_unpacked_bytes, max_rows=max_rows)
     kind = file_kind(path)
+    notes = _kind_notes(path, kind)
     if kind == "text":
-        if sheet is not None:
-            raise InputError(f"{path}: --sheet applies to workbooks; this is a text file")
-        fmt = text.detect_format(path)
-        return build_table(
-            path,
-            None,
-            partial(text.read_rows, path, fmt),
-            phone_column=phone_column,
-            notes=[f"read as {_delimiter_name(fmt.delimiter)}-separated {fmt.encoding} text"],
-        )
-    found = workbook.read_sheet(path, kind, sheet)
-    if not found.rows:
-        raise InputError(f"{path}, sheet {found.name!r}: the sheet is empty")
+        return _text_table(path, sheet, phone_column, limits, notes)
+    book: Book = _OPENERS[kind](path, limits)
+    found, note = read_sheet(path, book, sheet, partial(_has_header, path, phone_column))
     return build_table(
         path,
         found.name,
-        partial(_replay, found.rows),
+        found.rows,
         phone_column=phone_column,
         merged=found.merged,
-        notes=[f"sheet {found.name!r} used"],
+        notes=[*notes, note],
+        limits=limits,
     )
 
 
-def _replay(rows: Sequence[tuple[int, list[Cell]]]) -> Iterable[tuple[int, list[Cell]]]:
-    return rows
+def _text_table(
+    path: Path, sheet: str | None, phone_column: str | None, limits: Limits, notes: list[str]
+) -> Table:
+    if sheet is not None:
+        raise InputError(f"{path}: --sheet applies to workbooks; this is a text file. Drop it")
+    fmt = text.detect_format(path)
+    described = f"read as {_delimiter_name(fmt.delimiter)}-separated {fmt.encoding} text"
+    return build_table(
+        path,
+        None,
+        partial(text.read_rows, path, fmt),
+        phone_column=phone_column,
+        notes=[*notes, described],
+        limits=limits,
+    )
+
+
+def _has_header(path: Path, phone_column: str | None, sheet: Sheet) -> bool:
+    """True when the sheet has a header row naming a phone column."""
+    try:
+        find_header(sheet_where(path, sheet.name), sheet.rows, phone_column)
+    except InputError:
+        return False
+    return True
+
+
+def _kind_notes(path: Path, kind: str) -> list[str]:
+    promised = PROMISED.get(path.suffix.lower())
+    if promised is None or promised == kind:
+        return []
+    return [f"{path.name} is {KIND_NAMES[kind]} despite its name; read as such"]
 
 
 def _delimiter_name(delimiter: str) -> str:

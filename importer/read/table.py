@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
 
 from ..errors import InputError
-from ..models import (
-    RESULT_COLUMNS,
-    Cell,
-    SourceRow,
-    cell_text,
-    column_letter,
-    is_blank,
-    name_key,
-)
-
-#: Header names that mean "the phone", compared with name_key().
-PHONE_HEADERS = frozenset(
-    name_key(n)
-    for n in (
-        "phone", "phones", "phone number", "phone no", "mobile", "mobile phone", "mobile number",
-        "msisdn", "number", "tel", "tel.", "telephone", "cell", "cell phone", "cellphone", "gsm",
-        "телефон", "тел", "моб", "мобильный", "мобільний", "номер", "номер телефона",
-        "номер телефону", "telefon", "telefono", "teléfono", "téléphone", "handy", "celular",
-    )
-)  # fmt: skip
-PHONE_WORDS = ("phone", "mobile", "msisdn", "tel", "телефон", "mobil", "номер", "cell")
-HEADER_SEARCH_ROWS = 50
-_DIGITS = re.compile(r"\d")
-
-#: A source of rows: calling it starts a fresh pass over (row number, cells).
-Grid = Callable[[], Iterable[tuple[int, Sequence[Cell]]]]
+from ..models import RESULT_COLUMNS, SourceRow, column_letter, is_blank, name_key
+from .header import PHONE_HEADERS, Grid, find_header, is_phone_word
+from .limits import DEFAULT_LIMITS, Limits
 
 
 @dataclass(frozen=True)
@@ -76,12 +51,13 @@ def build_table(
     phone_column: str | None,
     merged: Sequence[tuple[int, int, int, int]] = (),
     notes: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Table:
     """Find the header and the phone column, and name every column that holds anything."""
     where = f"{path}" + (f", sheet {sheet!r}" if sheet else "")
-    header_row, header = _find_header(where, grid, phone_column)
+    header_row, header = find_header(where, grid, phone_column)
     header = _spread_merged(header, header_row, merged)
-    width, used, row_count = _survey(grid, header_row, len(header))
+    width, used, row_count = _survey(where, grid, header_row, len(header), limits)
     keep, names = _name_columns(header, width, used)
     phone_index, phone_notes = _phone_index(where, names, phone_column)
     extra = [f"header found on row {header_row}"] if header_row > 1 else []
@@ -98,60 +74,6 @@ def build_table(
     )
 
 
-def _find_header(where: str, grid: Grid, phone_column: str | None) -> tuple[int, list[str]]:
-    first: tuple[int, list[str]] | None = None
-    wanted = name_key(phone_column) if phone_column else None
-    for seen, (number, cells) in enumerate(grid()):
-        if seen >= HEADER_SEARCH_ROWS:
-            break
-        texts = [cell_text(c).strip() for c in cells]
-        if all(not t for t in texts):
-            continue
-        first = first or (number, texts)
-        keys = [name_key(t) for t in texts]
-        if (wanted and wanted in keys) or (not wanted and any(k in PHONE_HEADERS for k in keys)):
-            return number, texts
-    if first is None:
-        raise InputError(f"{where}: holds no rows at all")
-    loose = None if wanted else next(_rows_with_phone_words(grid), None)
-    if loose is None:
-        _no_header(where, first, phone_column)
-    return loose
-
-
-def _rows_with_phone_words(grid: Grid) -> Iterator[tuple[int, list[str]]]:
-    for seen, (number, cells) in enumerate(grid()):
-        if seen >= HEADER_SEARCH_ROWS:
-            return
-        texts = [cell_text(c).strip() for c in cells]
-        if any(_is_phone_word(t) for t in texts if len(t.split()) <= 4):
-            yield number, texts
-
-
-def _is_phone_word(text: str) -> bool:
-    key = name_key(text)
-    return bool(key) and any(word in key for word in PHONE_WORDS)
-
-
-def _no_header(where: str, first: tuple[int, list[str]], phone_column: str | None) -> NoReturn:
-    number, texts = first
-    shown = ", ".join(repr(t) for t in texts if t)
-    if phone_column:
-        raise InputError(
-            f"{where}: no column is headed {phone_column!r} (row {number} reads {shown}); "
-            "check --phone-column"
-        )
-    if any(len(_DIGITS.findall(t)) >= 7 for t in texts):
-        raise InputError(
-            f"{where}: no header row: row {number} already holds data ({shown}); "
-            "add a first row with column names, one of them 'Phone'"
-        )
-    raise InputError(
-        f"{where}: no phone column; the header on row {number} has {shown}. "
-        "Name the column with --phone-column"
-    )
-
-
 def _spread_merged(
     header: list[str], header_row: int, merged: Sequence[tuple[int, int, int, int]]
 ) -> list[str]:
@@ -165,11 +87,14 @@ def _spread_merged(
     return header
 
 
-def _survey(grid: Grid, header_row: int, header_width: int) -> tuple[int, set[int], int]:
+def _survey(
+    where: str, grid: Grid, header_row: int, header_width: int, limits: Limits
+) -> tuple[int, set[int], int]:
     """One pass over the data: the widest row, the columns that hold values, the row count."""
     used: set[int] = set()
     width, count = header_width, 0
     for number, cells in grid():
+        limits.check_rows(where, number)
         if number <= header_row:
             continue
         filled = [i for i, c in enumerate(cells) if not is_blank(c)]
@@ -200,13 +125,16 @@ def _name_columns(header: list[str], width: int, used: set[int]) -> tuple[list[i
 
 def _phone_index(where: str, names: list[str], phone_column: str | None) -> tuple[int, list[str]]:
     keys = [name_key(n) for n in names]
-    if phone_column:
+    if phone_column and name_key(phone_column) in keys:
         return keys.index(name_key(phone_column)), []
     exact = [i for i, k in enumerate(keys) if k in PHONE_HEADERS]
-    loose = [i for i, n in enumerate(names) if _is_phone_word(n) and i not in exact]
-    candidates = exact + loose
+    loose = [i for i, k in enumerate(keys) if is_phone_word(k) and i not in exact]
+    candidates = [] if phone_column else exact + loose
     if not candidates:
-        raise InputError(f"{where}: no phone column among {', '.join(map(repr, names))}")
+        raise InputError(
+            f"{where}: no phone column among {', '.join(map(repr, names))}; "
+            "name the column with --phone-column"
+        )
     chosen = candidates[0]
     others = [names[i] for i in candidates[1:]]
     notes = (

@@ -5,21 +5,39 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import charset_normalizer
 
 from ..errors import InputError
+from ..models import column_letter
 
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = ("\t", ";", ",", "|")
 #: Single-byte code pages marketing files come in, besides UTF-8 and UTF-16.
 LEGACY_ENCODINGS = ["cp1252", "cp1251"]
 
-csv.field_size_limit(1 << 24)
+FIELD_LIMIT = 1 << 24
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_UNDECODED = re.compile("\udcff")
+_ESCAPE = "bsg-import-undecodable"
+
+
+def _mark_undecodable(error: UnicodeError) -> tuple[str, int]:
+    """A decoding error handler: a byte that can't be decoded becomes a lone surrogate."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "\udcff", error.end
+
+
+codecs.register_error(_ESCAPE, _mark_undecodable)
+
+csv.field_size_limit(FIELD_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +52,23 @@ def detect_format(path: Path) -> TextFormat:
     """Detect the encoding and the delimiter from the start of the file."""
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
-    encoding = detect_encoding(sample, path)
-    text = _decode_sample(sample, encoding, complete=len(sample) < SAMPLE_BYTES)
+        complete = len(sample) < SAMPLE_BYTES
+        encoding = detect_encoding(sample, path)
+        if encoding == "utf-8" and sample.isascii() and not complete:
+            encoding = _later_encoding(handle, path)
+    text = _decode_sample(sample, encoding, complete=complete)
+    if complete and not text.strip():
+        raise InputError(f"{path}: the file is empty")
     return TextFormat(encoding, detect_delimiter(text))
+
+
+def _later_encoding(handle: BinaryIO, path: Path) -> str:
+    """A start in plain ASCII says nothing: look at the first block that isn't."""
+    while block := handle.read(SAMPLE_BYTES):
+        found = _NON_ASCII.search(block)
+        if found:
+            return _utf8_or_legacy(block[found.start() :], path)
+    return "utf-8"
 
 
 def detect_encoding(sample: bytes, path: Path) -> str:
@@ -47,6 +79,11 @@ def detect_encoding(sample: bytes, path: Path) -> str:
         return "utf-16"
     if _looks_utf16(sample):
         return "utf-16-le" if sample[1::2].count(0) > sample[::2].count(0) else "utf-16-be"
+    return _utf8_or_legacy(sample, path)
+
+
+def _utf8_or_legacy(sample: bytes, path: Path) -> str:
+    """Strict UTF-8 if it decodes, else the likelier of the legacy code pages."""
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -89,18 +126,30 @@ def detect_delimiter(text: str) -> str:
 
 
 def read_rows(path: Path, fmt: TextFormat) -> Iterator[tuple[int, list[str]]]:
-    """Yield (row number, cells) for every record; row 1 is the first line."""
+    """Yield (row number, cells) for every record; row 1 is the first line.
+
+    Bytes the encoding can't decode become a lone surrogate, so that the row and column
+    they are in can be named.
+    """
     with path.open("rb") as raw:
-        stream = io.TextIOWrapper(raw, encoding=fmt.encoding, errors="strict", newline="")
+        stream = io.TextIOWrapper(raw, encoding=fmt.encoding, errors=_ESCAPE, newline="")
         reader = csv.reader(stream, delimiter=fmt.delimiter)
         number = 0
         try:
             for number, cells in enumerate(reader, start=1):
+                if _UNDECODED.search("".join(cells)):
+                    raise _undecoded(path, fmt, number, cells)
                 yield number, cells
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{path}: row {number + 1} is not valid {fmt.encoding} text "
-                f"({exc.reason}); save the file as UTF-8 CSV and try again"
-            ) from exc
         except csv.Error as exc:
-            raise InputError(f"{path}: row {number + 1}: {exc}") from exc
+            raise InputError(
+                f"{path}: row {number + 1} can't be read as delimited text ({exc}); "
+                "is it really a CSV file? Open it in a spreadsheet program and save it as CSV"
+            ) from exc
+
+
+def _undecoded(path: Path, fmt: TextFormat, number: int, cells: list[str]) -> InputError:
+    column = next(i for i, cell in enumerate(cells) if _UNDECODED.search(cell))
+    return InputError(
+        f"{path}: row {number}, column {column_letter(column)} is not valid {fmt.encoding} "
+        "text; save the file as UTF-8 CSV and try again"
+    )

@@ -1,60 +1,114 @@
-"""Workbooks: .xlsx/.xlsm through python-calamine, .xls through xlrd, .ods through odfpy."""
+"""Workbooks of any format: which sheet to read, and cell values as the tool keeps them.
+
+Each format has its module (``xlsx``: .xlsx/.xlsm through python-calamine, ``xls``: .xls
+through xlrd, ``ods``: .ods streamed with expat); each opens a :class:`Book`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import InputError
-from ..models import Cell
+from ..models import Cell, is_blank
 
 #: Whole numbers up to this are exact in a double, which is all Excel stores.
 EXACT_INT_LIMIT = 2**53
 
-Grid = list[tuple[int, list[Cell]]]
+#: One row as read: its number as the user sees it (from 1) and its cells from column A.
+Row = tuple[int, list[Cell]]
+Merged = tuple[int, int, int, int]  # (row0, col0, row1, col1), 0-based, inclusive
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Sheet:
-    """One worksheet read whole: its name and its non-empty rows with their numbers."""
+    """One worksheet: its name, a fresh pass over its non-blank rows, its merged ranges."""
 
     name: str
-    rows: Grid
-    merged: tuple[tuple[int, int, int, int], ...] = ()  # (row0, col0, row1, col1), 0-based
+    rows: Callable[[], Iterator[Row]]
+    merged: tuple[Merged, ...] = ()
+
+    def has_data(self) -> bool:
+        """True when any cell of the sheet holds a value."""
+        return next(self.rows(), None) is not None
 
 
-def read_sheet(path: Path, kind: str, wanted: str | None) -> Sheet:
-    """Read the sheet the user named, or the first that holds data."""
-    names, load = _opener(kind)(path)
-    if wanted is not None:
-        return load(_pick(path, names, wanted))
-    for name in names:
-        sheet = load(name)
-        if sheet.rows:
-            return sheet
-    return load(names[0]) if names else Sheet("", [])
+class Book(Protocol):
+    """An open workbook: its worksheets' names, which are hidden, and a way to read one."""
+
+    @property
+    def names(self) -> list[str]:
+        """Every worksheet's name, in workbook order."""
+
+    @property
+    def hidden(self) -> set[str]:
+        """The names of the hidden sheets."""
+
+    def load(self, name: str) -> Sheet:
+        """Read one worksheet."""
+
+    def close(self) -> None:
+        """Let go of the file; sheets already loaded stay readable."""
 
 
-def _pick(path: Path, names: Sequence[str], wanted: str) -> str:
+def read_sheet(
+    path: Path, book: Book, wanted: str | None, usable: Callable[[Sheet], bool]
+) -> tuple[Sheet, str]:
+    """The sheet the user named, else the first usable one (visible sheets first), else the
+    first that holds data; and a note saying which."""
+    try:
+        names = book.names
+        if not names:
+            raise InputError(f"{path}: the workbook has no worksheets")
+        if wanted is not None:
+            sheet = book.load(pick(path, names, wanted))
+            return sheet, f"sheet {sheet.name!r} used"
+        return _first_usable(path, book, names, usable)
+    finally:
+        book.close()
+
+
+def _first_usable(
+    path: Path, book: Book, names: list[str], usable: Callable[[Sheet], bool]
+) -> tuple[Sheet, str]:
+    order = [n for n in names if n not in book.hidden] + [n for n in names if n in book.hidden]
+    with_data: Sheet | None = None
+    for name in order:
+        sheet = book.load(name)
+        if sheet.has_data():
+            if usable(sheet):
+                return sheet, _note(sheet.name, names)
+            with_data = with_data or sheet
+    if with_data is None:
+        listed = ", ".join(map(repr, names))
+        raise InputError(f"{path}: every sheet is empty ({listed}); is it the right file?")
+    return with_data, _note(with_data.name, names)
+
+
+def _note(name: str, names: Sequence[str]) -> str:
+    if len(names) == 1:
+        return f"sheet {name!r} used"
+    listed = ", ".join(map(repr, names))
+    return f"sheet {name!r} used, of {listed} (choose another with --sheet)"
+
+
+def pick(path: Path, names: Sequence[str], wanted: str) -> str:
+    """The sheet --sheet means: its exact name, its name in any case, or its 1-based number."""
     exact = [n for n in names if n == wanted]
     loose = [n for n in names if n.strip().casefold() == wanted.strip().casefold()]
     if exact or loose:
         return (exact or loose)[0]
-    if wanted.isdigit() and 1 <= int(wanted) <= len(names):
+    if wanted.strip().isdigit() and 1 <= int(wanted) <= len(names):
         return names[int(wanted) - 1]
     listed = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names, start=1))
-    raise InputError(f"{path}: no sheet {wanted!r}; the workbook has {listed}")
-
-
-Opener = Callable[[Path], tuple[list[str], Callable[[str], Sheet]]]
-
-
-def _opener(kind: str) -> Opener:
-    return {"xlsx": _open_calamine, "xls": _open_xls, "ods": _open_ods}[kind]
+    raise InputError(
+        f"{path}: no sheet {wanted!r}; the workbook has {listed}. "
+        "Give --sheet one of these names or numbers"
+    )
 
 
 def exact(value: Any) -> Cell:
@@ -64,94 +118,17 @@ def exact(value: Any) -> Cell:
             return int(value)
         return value
     if isinstance(value, str):
-        return value if value else None
-    if value is None or isinstance(value, int | bool | dt.date | dt.time):
+        return value or None
+    if value is None or isinstance(value, int | dt.date | dt.time):
         return value
-    if isinstance(value, dt.timedelta):
-        return str(value)
     return str(value)
 
 
-def _non_empty(rows: Any) -> Grid:
-    grid: Grid = []
-    for number, row in enumerate(rows, start=1):
-        cells = [exact(v) for v in row]
-        if any(c is not None and not (isinstance(c, str) and not c.strip()) for c in cells):
-            grid.append((number, cells))
-    return grid
+def non_blank(cells: Sequence[Cell]) -> bool:
+    """True when any cell holds a value."""
+    return not all(is_blank(c) for c in cells)
 
 
-def _open_calamine(path: Path) -> tuple[list[str], Callable[[str], Sheet]]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own untyped errors
-        raise InputError(f"{path}: can't open the workbook ({exc}); is it damaged?") from exc
-
-    def load(name: str) -> Sheet:
-        try:
-            sheet = book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            merged = tuple(
-                (start[0], start[1], end[0], end[1])
-                for start, end in sheet.merged_cell_ranges or ()
-            )
-        except Exception as exc:
-            raise InputError(f"{path}, sheet {name!r}: can't read it ({exc})") from exc
-        return Sheet(name, _non_empty(rows), merged)
-
-    names = [m.name for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")]
-    return names, load
-
-
-def _open_xls(path: Path) -> tuple[list[str], Callable[[str], Sheet]]:
-    import xlrd
-
-    try:
-        book = xlrd.open_workbook(str(path), on_demand=True)
-    except xlrd.XLRDError as exc:
-        if "encrypted" in str(exc).lower():
-            raise InputError(
-                f"{path}: the workbook is password-protected; save a copy without a password"
-            ) from exc
-        raise InputError(f"{path}: can't read this .xls file ({exc})") from exc
-
-    def value(cell: Any) -> Cell:
-        if cell.ctype == xlrd.XL_CELL_DATE:
-            moment: dt.datetime = xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
-            return moment.date() if moment.time() == dt.time() else moment
-        if cell.ctype == xlrd.XL_CELL_BOOLEAN:
-            return bool(cell.value)
-        if cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-            return None
-        result: Cell = exact(cell.value)
-        return result
-
-    def load(name: str) -> Sheet:
-        sheet = book.sheet_by_name(name)
-        rows = ([value(c) for c in sheet.row(r)] for r in range(sheet.nrows))
-        merged = tuple((r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells)
-        return Sheet(name, _non_empty(rows), merged)
-
-    return list(book.sheet_names()), load
-
-
-def _open_ods(path: Path) -> tuple[list[str], Callable[[str], Sheet]]:
-    import pandas as pd
-
-    try:
-        frames: dict[str, Any] = pd.read_excel(
-            path, sheet_name=None, header=None, dtype=object, engine="odf", na_filter=False
-        )
-    except Exception as exc:  # odfpy and pandas raise many kinds
-        raise InputError(f"{path}: can't read this .ods file ({exc})") from exc
-
-    def load(name: str) -> Sheet:
-        rows = (
-            [None if isinstance(v, str) and v == "" else v for v in row]
-            for row in frames[name].itertuples(index=False, name=None)
-        )
-        return Sheet(name, _non_empty(rows))
-
-    return list(frames), load
+def sheet_where(path: Path | str, name: str) -> str:
+    """The file and sheet, for messages."""
+    return f"{path}, sheet {name!r}"

@@ -1,0 +1,253 @@
+"""Hostile workbooks (.xlsx, .ods): zip bombs and XML entity tricks, refused before parsing.
+
+Every part of the archive is unpacked once, as a stream, before a parser sees it:
+
+- its real size counts against the unpacked limit, whatever the zip's headers claim;
+- a DTD (``<!DOCTYPE``, ``<!ENTITY``: Excel and LibreOffice never write one) is refused,
+  which stops billion-laughs and external-entity files whatever the parser would do;
+- the last row and column holding a value are found, because python-calamine allocates
+  the whole grid up to there before it returns (one value at XFD1048576 is 550 GB).
+
+Every part, whatever its name: a workbook's links may call a worksheet anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ..errors import InputError
+from .limits import MAX_RATIO, RATIO_GRACE_BYTES, Limits
+
+CHUNK = 1 << 20
+_DTD = tuple(
+    marker.encode(encoding)
+    for marker in ("<!doctype", "<!entity")
+    for encoding in ("ascii", "utf-16-le", "utf-16-be")
+)
+_OVERLAP = max(map(len, _DTD))
+#: Errors zipfile and its decompressors raise on a damaged archive.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError)
+
+
+@dataclass(slots=True)
+class Extent:
+    """The last row and column (1-based) of a worksheet that hold a value."""
+
+    rows: int = 0
+    columns: int = 0
+
+    def grow(self, row: int, column: int) -> None:
+        """Take in one cell's position."""
+        self.rows, self.columns = max(self.rows, row), max(self.columns, column)
+
+
+def check_archive(path: Path, limits: Limits) -> dict[str, Extent]:
+    """Refuse a bomb or a DTD; return each XML part's extent, should it be a worksheet."""
+    extents: dict[str, Extent] = {}
+    with open_zip(path) as archive:
+        infos = archive.infolist()
+        _check_declared(path, infos, limits)
+        budget = limits.max_unpacked_bytes
+        for info in infos:
+            budget -= _scan_member(path, archive, info, budget, extents)
+    return extents
+
+
+@contextmanager
+def open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    """The workbook as a zip archive; a damaged one is refused."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield archive
+    except ZIP_ERRORS as exc:
+        raise damaged(path, exc) from exc
+
+
+def damaged(path: Path, exc: BaseException) -> InputError:
+    """The error for a workbook whose zip container is broken."""
+    return InputError(
+        f"{path}: the workbook is damaged ({exc}); open it in Excel or LibreOffice, "
+        "save it again and retry"
+    )
+
+
+def _check_declared(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_unpacked_bytes:
+        raise limits.too_big(str(path), total)
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise InputError(
+                f"{path}: the workbook is password-protected; save a copy without a password"
+            )
+        _check_ratio(path, info, info.file_size)
+
+
+def _check_ratio(path: Path, info: zipfile.ZipInfo, size: int) -> None:
+    if size > RATIO_GRACE_BYTES and size > MAX_RATIO * max(info.compress_size, 1):
+        raise InputError(
+            f"{path}: part {info.filename} unpacks to {size:,} bytes from "
+            f"{info.compress_size:,}, more than {MAX_RATIO} times its size: a zip bomb, "
+            "not a real workbook. Ask for the file again, or export it as CSV"
+        )
+
+
+def _scan_member(
+    path: Path,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: int,
+    extents: dict[str, Extent],
+) -> int:
+    """Stream one part; return its real unpacked size."""
+    scan = CellScan()
+    size, tail = 0, b""
+    with _open_member(path, archive, info, budget) as member:
+        while chunk := _read(path, member):
+            size += len(chunk)
+            _check_size(path, info, size, budget)
+            window = tail + chunk
+            _refuse_dtd(path, info.filename, window.lower())
+            scan.feed(chunk)
+            tail = window[-_OVERLAP:]
+    extents[info.filename] = scan.result() if scan.positioned else _rescan(path, archive, info)
+    return size
+
+
+@contextmanager
+def _open_member(
+    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int
+) -> Iterator[IO[bytes]]:
+    """Open a part so that it unpacks past its declared size, to catch a header that lies."""
+    unbounded = copy.copy(info)
+    unbounded.file_size = max(budget, 0) + 1
+    try:
+        with archive.open(unbounded) as member:
+            yield member
+    except (*ZIP_ERRORS, NotImplementedError, RuntimeError) as exc:
+        raise damaged(path, exc) from exc
+
+
+def _read(path: Path, member: IO[bytes]) -> bytes:
+    try:
+        return member.read(CHUNK)
+    except (*ZIP_ERRORS, NotImplementedError, RuntimeError) as exc:
+        raise damaged(path, exc) from exc
+
+
+def _check_size(path: Path, info: zipfile.ZipInfo, size: int, budget: int) -> None:
+    if size > budget:
+        raise Limits(max_unpacked_bytes=budget).too_big(str(path), size)
+    if size > info.file_size:
+        raise InputError(
+            f"{path}: part {info.filename} unpacks to more than the {info.file_size:,} "
+            "bytes its header declares: a damaged or hostile file. Ask for it again"
+        )
+    _check_ratio(path, info, size)
+
+
+def _refuse_dtd(path: Path, part: str, lowered: bytes) -> None:
+    if any(marker in lowered for marker in _DTD):
+        raise InputError(
+            f"{path}: part {part} declares a DTD or entities (<!DOCTYPE/<!ENTITY), which "
+            "Excel and LibreOffice never write: the file was made to attack the reader. "
+            "Ask the sender for a clean export"
+        )
+
+
+def _rescan(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Extent:
+    """Cells without an ``r`` position: follow them in order, row by row."""
+    walk = CellWalk()
+    with _open_member(path, archive, info, info.file_size) as member:
+        while chunk := _read(path, member):
+            walk.feed(chunk)
+    return walk.extent
+
+
+# The cell scanners: regular expressions over raw XML, fast enough for a gigabyte.
+_CELL = rb"<(?:\w+:)?c"
+_R = rb"""(?=[\s/>])[^>]*?\sr\s*=\s*["']"""
+_ANY_CELL = re.compile(_CELL + rb"[\s/>]")
+_PLACED_CELL = re.compile(_CELL + _R + rb"[A-Za-z]{1,4}\d{1,9}[\"']")
+#: A cell that can hold a value: not self-closing (<c r="B2" s="1"/> is formatting only).
+_VALUED_COLUMN = re.compile(_CELL + _R + rb"([A-Za-z]{1,4})\d{1,9}[\"'][^>]*(?<!/)>")
+_VALUED_ROW = re.compile(_CELL + _R + rb"[A-Za-z]{1,4}(\d{1,9})[\"'][^>]*(?<!/)>")
+_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)([\s/][^>]*)?>")
+_ATTR_R = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]*)(\d*)["']""")
+
+
+def column_number(letters: bytes) -> int:
+    """A column's letters as a 1-based number: A -> 1, XFD -> 16384."""
+    number = 0
+    for byte in letters.upper():
+        number = number * 26 + byte - 64
+    return number
+
+
+class CellScan:
+    """Where a worksheet's valued cells reach, when every cell says where it is."""
+
+    def __init__(self) -> None:
+        self._carry = b""
+        self._extent = Extent()
+        self._letters: set[bytes] = set()
+        self.positioned = True
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next piece of the part's XML."""
+        data = self._carry + chunk
+        cut = data.rfind(b">") + 1
+        data, self._carry = data[:cut], data[cut:]
+        if len(_ANY_CELL.findall(data)) != len(_PLACED_CELL.findall(data)):
+            self.positioned = False
+        rows = _VALUED_ROW.findall(data)
+        if rows:
+            self._extent.grow(max(map(int, rows)), 0)
+        self._letters.update(_VALUED_COLUMN.findall(data))
+
+    def result(self) -> Extent:
+        """The extent of every cell seen."""
+        columns = max(map(column_number, self._letters), default=0)
+        return Extent(self._extent.rows, columns)
+
+
+class CellWalk:
+    """The same, for cells placed by their order: each row and cell after the one before."""
+
+    def __init__(self) -> None:
+        self._carry = b""
+        self._row = self._column = 0
+        self.extent = Extent()
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next piece of the part's XML."""
+        data = self._carry + chunk
+        cut = data.rfind(b">") + 1
+        data, self._carry = data[:cut], data[cut:]
+        for match in _ROW_OR_CELL.finditer(data):
+            self._tag(match.group(1), match.group(2) or b"")
+
+    def _tag(self, name: bytes, attributes: bytes) -> None:
+        found = _ATTR_R.search(attributes)
+        letters, digits = found.groups() if found else (b"", b"")
+        if name == b"row":
+            self._row = _number(digits, self._row + 1)
+            self._column = 0
+            return
+        self._row = _number(digits, self._row)
+        self._column = column_number(letters) if letters else self._column + 1
+        if not attributes.rstrip().endswith(b"/"):
+            self.extent.grow(self._row, self._column)
+
+
+def _number(digits: bytes, default: int) -> int:
+    if not digits:
+        return default
+    return int(digits) if len(digits) <= 12 else 10**12
