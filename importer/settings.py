@@ -132,6 +132,10 @@ def _coerce(settings: Settings) -> Settings:
     )
 
 
+#: Config keys spelled as the command-line option, where the option's name differs.
+CONFIG_ALIASES = {"list": "list_name", "map": "field_map"}
+
+
 def load_config(path: Path) -> dict[str, Any]:
     """Read a TOML config file; its keys are option names with ``-`` or ``_``."""
     try:
@@ -140,4 +144,5 @@ def load_config(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: config file not found") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not a valid TOML file: {exc}") from exc
-    return {key.replace("-", "_"): value for key, value in data.items()}
+    named = {key.replace("-", "_"): value for key, value in data.items()}
+    return {CONFIG_ALIASES.get(name, name): value for name, value in named.items()}
