@@ -35,7 +35,7 @@ class Limits:
         if rows > self.max_rows:
             raise InputError(
                 f"{where}: has more than {self.max_rows:,} rows, the limit; "
-                "split the file into smaller ones (or raise max_rows in the settings)"
+                "split the file into smaller ones, or raise --max-rows"
             )
 
     def check_extent(self, where: str, rows: int, columns: int) -> None:
@@ -61,7 +61,7 @@ class Limits:
         return InputError(
             f"{where}: unpacks to more than {self.max_unpacked_bytes:,} bytes, the limit "
             f"({size:,} bytes seen); it is too large or not a real workbook. Save it as CSV, "
-            "or split it"
+            "split it, or raise --max-unpacked-mb"
         )
 
 
