@@ -405,13 +405,16 @@ def _contact(item: Any) -> Contact:
 
 
 def _field_values(raw: Any) -> dict[int, str]:
-    """Both shapes BSG uses: {"388077": "v"} and [{"id": 388077, "value": "v"}]."""
-    if isinstance(raw, dict):
-        pairs = list(raw.items())
-    elif isinstance(raw, list):
-        pairs = [(i.get("id"), i.get("value")) for i in raw if isinstance(i, dict)]
-    else:
-        pairs = []
+    """Every shape BSG uses: {"388077": "v"}, [{"id": 388077, "value": "v"}], [{"388077": "v"}]."""
+    items = [raw] if isinstance(raw, dict) else raw if isinstance(raw, list) else []
+    pairs: list[tuple[Any, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if "id" in item and "value" in item:
+            pairs.append((item["id"], item["value"]))
+        else:
+            pairs.extend(item.items())
     values: dict[int, str] = {}
     for key, value in pairs:
         try:

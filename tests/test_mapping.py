@@ -152,3 +152,42 @@ def test_on_existing(
     assert (promo in contact["groups"]) is in_list
     assert _values(sandbox)[PHONES[0]] == {"First Name": name}
     assert state_of(sandbox)["creates_per_phone"][str(PHONES[0])] == 1
+
+
+def test_update_leaves_a_field_alone_when_its_cell_is_empty(
+    tmp_path: Path, server: Any, sandbox: Any
+) -> None:
+    with sandbox.account.lock:
+        ids = {f.name: f.id for f in sandbox.account.fields.values()}
+        sandbox.account.add_contact(PHONES[0], [], {ids["First Name"]: "Old", ids["City"]: "Lviv"})
+    source = _csv(
+        tmp_path / "c.csv", ["Phone", "First Name", "City"], [[f"+{PHONES[0]}", "", "Kyiv"]]
+    )
+    ran = _import(tmp_path, server, source, "--on-existing", "update")
+    assert ran.code == 0, ran.stderr
+    assert _values(sandbox)[PHONES[0]] == {"First Name": "Old", "City": "Kyiv"}
+
+
+def test_a_results_workbook_imports_again_without_its_result_columns(
+    tmp_path: Path, server: Any, sandbox: Any
+) -> None:
+    source = _csv(
+        tmp_path / "c.csv",
+        ["Phone", "City", "Score"],
+        [[f"+{PHONES[0]}", "Kyiv", "1"], ["050 12", "Lviv", "2"]],
+    )
+    first = _import(tmp_path, server, source, "--default-region", "UA", "--create-fields")
+    assert first.code == 1
+    fields_before = state_of(sandbox)["fields"]
+    again = run_cli(
+        tmp_path / "c.results.xlsx", "--list", "Again", "--base-url", server.url,
+        "--journal-dir", tmp_path / "journals", "--create-fields", "--sheet", "Results",
+        "--output", tmp_path / "again.xlsx", env=KEY,
+    )  # fmt: skip
+    assert again.code == 1, again.stderr
+    assert state_of(sandbox)["fields"] == fields_before  # no field named after a result column
+    header = list(sheet_rows(tmp_path / "again.xlsx")[0])
+    assert header == ["Phone", "City", "Score", "source_row", "phone_normalized", "status",
+                      "contact_id", "hlr_status", "hlr_last_check", "error"]  # fmt: skip
+    statuses = [r["status"] for r in sheet_rows(tmp_path / "again.xlsx")]
+    assert statuses == ["existing", "invalid"]
