@@ -162,7 +162,7 @@ def _inbox(folder: Path, import_one: ImportOne, settle_s: float) -> int:
         _say("filed", f"{item.file.name}: exit {item.exit_code}{where}", exit_code=item.exit_code)
     if not filed:
         _say("filed", f"{folder}: nothing to import")
-    return 0
+    return max((item.exit_code for item in filed), default=0)
 
 
 def _guarded_one(import_one: ImportOne) -> ImportOne:
@@ -292,7 +292,7 @@ def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple
     modes = {key: "test" if key.startswith("test_") else "live" for key in keys}
     sandbox = Sandbox(Faults(**faults), keys=modes, verified_phones=verified)
     stop = threading.Event()
-    with _signals(stop), serve(sandbox, host, port) as server:
+    with _signals(stop, "Sandbox stopped"), serve(sandbox, host, port) as server:
         click.echo(f"BSG sandbox listening on {server.url} (Ctrl-C to stop)", err=True)
         stop.wait()
     sys.exit(0)
@@ -408,16 +408,17 @@ def _guarded(action: Callable[[], int]) -> int:
 
 
 @contextmanager
-def _signals(stop: threading.Event) -> Iterator[None]:
+def _signals(
+    stop: threading.Event,
+    message: str = "Stopping: finishing requests in flight (Ctrl-C again to quit at once)",
+) -> Iterator[None]:
     """First Ctrl-C or SIGTERM: finish what is in flight and write results. Second: quit now."""
 
     def handler(signum: int, _frame: object) -> None:
         if stop.is_set():
             os._exit(130)
         stop.set()
-        click.echo(
-            "\nStopping: finishing requests in flight (Ctrl-C again to quit at once)", err=True
-        )
+        click.echo(f"\n{message}", err=True)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
