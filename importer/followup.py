@@ -234,8 +234,8 @@ def undo(book: ResultsBook, plan: UndoPlan, caller: Caller) -> list[list[Any]]:
         for o, result in caller.each(plan.delete, lambda o: _delete(caller, o))
     ]
     for batch in _batches(plan.detach, DETACH_BATCH):
-        result = _detach(caller, batch, plan.list_id)
-        sheet += [_undo_row(o, "detached", *result) for o in batch]
+        results = _detach(caller, batch, plan.list_id)
+        sheet += [_undo_row(o, "detached", *r) for o, r in zip(batch, results, strict=True)]
     book.extra["Undo"] = (list(UNDO_HEADER), sheet)
     return sheet
 
@@ -262,17 +262,28 @@ def _delete(caller: Caller, outcome: RowOutcome) -> tuple[str, str]:
     return "done", ""
 
 
-def _detach(caller: Caller, batch: Sequence[RowOutcome], list_id: int | None) -> tuple[str, str]:
+def _detach(
+    caller: Caller, batch: Sequence[RowOutcome], list_id: int | None
+) -> list[tuple[str, str]]:
+    """Detach a batch in one call; (result, error) for each of its rows."""
     if list_id is None:
-        return "failed", "the workbook's Summary names no list ID"
+        return [("failed", "the workbook's Summary names no list ID")] * len(batch)
     ids = [o.contact_id for o in batch if o.contact_id is not None]
     try:
         caller.one(lambda: caller.client.detach(ids, list_id))
-    except (Rejected, Transient, GaveUp) as error:
-        return "failed", _problem(error)
+    except Rejected as refused:
+        if refused.message != INVALID_CONTACT:
+            return [("failed", refused.message)] * len(batch)
+        if len(batch) == 1:
+            return [("already gone", "")]
+        # One contact deleted since the import fails the whole batch: detach each on its own.
+        singles = caller.each([[o] for o in batch], lambda one: _detach(caller, one, list_id))
+        return [results[0] for _, results in singles]
+    except (Transient, GaveUp) as error:
+        return [("failed", _problem(error))] * len(batch)
     except Stopped:
-        return "failed", "interrupted before it was done"
-    return "done", ""
+        return [("failed", "interrupted before it was done")] * len(batch)
+    return [("done", "")] * len(batch)
 
 
 def _undo_row(outcome: RowOutcome, action: str, result: str, error: str) -> list[Any]:
