@@ -18,7 +18,7 @@ import openpyxl
 
 from .client import BsgClient
 from .errors import InputError
-from .models import RESULT_COLUMNS, Cell, RowOutcome, Status
+from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status
 from .report import TIME_FORMAT, ReportInfo, write_report
 from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
 
@@ -207,7 +207,8 @@ class UndoPlan:
         return (
             f"delete {len(self.delete)} contacts that this import created, and remove "
             f"{len(self.detach)} contacts that already existed from list "
-            f"{self.list_name!r} (#{self.list_id}); nothing else is touched"
+            f"{self.list_name!r} (#{self.list_id}); nothing else is touched (contacts that "
+            "were in the list before the import stay in it)"
         )
 
 
@@ -220,7 +221,7 @@ def plan_undo(book: ResultsBook) -> UndoPlan:
             continue
         if outcome.status is Status.CREATED:
             delete.setdefault(outcome.contact_id, outcome)
-        elif outcome.status is Status.EXISTING:
+        elif outcome.status is Status.EXISTING and ALREADY_IN_LIST not in outcome.error:
             detach.setdefault(outcome.contact_id, outcome)
     return UndoPlan(
         list(delete.values()), list(detach.values()), book.info.list_id, book.info.list_name

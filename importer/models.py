@@ -26,6 +26,10 @@ class Status(StrEnum):
 #: Statuses that make the exit code 1.
 PROBLEM_STATUSES = frozenset({Status.INVALID, Status.FAILED})
 
+#: The note on an `existing` row whose contact was in the list before the import: undo
+#: reads it back and leaves that contact in the list.
+ALREADY_IN_LIST = "was already in the list before this import"
+
 #: The tool's own result columns, in the order Results writes them.
 RESULT_COLUMNS = (
     "source_row",

@@ -17,7 +17,7 @@ from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 
 from .client import BsgClient
-from .models import Contact, PreparedRow, RowOutcome, Status
+from .models import ALREADY_IN_LIST, Contact, PreparedRow, RowOutcome, Status
 from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
 from .settings import OnExisting
 
@@ -129,10 +129,11 @@ class RowSender:
             return _outcome(row, contact, Status.CREATED)
         if self.on_existing == "skip":
             return _outcome(row, contact, Status.SKIPPED, "already in the contact book; left alone")
+        note = ALREADY_IN_LIST if in_list else ""
         if self.on_existing == "update":
-            return _outcome(row, self._update(row, contact), Status.EXISTING)
+            return _outcome(row, self._update(row, contact), Status.EXISTING, note)
         if in_list:
-            return _existing_outcome(row, contact)
+            return _outcome(row, contact, Status.EXISTING, note)
         return Found(row, contact)
 
     def _update(self, row: PreparedRow, contact: Contact) -> Contact:

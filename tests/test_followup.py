@@ -402,3 +402,23 @@ def test_undo_takes_back_exactly_what_the_import_did(
 def untouched_contact(state: dict[str, Any], contact_id: int) -> dict[str, Any]:
     [contact] = [c for c in state["contacts"] if c["id"] == contact_id]
     return {"phone": contact["phone"], "groups": contact["groups"]}
+
+
+def test_undo_leaves_in_the_list_a_contact_that_was_there_before(
+    tmp_path: Path, server: Any, sandbox: Any
+) -> None:
+    phones = ukrainian_mobiles(3, start=500)
+    with sandbox.account.lock:
+        promo = sandbox.account.add_group("Promo", None, False)
+        before = sandbox.account.add_contact(phones[0], [promo.id], {})
+    results = tmp_path / "c.results.xlsx"
+    source = write_contacts_csv(tmp_path / "c.csv", phones)
+    assert import_file(tmp_path, server, source, "Promo", results).code == 0
+    rows = as_dicts(sheets(results)["Results"])
+    assert [r["status"] for r in rows] == ["existing", "created", "created"]
+    assert rows[0]["error"] == "was already in the list before this import"
+    ran = run_cli("undo", results, "--yes", "--base-url", server.url, env=KEY)
+    assert ran.code == 0, ran.stderr
+    contacts = {c["phone"]: c for c in state_of(sandbox)["contacts"]}
+    assert set(contacts) == {phones[0]}
+    assert contacts[phones[0]]["groups"] == [promo.id] and contacts[phones[0]]["id"] == before.id
