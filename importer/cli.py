@@ -158,8 +158,11 @@ def inbox_command(ctx: click.Context, /, **options: Any) -> None:
 def _inbox(folder: Path, import_one: ImportOne, settle_s: float) -> int:
     filed = run_inbox(folder, _guarded_one(import_one), settle_s=settle_s)
     for item in filed:
-        where = f" -> {item.moved_to.parent.name}/" if item.moved_to else ""
-        _say("filed", f"{item.file.name}: exit {item.exit_code}{where}", exit_code=item.exit_code)
+        if item.moved_to is None:
+            line = f"{item.file.name}: exit {item.exit_code}, left in place: {item.message}"
+        else:
+            line = f"{item.file.name}: exit {item.exit_code} -> {item.moved_to.parent.name}/"
+        _say("filed", line, exit_code=item.exit_code)
     if not filed:
         _say("filed", f"{folder}: nothing to import")
     return max((item.exit_code for item in filed), default=0)

@@ -11,6 +11,7 @@ further file is tried: the next run picks them up.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
@@ -68,11 +69,6 @@ def _signature(path: Path) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
-def results_path(folder: Path, file: Path) -> Path:
-    """Where the import of ``file`` writes its results before they are filed."""
-    return folder / f".{file.stem}.results.xlsx"
-
-
 def run_inbox(
     folder: Path, import_one: ImportOne, *, settle_s: float = SETTLE_S
 ) -> list[FiledImport]:
@@ -80,29 +76,35 @@ def run_inbox(
     ready, busy = waiting_files(folder, settle_s=settle_s)
     filed = [FiledImport(p, 0, "still being written; left for the next run") for p in busy]
     for file in ready:
-        results = results_path(folder, file)
+        # The results go where they will stay, so that the summary line names that place.
+        destination = _free_name(_subfolder(folder, "done") / file.name)
+        results = destination.with_name(f"{destination.stem}.results.xlsx")
         try:
             code, message = import_one(file, results)
         except BsgImportError as error:
             code, message = error.exit_code, str(error)
         if code in STOP_CODES:
             results.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                destination.parent.rmdir()  # done/ made for nothing
             filed.append(FiledImport(file, code, message))
             break
-        filed.append(_file_away(folder, file, results, code, message))
+        if code not in (0, 1):
+            destination = _free_name(_subfolder(folder, "failed") / file.name)
+            destination.with_name(f"{destination.name}.error.txt").write_text(
+                message + "\n", encoding="utf-8"
+            )
+            if results.exists():
+                results.rename(destination.with_name(results.name))
+        file.rename(destination)
+        filed.append(FiledImport(file, code, message, destination))
     return filed
 
 
-def _file_away(folder: Path, file: Path, results: Path, code: int, message: str) -> FiledImport:
-    target = folder / ("done" if code in (0, 1) else "failed")
-    target.mkdir(exist_ok=True)
-    moved = _free_name(target / file.name)
-    file.rename(moved)
-    if results.exists():
-        results.rename(moved.with_name(f"{moved.stem}.results.xlsx"))
-    if code not in (0, 1):
-        moved.with_name(f"{moved.name}.error.txt").write_text(message + "\n", encoding="utf-8")
-    return FiledImport(file, code, message, moved)
+def _subfolder(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.mkdir(exist_ok=True)
+    return path
 
 
 def _free_name(path: Path) -> Path:

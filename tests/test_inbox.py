@@ -99,6 +99,8 @@ def test_every_file_imported_oldest_first_and_filed(
         "Alpha Newest.csv: exit 0 -> done/",
     ]
     assert [line for line in ran.stderr.splitlines() if ": exit " in line] == filed
+    # Each summary line names the results where they stay, not a temporary place.
+    assert f"-> {inbox / 'done' / 'Zeta Oldest.results.xlsx'}" in ran.stderr
 
     # Each file's contacts went into the list named after the file, and only those.
     state = state_of(sandbox)
@@ -228,7 +230,10 @@ def test_refused_key_leaves_every_file_for_the_next_run(
     # The first file stays put (no results left behind) and the second is not even tried.
     assert sorted(p.name for p in inbox.iterdir()) == ["first.csv", "second.csv"]
     assert first.exists() and second.exists()
-    assert [line for line in ran.stderr.splitlines() if ": exit " in line] == ["first.csv: exit 3"]
+    assert [line for line in ran.stderr.splitlines() if ": exit " in line] == [
+        "first.csv: exit 3, left in place: "
+        "BSG refused the API key; check BSG_API_KEY (or --api-key)"
+    ]
     assert phones_in(sandbox) == {}
 
 
