@@ -193,3 +193,13 @@ def test_dry_run_with_key_reads_but_never_writes(tmp_path: Path, server: Any, sa
     assert writes == []
     statuses = [r["status"] for r in sheet_rows(output)]
     assert statuses == ["existing"] * 4 + ["validated"] * 6
+
+
+def test_the_input_is_never_written_over(tmp_path: Path) -> None:
+    source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(3))
+    before = source.read_bytes()
+    for output in (source, tmp_path / "." / "c.csv"):
+        ran = run_cli(source, "--list", "Promo", "--dry-run", "--output", output)
+        assert ran.code == 2
+        assert "is the input file; choose another name" in ran.last_line
+        assert source.read_bytes() == before
