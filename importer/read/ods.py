@@ -61,10 +61,16 @@ def _parse(path: Path, content: OdsContent, member: IO[bytes]) -> None:
     try:
         parser.ParseFile(member)
     except expat.ExpatError as exc:
-        raise InputError(
-            f"{path}: the .ods file is damaged (content.xml, line {exc.lineno}: "
-            f"{expat.ErrorString(exc.code)}); open it in LibreOffice and save it again"
-        ) from exc
+        raise _damaged_xml(path, f"line {exc.lineno}: {expat.ErrorString(exc.code)}") from exc
+    except LookupError as exc:  # an encoding declared that Python doesn't know
+        raise _damaged_xml(path, str(exc)) from exc
+
+
+def _damaged_xml(path: Path, why: str) -> InputError:
+    return InputError(
+        f"{path}: the .ods file is damaged (content.xml, {why}); "
+        "open it in LibreOffice and save it again"
+    )
 
 
 def _refuse_dtd(path: Path) -> Callable[..., None]:

@@ -56,8 +56,8 @@ def build_table(
     """Find the header and the phone column, and name every column that holds anything."""
     where = f"{path}" + (f", sheet {sheet!r}" if sheet else "")
     header_row, header = find_header(where, grid, phone_column)
-    header = _spread_merged(header, header_row, merged)
     width, used, row_count = _survey(where, grid, header_row, len(header), limits)
+    header = _spread_merged(header, header_row, merged, width)
     keep, names = _name_columns(header, width, used)
     phone_index, phone_notes = _phone_index(where, names, phone_column)
     extra = [f"header found on row {header_row}"] if header_row > 1 else []
@@ -75,14 +75,16 @@ def build_table(
 
 
 def _spread_merged(
-    header: list[str], header_row: int, merged: Sequence[tuple[int, int, int, int]]
+    header: list[str], header_row: int, merged: Sequence[tuple[int, int, int, int]], width: int
 ) -> list[str]:
-    """A merged header cell names every column it covers."""
+    """A merged header cell names every column it covers, up to the table's last column
+    (a header merged across the whole row, to column XFD, adds no empty columns)."""
     header = list(header)
     for row0, col0, row1, col1 in merged:
-        if row0 <= header_row - 1 <= row1 and col1 > col0 and col0 < len(header):
-            header += [""] * max(0, col1 + 1 - len(header))
-            for col in range(col0 + 1, col1 + 1):
+        last = min(col1, width - 1)
+        if row0 <= header_row - 1 <= row1 and last > col0 and col0 < len(header):
+            header += [""] * max(0, last + 1 - len(header))
+            for col in range(col0 + 1, last + 1):
                 header[col] = header[col] or header[col0]
     return header
 
@@ -109,18 +111,29 @@ def _name_columns(header: list[str], width: int, used: set[int]) -> tuple[list[i
     """Unique names for the input columns; result columns and empty columns are left out."""
     keep: list[int] = []
     names: list[str] = []
+    taken: set[str] = set()
+    copies: dict[str, int] = {}
     for index in range(width):
         text = header[index] if index < len(header) else ""
         if text in RESULT_COLUMNS or (not text and index not in used):
             continue
-        base = text or f"Column {column_letter(index)}"
-        name, copy = base, 1
-        while name in names:
-            copy += 1
-            name = f"{base} ({copy})"
+        name = _unique(text or f"Column {column_letter(index)}", taken, copies)
         keep.append(index)
         names.append(name)
+        taken.add(name)
     return keep, names
+
+
+def _unique(base: str, taken: set[str], copies: dict[str, int]) -> str:
+    """``base``, else ``base (2)``, ``base (3)``...: the first name not taken. Each base
+    resumes at the copy it reached, so 16,000 columns of one name take linear time."""
+    copy = copies.get(base, 1)
+    name = base if copy == 1 else f"{base} ({copy})"
+    while name in taken:
+        copy += 1
+        name = f"{base} ({copy})"
+    copies[base] = copy
+    return name
 
 
 def _phone_index(where: str, names: list[str], phone_column: str | None) -> tuple[int, list[str]]:

@@ -43,7 +43,7 @@ def open_xls(path: Path, limits: Limits) -> XlsBook:
 
 def _damaged(path: Path, exc: BaseException) -> InputError:
     return InputError(
-        f"{path}: can't read this .xls file ({exc or type(exc).__name__}); open it in Excel "
+        f"{path}: can't read this .xls file ({str(exc) or type(exc).__name__}); open it in Excel "
         "and save it as .xlsx"
     )
 

@@ -93,7 +93,8 @@ def sheet_parts(path: Path) -> dict[str, str]:
         with zipfile.ZipFile(path) as archive:
             book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
             links = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError):
+    # LookupError: a part missing (KeyError), or an XML encoding Python doesn't know
+    except (LookupError, zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError):
         return {}
     targets = {e.get("Id"): e.get("Target", "") for e in _local(links, "Relationship")}
     parts: dict[str, str] = {}

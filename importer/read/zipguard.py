@@ -5,6 +5,9 @@ Every part of the archive is unpacked once, as a stream, before a parser sees it
 - its real size counts against the unpacked limit, whatever the zip's headers claim;
 - a DTD (``<!DOCTYPE``, ``<!ENTITY``: Excel and LibreOffice never write one) is refused,
   which stops billion-laughs and external-entity files whatever the parser would do;
+- a shared-strings table may not declare more strings than the cell limit: calamine sets
+  aside room for ``uniqueCount`` strings before it reads one, and a 1 KB file declaring four
+  billion asks for 96 GB, which aborts the process;
 - the last row and column holding a value are found, because python-calamine allocates
   the whole grid up to there before it returns (one value at XFD1048576 is 550 GB).
 
@@ -14,8 +17,10 @@ Every part, whatever its name: a workbook's links may call a worksheet anything.
 from __future__ import annotations
 
 import copy
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,8 +37,17 @@ _DTD = tuple(
     for encoding in ("ascii", "utf-16-le", "utf-16-be")
 )
 _OVERLAP = max(map(len, _DTD))
-#: Errors zipfile and its decompressors raise on a damaged archive.
-ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError)
+#: Errors zipfile and its decompressors raise on a damaged archive (zlib and lzma raise
+#: their own, which are not OSError: a corrupt deflate stream raises zlib.error).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+)
 
 
 @dataclass(slots=True)
@@ -56,7 +70,7 @@ def check_archive(path: Path, limits: Limits) -> dict[str, Extent]:
         _check_declared(path, infos, limits)
         budget = limits.max_unpacked_bytes
         for info in infos:
-            budget -= _scan_member(path, archive, info, budget, extents)
+            budget -= _scan_member(path, archive, info, budget, extents, limits)
     return extents
 
 
@@ -66,7 +80,7 @@ def open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
     try:
         with zipfile.ZipFile(path) as archive:
             yield archive
-    except ZIP_ERRORS as exc:
+    except (*ZIP_ERRORS, NotImplementedError) as exc:  # a bad "version needed" in a header
         raise damaged(path, exc) from exc
 
 
@@ -105,9 +119,10 @@ def _scan_member(
     info: zipfile.ZipInfo,
     budget: int,
     extents: dict[str, Extent],
+    limits: Limits,
 ) -> int:
     """Stream one part; return its real unpacked size."""
-    scan = CellScan()
+    scan, strings = CellScan(), StringsScan()
     size, tail = 0, b""
     with _open_member(path, archive, info, budget) as member:
         while chunk := _read(path, member):
@@ -116,7 +131,9 @@ def _scan_member(
             window = tail + chunk
             _refuse_dtd(path, info.filename, window.lower())
             scan.feed(chunk)
+            strings.feed(chunk)
             tail = window[-_OVERLAP:]
+    _check_strings(path, info.filename, strings, limits)
     extents[info.filename] = scan.result() if scan.positioned else _rescan(path, archive, info)
     return size
 
@@ -162,6 +179,20 @@ def _refuse_dtd(path: Path, part: str, lowered: bytes) -> None:
         )
 
 
+def _check_strings(path: Path, part: str, strings: StringsScan, limits: Limits) -> None:
+    if strings.endless:
+        raise InputError(
+            f"{path}: part {part} has a shared-strings tag longer than {MAX_TAG_BYTES:,} bytes, "
+            "which no spreadsheet program writes: a damaged or hostile file. Ask for it again"
+        )
+    if strings.declared > limits.max_cells:
+        raise InputError(
+            f"{path}: part {part} declares {strings.declared:,} shared strings, more than the "
+            f"{limits.max_cells:,} cells the reader takes in: a damaged or hostile file. "
+            "Ask the sender for a clean export, or export it as CSV"
+        )
+
+
 def _rescan(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Extent:
     """Cells without an ``r`` position: follow them in order, row by row."""
     walk = CellWalk()
@@ -181,6 +212,16 @@ _VALUED_COLUMN = re.compile(_CELL + _R + rb"([A-Za-z]{1,4})\d{1,9}[\"'][^>]*(?<!
 _VALUED_ROW = re.compile(_CELL + _R + rb"[A-Za-z]{1,4}(\d{1,9})[\"'][^>]*(?<!/)>")
 _ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)([\s/][^>]*)?>")
 _ATTR_R = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]*)(\d*)["']""")
+
+
+#: A shared-strings table's start tag; the rest of a start tag, to the > that closes it
+#: (a quoted value may hold < and >, which calamine's XML reader allows); the count of
+#: strings the tag declares, past any leading zeros.
+_SST_START = re.compile(rb"<(?:[\w.-]+:)?sst[\s/>]")
+_TAG_REST = re.compile(rb"""(?:[^"'>]++|"[^"]*+"|'[^']*+')*+>""")  # possessive: no backtracking
+_UNIQUE_COUNT = re.compile(rb"""\suniqueCount\s*=\s*["']\+?0*(\d{1,30})""")
+#: A start tag longer than this is not from a spreadsheet program.
+MAX_TAG_BYTES = 1 << 16
 
 
 def column_number(letters: bytes) -> int:
@@ -216,6 +257,38 @@ class CellScan:
         """The extent of every cell seen."""
         columns = max(map(column_number, self._letters), default=0)
         return Extent(self._extent.rows, columns)
+
+
+class StringsScan:
+    """The most strings any shared-strings tag (``<sst uniqueCount=...>``) of a part declares."""
+
+    def __init__(self) -> None:
+        self._carry = b""
+        self.declared = 0
+        self.endless = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next piece of the part; a tag cut by the chunk's end waits for the next."""
+        data = self._carry + chunk
+        cut = data.rfind(b"<")
+        if b"sst" in data:  # a plain search first: the regexes would cost 10% of the scan
+            cut = min(cut, self._tags(data))
+        self._carry = data[cut:] if cut >= 0 else b""
+        if len(self._carry) > MAX_TAG_BYTES:
+            self.endless = self.endless or bool(_SST_START.match(self._carry))
+            self._carry = b""
+
+    def _tags(self, data: bytes) -> int:
+        """Take in every whole <sst> tag; return where an unfinished one starts, else the end."""
+        at = 0
+        while found := _SST_START.search(data, at):
+            tag = _TAG_REST.match(data, found.end() - 1)
+            if tag is None:
+                return found.start()
+            counts = _UNIQUE_COUNT.findall(data, found.start(), tag.end())
+            self.declared = max([self.declared, *map(int, counts)])
+            at = tag.end()
+        return len(data)
 
 
 class CellWalk:
