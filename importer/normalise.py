@@ -28,6 +28,9 @@ if hasattr(phonenumbers, "enable_pattern_cache"):  # phonenumbers >= 9: ~30% fas
 _SCIENTIFIC = re.compile(r"^\s*[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+\s*$")
 _SEPARATORS = re.compile(r"\s*(?:/|;|,|\||\n|\bor\b|\bи\b|\bта\b)\s*", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+#: A number column saved as text by a program that thought it a float: 380671112233.0.
+#: The digits are all there; only the ".0" is added.
+_FLOAT_TEXT = re.compile(r"^(\+?\d{6,})\.0+$")
 _TEL_PREFIX = re.compile(r"^\s*tel:", re.IGNORECASE)
 _LEADING_00 = re.compile(r"^\s*00(?=\s*[1-9])")
 _NOT_POSSIBLE = {
@@ -54,6 +57,7 @@ def normalise_phone(cell: Cell, region: str | None) -> int:
         raise PhoneError(f"the phone cell holds a fraction ({cell_text(cell)}), not a phone number")
     text = cell_text(cell).replace("\u00a0", " ").strip()
     _refuse_damaged(text)
+    text = _FLOAT_TEXT.sub(r"\1", text)
     number = _parse(text, region)
     return int(f"{number.country_code}{number.national_number}")
 

@@ -42,6 +42,10 @@ from importer.normalise import (
         ("\u00a0+44 7911 123456\u00a0", None, 447911123456),
         ("07911 123456", "GB", 447911123456),
         (123456789012345, None, None),  # 15 digits, exact, but no such number
+        ("380501234567.0", None, 380501234567),  # a float column saved as text: digits intact
+        ("+380501234567.00", None, 380501234567),
+        ("380501234567.5", None, None),  # a real fraction is not a phone
+        ("050.123.45.0", "UA", None),  # dots as separators, not a float
     ],
 )
 def test_phones(cell: object, region: str | None, expected: int | None) -> None:
