@@ -191,139 +191,71 @@ def sequential_baseline(url: str, source: Path, rows: int) -> float:
 # -- cases ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NetworkCase:
+    label: str
+    list_name: str
+    cap: float  # the sandbox's requests a second; 0: none
+    flags: tuple[str, ...]
+    target: str
+
+
+NETWORK_CASES = (
+    NetworkCase("5,000 rows, 50 ms, cap 200/s, --rate 200", "Capped", 200, ("--rate", "200"),
+                ">= 190 rows/s, 429 < 2%"),
+    NetworkCase("5,000 rows, 50 ms, no cap, --concurrency 64", "Free", 0, ("--concurrency", "64"),
+                ">= 800 rows/s, >= 10x sequential"),
+    NetworkCase("5,000 rows, 50 ms, cap 100/s unknown to the tool", "Unknown", 100, (),
+                ">= 85 rows/s, 429 < 5%"),
+)  # fmt: skip
+
+
 def network_cases(small: Path, latency: float, journals: Path) -> list[Row]:
-    rows = 5000
-    results = []
-    with sandbox(latency, cap=200) as url:
-        summary, peak = run_import(
-            [
-                str(small),
-                "--list",
-                "Capped",
-                "--base-url",
-                url,
-                "--rate",
-                "200",
-                "--output",
-                str(OUT / "capped.csv"),
-                "--journal-dir",
-                str(journals),
-            ]
-        )
-        throttled, requests = answers(url)
-        results.append(
-            Row(
-                "5,000 rows, 50 ms, cap 200/s, --rate 200",
-                rows,
-                float(summary["elapsed_s"]),
-                cap=200,
-                throttled=throttled,
-                requests=requests,
-                peak_mb=peak,
-                target=">= 190 rows/s, 429 < 2%",
-            )
-        )
     with sandbox(latency) as url:
         baseline = sequential_baseline(url, small, 200)
-    with sandbox(latency) as url:
-        summary, peak = run_import(
-            [
-                str(small),
-                "--list",
-                "Free",
-                "--base-url",
-                url,
-                "--concurrency",
-                "64",
-                "--output",
-                str(OUT / "free.csv"),
-                "--journal-dir",
-                str(journals),
-            ]
-        )
-        throttled, requests = answers(url)
-        results.append(
-            Row(
-                "5,000 rows, 50 ms, no cap, --concurrency 64",
-                rows,
-                float(summary["elapsed_s"]),
-                baseline=baseline,
-                throttled=throttled,
-                requests=requests,
-                peak_mb=peak,
-                target=">= 800 rows/s, >= 10x sequential",
-            )
-        )
-    results.append(
-        Row(
-            "  sequential loop (pandas + one POST at a time, 200 rows)",
-            200,
-            200 / baseline,
-            target="(baseline)",
-        )
-    )
-    with sandbox(latency, cap=100) as url:
-        summary, peak = run_import(
-            [
-                str(small),
-                "--list",
-                "Unknown",
-                "--base-url",
-                url,
-                "--output",
-                str(OUT / "unknown.csv"),
-                "--journal-dir",
-                str(journals),
-            ]
-        )
-        throttled, requests = answers(url)
-        results.append(
-            Row(
-                "5,000 rows, 50 ms, cap 100/s unknown to the tool",
-                rows,
-                float(summary["elapsed_s"]),
-                cap=100,
-                throttled=throttled,
-                requests=requests,
-                peak_mb=peak,
-                target=">= 85 rows/s, 429 < 5%",
-            )
-        )
+    results = [measure(case, small, latency, journals, baseline) for case in NETWORK_CASES]
+    sequential = "  sequential loop (pandas + one POST at a time, 200 rows)"
+    results.insert(2, Row(sequential, 200, 200 / baseline, target="(baseline)"))
     return results
 
 
-def dry_run_cases(big_csv: Path, big_xlsx: Path, rows_csv: int, rows_xlsx: int) -> list[Row]:
-    results = []
-    for output, target in (
-        ("dry.csv", ">= 25,000 rows/s, < 400 MB"),
-        ("dry.xlsx", ">= 10,000 rows/s, < 400 MB"),
-    ):
+def measure(case: NetworkCase, small: Path, latency: float, journals: Path, baseline: float) -> Row:
+    """Run one network case against a fresh sandbox."""
+    with sandbox(latency, cap=case.cap) as url:
+        output = OUT / f"{case.list_name.lower()}.csv"
         summary, peak = run_import(
-            [str(big_csv), "--list", "Dry", "--dry-run", "--output", str(OUT / output)],
+            [str(small), "--list", case.list_name, "--base-url", url, *case.flags,
+             "--output", str(output), "--journal-dir", str(journals)]
+        )  # fmt: skip
+        throttled, requests = answers(url)
+    return Row(
+        case.label,
+        5000,
+        float(summary["elapsed_s"]),
+        cap=case.cap or None,
+        baseline=None if case.cap else baseline,
+        throttled=throttled,
+        requests=requests,
+        peak_mb=peak,
+        target=case.target,
+    )
+
+
+def dry_run_cases(big_csv: Path, big_xlsx: Path, rows_csv: int, rows_xlsx: int) -> list[Row]:
+    """Keyless dry runs: reading, normalising and writing the results, nothing remote."""
+    cases = [
+        (big_csv, rows_csv, "dry.csv", ">= 25,000 rows/s, < 400 MB"),
+        (big_csv, rows_csv, "dry.xlsx", ">= 10,000 rows/s, < 400 MB"),
+        (big_xlsx, rows_xlsx, "dry-x.xlsx", ">= 10,000 rows/s, < 500 MB"),
+    ]
+    results = []
+    for source, rows, output, target in cases:
+        summary, peak = run_import(
+            [str(source), "--list", "Dry", "--dry-run", "--output", str(OUT / output)],
             env={"BSG_API_KEY": ""},
         )
-        results.append(
-            Row(
-                f"--dry-run {rows_csv:,}-row CSV -> {output.split('.')[1]}",
-                rows_csv,
-                float(summary["elapsed_s"]),
-                peak_mb=peak,
-                target=target,
-            )
-        )
-    summary, peak = run_import(
-        [str(big_xlsx), "--list", "Dry", "--dry-run", "--output", str(OUT / "dry-x.xlsx")],
-        env={"BSG_API_KEY": ""},
-    )
-    results.append(
-        Row(
-            f"--dry-run {rows_xlsx:,}-row XLSX -> xlsx",
-            rows_xlsx,
-            float(summary["elapsed_s"]),
-            peak_mb=peak,
-            target=">= 10,000 rows/s, < 500 MB",
-        )
-    )
+        label = f"--dry-run {rows:,}-row {source.suffix[1:].upper()} -> {output.split('.')[1]}"
+        results.append(Row(label, rows, float(summary["elapsed_s"]), peak_mb=peak, target=target))
     return results
 
 
