@@ -31,12 +31,21 @@ class Ran:
         return lines[-1] if lines else ""
 
 
-def run_cli(*args: str | Path, env: dict[str, str] | None = None, timeout: float = 120) -> Ran:
-    """Run ``bsg-import ARGS`` as a real subprocess (python -m importer)."""
+def run_cli(
+    *args: str | Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    stdin: int | None = None,
+) -> Ran:
+    """Run ``bsg-import ARGS`` as a real subprocess (python -m importer).
+
+    ``stdin``: the child's standard input (a pipe, /dev/null or a terminal); default ours.
+    """
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BSG_")}
     environment.update(env or {})
     done = subprocess.run(
         [sys.executable, "-m", "importer", *map(str, args)],
+        stdin=stdin,
         capture_output=True,
         text=True,
         env=environment,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -89,22 +88,6 @@ def sandbox_contacts(sandbox: Any) -> dict[int, dict[str, Any]]:
 def book_state(sandbox: Any) -> dict[str, Any]:
     state = state_of(sandbox)
     return {key: state[key] for key in STATE_KEYS}
-
-
-def run_cli_stdin(stdin: int, *args: str | Path, env: dict[str, str]) -> Ran:
-    """run_cli with the child's standard input given (a pipe, /dev/null or a terminal)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("BSG_")}
-    environment.update(env)
-    done = subprocess.run(
-        [sys.executable, "-m", "importer", *map(str, args)],
-        stdin=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
-    return Ran(done.returncode, done.stdout, done.stderr)
 
 
 def as_someone_else(server: Any, method: str, path: str, **kwargs: Any) -> None:
@@ -325,7 +308,7 @@ def test_undo_takes_back_exactly_what_the_import_did(
     assert sheets(results) == imported
 
     # No --yes and no terminal to ask on: refused, with the way out named.
-    refused = run_cli_stdin(subprocess.DEVNULL, *base, env=KEY)
+    refused = run_cli(*base, env=KEY, stdin=subprocess.DEVNULL)
     assert refused.code == 2, refused.stderr
     assert plan in refused.stderr and "add --yes" in refused.last_line
     assert book_state(sandbox) == untouched and len(state_of(sandbox)["log"]) == log_at
@@ -335,7 +318,7 @@ def test_undo_takes_back_exactly_what_the_import_did(
     leader, follower = pty.openpty()
     try:
         os.write(leader, b"n\n")
-        declined = run_cli_stdin(follower, *base, env=KEY)
+        declined = run_cli(*base, env=KEY, stdin=follower)
     finally:
         os.close(follower)
         os.close(leader)
