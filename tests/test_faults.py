@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -107,7 +108,6 @@ def test_an_outage_is_waited_out(tmp_path: Path, sandbox: Sandbox) -> None:
             concurrency=8,
             patience=60,
         )
-        import threading
 
         def cut() -> None:
             while len(state_of(sandbox)["contacts"]) < 100:
@@ -126,7 +126,6 @@ def test_an_outage_longer_than_patience_fails_the_rest(tmp_path: Path, sandbox: 
     sandbox.faults = Faults(latency=0.01)
     source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(300))
     with serve(sandbox) as server:
-        import threading
 
         def cut() -> None:
             while len(state_of(sandbox)["contacts"]) < 50:
