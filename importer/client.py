@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import json
+import os
 import ssl
 import threading
 import time
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 import certifi
 import httpx
 
-from .errors import AuthError, UsageError
+from .errors import AuthError, UnreachableError, UsageError
 from .models import Contact, ContactList, CustomField
 from .retry import Rejected, Throttled, Transient
 
@@ -54,7 +55,7 @@ class BsgClient:
         self._root = base_url.rstrip("/")
         self._shared = transport
         # One TLS context for every connection: building one costs ~20 ms of CPU.
-        self._tls = ssl.create_default_context(cafile=certifi.where())
+        self._tls = _tls_context()
         self._timeout = httpx.Timeout(timeout).as_dict()
         self._local = threading.local()
         self._transports: list[httpx.BaseTransport] = []
@@ -238,6 +239,7 @@ class BsgClient:
         except httpx.TimeoutException as exc:
             raise Transient("BSG did not answer in time", outcome_unknown=True) from exc
         except httpx.TransportError as exc:
+            _refuse_untrusted(exc, self._root)
             raise Transient(_transport_reason(exc), outcome_unknown=_maybe_sent(exc)) from exc
         if self._pacer:
             throttled = answer.status_code == 429
@@ -288,6 +290,27 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Certificates verified against certifi's roots, or SSL_CERT_FILE's (a company's own CA)."""
+    cafile = os.environ.get("SSL_CERT_FILE") or certifi.where()
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"SSL_CERT_FILE={cafile}: can't read certificates ({exc})") from exc
+
+
+def _refuse_untrusted(exc: httpx.TransportError, root: str) -> None:
+    """A certificate that fails verification is not a fault to wait out: stop at once."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            raise UnreachableError(
+                f"{root}: its TLS certificate is not trusted ({cause.verify_message}); "
+                "if your company inspects TLS, point SSL_CERT_FILE at its CA certificate"
+            ) from None
+        cause = cause.__cause__ or cause.__context__
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

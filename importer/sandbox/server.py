@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -26,6 +27,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HttpServer
 
     def setup(self) -> None:
+        if self.server.tls is not None:  # the handshake happens here, in this connection's thread
+            self.request = _handshake(self.server.tls, self.request)
         super().setup()
         # Headers and body leave in two writes: without this, Nagle's algorithm and the
         # client's delayed ACK hold every answer back by 40 ms.
@@ -37,6 +40,8 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.track(self.connection, add=False)
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.close()  # the server closes only the plain socket it accepted
 
     def do_GET(self) -> None:
         self._serve()
@@ -106,14 +111,25 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _handshake(tls: ssl.SSLContext, connection: socket.socket) -> ssl.SSLSocket:
+    secure = tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+    try:
+        secure.do_handshake()
+    except (OSError, ssl.SSLError):
+        secure.close()
+        raise
+    return secure
+
+
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], app: Any) -> None:
+    def __init__(self, address: tuple[str, int], app: Any, tls: ssl.SSLContext | None) -> None:
         super().__init__(address, _Handler)
         self.app = app
+        self.tls = tls
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
 
@@ -140,10 +156,11 @@ class _HttpServer(ThreadingHTTPServer):
 class SandboxServer:
     """A running sandbox server; ``url`` is where it listens."""
 
-    def __init__(self, app: Any, host: str, port: int) -> None:
+    def __init__(self, app: Any, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.app = app
         self.host = host
-        self._http = _HttpServer((host, port), app)
+        self.tls = tls
+        self._http = _HttpServer((host, port), app, tls)
         self.port = int(self._http.server_address[1])
         self._thread = self._start(self._http)
         self._lock = threading.Lock()
@@ -152,7 +169,7 @@ class SandboxServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def _start(self, http: _HttpServer) -> threading.Thread:
         thread = threading.Thread(target=http.serve_forever, name="bsg-sandbox", daemon=True)
@@ -169,7 +186,7 @@ class SandboxServer:
             self._stop()
             if self._closing.wait(seconds):
                 return
-            self._http = _HttpServer((self.host, self.port), self.app)
+            self._http = _HttpServer((self.host, self.port), self.app, self.tls)
             self._thread = self._start(self._http)
 
     def _stop(self) -> None:
@@ -190,6 +207,8 @@ class SandboxServer:
         self.shutdown()
 
 
-def serve(sandbox: Any, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
-    """Serve a Sandbox on a real socket (port 0: any free port)."""
-    return SandboxServer(sandbox.app, host, port)
+def serve(
+    sandbox: Any, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+) -> SandboxServer:
+    """Serve a Sandbox on a real socket (port 0: any free port); over TLS with ``tls``."""
+    return SandboxServer(sandbox.app, host, port, tls)
