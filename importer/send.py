@@ -196,7 +196,7 @@ def dispatch(
             if not exhausted and not stop.is_set():
                 exhausted = queue.fill(source, concurrency * 2, mark_sending)
             final = exhausted or stop.is_set()
-            queue.flush_attaches(force=final)
+            queue.flush_attaches(final=final)
             if queue.idle:
                 return not stop.is_set()
             record(queue.collect(timeout=0.2))
@@ -218,6 +218,7 @@ class _Window:
         self.pending = 0
         self.finished: SimpleQueue[Future[list[Result]]] = SimpleQueue()
         self.found: list[Found] = []
+        self.attaching: set[Future[list[Result]]] = set()
         self.attached_at = time.monotonic()
         self.stopping_since: float | None = None
 
@@ -225,10 +226,13 @@ class _Window:
     def idle(self) -> bool:
         return not self.pending and not self.found
 
-    def _submit(self, work: Callable[..., list[Result]], *args: Any, **kwargs: Any) -> None:
+    def _submit(
+        self, work: Callable[..., list[Result]], *args: Any, **kwargs: Any
+    ) -> Future[list[Result]]:
         future = self.pool.submit(work, *args, **kwargs)
         self.pending += 1
         future.add_done_callback(self.finished.put)
+        return future
 
     def fill(
         self,
@@ -247,11 +251,14 @@ class _Window:
             self._submit(self.sender.handle, row, in_flight_before=before)
         return len(batch) < room
 
-    def flush_attaches(self, *, force: bool) -> None:
+    def flush_attaches(self, *, final: bool) -> None:
+        """Attach full batches, or what has waited long enough; at the end, the rest once
+        no row is in flight any more (earlier, more existing contacts may still come)."""
         due = time.monotonic() - self.attached_at >= ATTACH_EVERY_S
-        while self.found and (len(self.found) >= ATTACH_BATCH or force or due):
+        last = final and self.pending == len(self.attaching)
+        while self.found and (len(self.found) >= ATTACH_BATCH or last or due):
             batch, self.found = self.found[:ATTACH_BATCH], self.found[ATTACH_BATCH:]
-            self._submit(self.sender.attach, batch)
+            self.attaching.add(self._submit(self.sender.attach, batch))
             self.attached_at = time.monotonic()
 
     def collect(self, timeout: float) -> list[RowOutcome]:
@@ -267,6 +274,7 @@ class _Window:
         self.pending -= len(futures)
         outcomes: list[RowOutcome] = []
         for future in futures:
+            self.attaching.discard(future)
             for result in future.result():
                 if isinstance(result, Found):
                     self.found.append(result)
