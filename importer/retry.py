@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -100,9 +101,17 @@ class RetryPolicy:
         Raises the last Transient when the row's attempts are spent, GaveUp past patience.
         """
         started = health.clock()
+        failures = Counter[bool]()  # by "was it a 429": those have their own budget
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            error = state.outcome.exception() if state.outcome else None
+            throttled = isinstance(error, Throttled)
+            failures[throttled] += 1
+            return self._stop(failures[throttled], throttled, health, started)
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(Transient),
-            stop=lambda state: self._stop(state, health, started),
+            stop=stop,
             wait=self._wait,
             sleep=self.sleep,
             reraise=True,
@@ -114,14 +123,14 @@ class RetryPolicy:
                 raise GaveUp(f"BSG did not answer for {health.down_for:.0f} s") from None
             raise
 
-    def _stop(self, state: tenacity.RetryCallState, health: Health, started: float) -> bool:
+    def _stop(self, failures: int, throttled: bool, health: Health, started: float) -> bool:
+        """``failures``: this row's failures of the same kind (429 or not) so far."""
         if health.exhausted:
             return True
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, Throttled):
-            return state.attempt_number >= self.max_throttled
+        if throttled:
+            return failures >= self.max_throttled
         others_answered = health.last_success > started
-        return state.attempt_number >= self.max_attempts and others_answered
+        return failures >= self.max_attempts and others_answered
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

@@ -93,3 +93,18 @@ def test_when_nothing_gets_through_the_row_waits_for_patience_then_gives_up() ->
     with pytest.raises(GaveUp, match="did not answer for"):
         policy.call(health, down)
     assert len(calls) > 3 and clock.now > 60
+
+
+def test_429s_do_not_use_up_a_rows_attempts() -> None:
+    clock = Clock()
+    health = Health(300, clock)
+    policy = RetryPolicy(max_attempts=3, sleep=clock.sleep)
+    calls: list[int] = []
+    errors: list[Exception] = [Throttled("429", retry_after=0.0)] * 5 + [Transient("500")] * 2
+
+    def others_succeed() -> str:
+        health.success()
+        return failing(errors, calls)()
+
+    assert policy.call(health, others_succeed) == "ok"
+    assert len(calls) == 8
