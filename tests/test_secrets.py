@@ -21,7 +21,7 @@ import pytest
 
 from importer.sandbox import Faults, Sandbox, serve
 
-from .helpers import Ran, run_cli, ukrainian_mobiles, write_contacts_csv
+from .helpers import Ran, run_cli, state_of, ukrainian_mobiles, write_contacts_csv
 
 KEY = f"live_{secrets.token_hex(16)}"
 WRONG_KEY = f"live_{secrets.token_hex(16)}"
@@ -69,7 +69,7 @@ def test_no_secret_in_any_output(tmp_path: Path, keyed: tuple[Sandbox, Any]) -> 
     ]  # fmt: skip
     sandbox.faults = Faults(latency=0.2)
     slow = write_contacts_csv(work / "slow.csv", ukrainian_mobiles(2000, start=1000))
-    runs.append(_interrupted(slow, "--list", "Slow", *common, "--no-resume", "--output",
+    runs.append(_interrupted(sandbox, slow, "--list", "Slow", *common, "--no-resume", "--output",
                              work / "slow.xlsx", *log, env=env))  # fmt: skip
     sandbox.faults = Faults()
     inbox = work / "inbox"
@@ -100,15 +100,18 @@ def _config(folder: Path, url: str) -> Path:
     return path
 
 
-def _interrupted(*args: str | Path, env: dict[str, str]) -> Ran:
-    """A run stopped by Ctrl-C once it is sending."""
+def _interrupted(sandbox: Sandbox, *args: str | Path, env: dict[str, str]) -> Ran:
+    """A run stopped by Ctrl-C once it is sending (once the sandbox holds a few contacts)."""
+    before = len(state_of(sandbox)["contacts"])
     process = subprocess.Popen(
         [sys.executable, "-m", "importer", *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**env},
     )
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while len(state_of(sandbox)["contacts"]) < before + 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     return Ran(process.returncode, out.decode(), err.decode())
