@@ -72,13 +72,7 @@ def run_import(
     """Import one file into one list; return the summary (raise Interrupted after a stop)."""
     control = control or RunControl(threading.Event())
     started, clock = dt.datetime.now().astimezone(), time.monotonic()
-    table = open_table(
-        settings.file,
-        sheet=settings.sheet,
-        phone_column=settings.phone_column,
-        max_unpacked_bytes=settings.max_unpacked_mb << 20,
-        max_rows=settings.max_rows,
-    )
+    table = _open(settings)
     _check_output(settings, table)
     with ExitStack() as stack:
         client = connect(settings, control, transport)
@@ -114,18 +108,32 @@ def run_import(
             if not finished:
                 info.notes = [*info.notes, INTERRUPTED]
         write_report(settings.output_path, table.columns, results, info)
-    summary = ImportSummary(
+    summary = _summary(settings, info, time.monotonic() - clock)
+    if control.stop.is_set():
+        raise Interrupted(INTERRUPTED, summary)
+    return summary
+
+
+def _open(settings: Settings) -> Table:
+    return open_table(
+        settings.file,
+        sheet=settings.sheet,
+        phone_column=settings.phone_column,
+        max_unpacked_bytes=settings.max_unpacked_mb << 20,
+        max_rows=settings.max_rows,
+    )
+
+
+def _summary(settings: Settings, info: ReportInfo, elapsed_s: float) -> ImportSummary:
+    return ImportSummary(
         list_name=settings.list_name,
         list_id=info.list_id,
         counts={s.value: info.counts.get(s.value, 0) for s in Status},
         output=str(settings.output_path),
-        elapsed_s=time.monotonic() - clock,
+        elapsed_s=elapsed_s,
         hlr_counts=dict(info.hlr_counts),
         notes=tuple(info.notes),
     )
-    if control.stop.is_set():
-        raise Interrupted(INTERRUPTED, summary)
-    return summary
 
 
 def _check_output(settings: Settings, table: Table) -> None:
