@@ -4,7 +4,9 @@ One SQLite file (WAL) per import, named after the input's content hash, the list
 name and the API root, so that another file or list never mixes in. A row is
 marked ``sending`` before its request leaves and ``done`` when its outcome is
 known; a row found ``sending`` after a crash may have been created, so the next
-run looks its phone up instead of sending it blindly. Only outcomes that BSG
+run looks its phone up instead of sending it blindly. A row whose phone turned out
+to be in the book already is marked ``found`` before it is added to the list, so
+that no later run can take that contact for one this import created. Only outcomes that BSG
 confirmed (created, existing, skipped) carry over to the next run: the rest is
 decided afresh, so a re-run retries what failed.
 """
@@ -36,7 +38,8 @@ CREATE TABLE IF NOT EXISTS rows (
     hlr_status TEXT,
     hlr_last_check TEXT,
     error TEXT NOT NULL DEFAULT '',
-    duplicate_of INTEGER
+    duplicate_of INTEGER,
+    existed INTEGER NOT NULL DEFAULT 0  -- its phone was in the book before this import
 );
 """
 
@@ -66,6 +69,9 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(rows)")}
+        if "existed" not in columns:  # a journal from before the column
+            self._db.execute("ALTER TABLE rows ADD COLUMN existed INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         """Close the database; everything recorded is already durable."""
@@ -80,10 +86,13 @@ class Journal:
     # -- what earlier runs left ------------------------------------------------------------
 
     def carried_over(self) -> dict[int, str]:
-        """Rows an earlier run settled with BSG ('done') or left in flight ('sending')."""
+        """Rows an earlier run settled with BSG ('done'), left in flight ('sending'), or
+        found already in the contact book, whatever became of them then ('found')."""
         query = (
-            "SELECT source_row, state FROM rows WHERE state = 'sending' OR "
-            f"(state = 'done' AND status IN ({','.join('?' * len(KEPT_STATUSES))}))"
+            "SELECT source_row, CASE WHEN state = 'done' THEN 'done' WHEN existed THEN 'found' "
+            "ELSE state END FROM rows "
+            f"WHERE (state = 'done' AND status IN ({','.join('?' * len(KEPT_STATUSES))})) "
+            "OR (state != 'done' AND (state = 'sending' OR existed))"
         )
         return dict(self._db.execute(query, KEPT_STATUSES).fetchall())
 
@@ -124,6 +133,14 @@ class Journal:
         with self._transaction():
             self._db.executemany(
                 "UPDATE rows SET state = 'sending' WHERE source_row = ?",
+                ((n,) for n in source_rows),
+            )
+
+    def found(self, source_rows: Sequence[int]) -> None:
+        """Mark rows whose phones were in the book before this import: never ours to delete."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET state = 'found', existed = 1 WHERE source_row = ?",
                 ((n,) for n in source_rows),
             )
 

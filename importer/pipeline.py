@@ -33,7 +33,7 @@ from .plan import ImportPlan, make_plan
 from .read import Table, open_table
 from .report import EXCEL_MAX_ROWS, ReportInfo, write_report
 from .retry import GaveUp, Health, RetryPolicy, Stopped, Transient
-from .send import RowSender, dispatch
+from .send import Resumed, RowSender, dispatch
 from .settings import Settings
 
 T = TypeVar("T")
@@ -291,10 +291,14 @@ def _send(
         _to_send(_chunks(table, normaliser), journal, carried, record),
         sender,
         concurrency=settings.concurrency,
-        mark_sending=journal.sending,
+        marks=journal,
         record=record,
         stop=control.stop,
     )
+
+
+#: Journal states a dead run left, as the sender takes them.
+RESUMED: dict[str, Resumed] = {"sending": "sending", "found": "found"}
 
 
 def _to_send(
@@ -302,15 +306,15 @@ def _to_send(
     journal: Journal,
     carried: dict[int, str],
     record: Callable[[Sequence[RowOutcome]], None],
-) -> Iterator[tuple[PreparedRow, bool]]:
-    """Rows to send, with 'was in flight when a run died'; decided rows go to the journal."""
+) -> Iterator[tuple[PreparedRow, Resumed]]:
+    """Rows to send, with what a run that died left them as; decided rows go to the journal."""
     for chunk, prepared in chunks:
         journal.add((row, p.phone) for row, p in zip(chunk, prepared, strict=True))
         record([_decided(p) for p in prepared if p.status and p.source_row not in carried])
         for row in prepared:
             state = carried.get(row.source_row)
             if row.status is None and state != "done":
-                yield row, state == "sending"
+                yield row, RESUMED.get(state or "")
 
 
 def _decided(row: PreparedRow) -> RowOutcome:

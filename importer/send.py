@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from queue import Empty, SimpleQueue
-from typing import Any, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from .client import BsgClient
 from .models import ALREADY_IN_LIST, Contact, PreparedRow, RowOutcome, Status
@@ -22,6 +22,11 @@ from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
 from .settings import OnExisting
 
 T = TypeVar("T")
+#: What a run that died left a row as: 'sending' (its create may have gone through) or
+#: 'found' (its phone was in the book already); None for a row never tried.
+Resumed = Literal["sending", "found"] | None
+#: Why a contact already in the list may be this import's doing.
+Ours = Literal["created", "attached"]
 ALREADY_EXISTS = "Phone number is already exist in contact book"
 ATTACH_BATCH = 100
 ATTACH_EVERY_S = 2.0
@@ -29,10 +34,12 @@ ATTACH_EVERY_S = 2.0
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A row whose phone is already in the contact book and still has to join the list."""
+    """A row whose phone is already in the contact book: to attach (or update) it, the
+    run's main thread first marks it in the journal, then sends the work."""
 
     row: PreparedRow
     contact: Contact
+    note: str = ""
 
 
 Result = RowOutcome | Found
@@ -58,15 +65,16 @@ class RowSender:
         self.on_existing = on_existing
         self.dry_run = dry_run
 
-    def handle(self, row: PreparedRow, *, in_flight_before: bool = False) -> list[Result]:
-        """The outcome of one row; a row in flight when a run died is looked up first."""
+    def handle(self, row: PreparedRow, *, resumed: Resumed = None) -> list[Result]:
+        """The outcome of one row; a row a dead run left unsettled is looked up first."""
         try:
             if self.dry_run:
                 return [self._check(row)]
-            if in_flight_before:
+            if resumed is not None:
                 contact = self._call(lambda: self.client.find_contact(_phone(row)))
                 if contact is not None:
-                    return [self._existing(row, contact, created_by_us=True)]
+                    ours: Ours = "created" if resumed == "sending" else "attached"
+                    return [self._existing(row, contact, ours=ours)]
             return [self._create(row)]
         except Rejected as refused:
             return [_failed(row, f"BSG refused it: {refused.message}")]
@@ -80,7 +88,7 @@ class RowSender:
     def attach(self, found: Sequence[Found]) -> list[Result]:
         """Add a batch of existing contacts to the list in one call."""
         if self.list_id is None:
-            return [_existing_outcome(f.row, f.contact) for f in found]
+            return [_outcome(f.row, f.contact, Status.EXISTING, f.note) for f in found]
         ids = [f.contact.id for f in found]
         list_id = self.list_id
         try:
@@ -90,7 +98,18 @@ class RowSender:
         except (Rejected, Transient, GaveUp) as error:
             reason = getattr(error, "message", None) or getattr(error, "reason", str(error))
             return [_failed(f.row, f"could not add it to the list: {reason}") for f in found]
-        return [_existing_outcome(f.row, f.contact) for f in found]
+        return [_outcome(f.row, f.contact, Status.EXISTING, f.note) for f in found]
+
+    def update(self, found: Found) -> list[Result]:
+        """Overwrite the fields of one existing contact and add it to the list."""
+        try:
+            contact = self._update(found.row, found.contact)
+        except Stopped:
+            return []
+        except (Rejected, Transient, GaveUp) as error:
+            reason = getattr(error, "message", None) or getattr(error, "reason", str(error))
+            return [_failed(found.row, f"could not update it: {reason}")]
+        return [_outcome(found.row, contact, Status.EXISTING, found.note)]
 
     def _call(self, attempt: Callable[[], T]) -> T:
         def tracked() -> T:
@@ -119,22 +138,21 @@ class RowSender:
             found = self._call(lambda: self.client.find_contact(_phone(row)))
             if found is None:
                 return _failed(row, "BSG says the phone exists but can't find it; try again")
-            return self._existing(row, found, created_by_us=uncertain)
+            return self._existing(row, found, ours="created" if uncertain else None)
         return _outcome(row, contact, Status.CREATED)
 
-    def _existing(self, row: PreparedRow, contact: Contact, *, created_by_us: bool) -> Result:
-        """A phone already in the book: ours if an earlier attempt of ours put it in the list."""
+    def _existing(self, row: PreparedRow, contact: Contact, *, ours: Ours | None) -> Result:
+        """A phone already in the book. In the list, it is ours when an earlier attempt of
+        ours may have created it (``ours="created"``) or attached it (``"attached"``)."""
         in_list = self.list_id in contact.groups
-        if created_by_us and in_list:
+        if in_list and ours == "created":
             return _outcome(row, contact, Status.CREATED)
         if self.on_existing == "skip":
             return _outcome(row, contact, Status.SKIPPED, "already in the contact book; left alone")
-        note = ALREADY_IN_LIST if in_list else ""
-        if self.on_existing == "update":
-            return _outcome(row, self._update(row, contact), Status.EXISTING, note)
-        if in_list:
+        note = ALREADY_IN_LIST if in_list and ours != "attached" else ""
+        if in_list and self.on_existing == "attach":
             return _outcome(row, contact, Status.EXISTING, note)
-        return Found(row, contact)
+        return Found(row, contact, note)
 
     def _update(self, row: PreparedRow, contact: Contact) -> Contact:
         groups = list(dict.fromkeys([*contact.groups, *([self.list_id] if self.list_id else [])]))
@@ -165,38 +183,42 @@ def _outcome(row: PreparedRow, contact: Contact, status: Status, note: str = "")
     )
 
 
-def _existing_outcome(row: PreparedRow, contact: Contact) -> RowOutcome:
-    return _outcome(row, contact, Status.EXISTING)
-
-
 def _failed(row: PreparedRow, reason: str) -> RowOutcome:
     return RowOutcome(row.source_row, Status.FAILED, row.phone, error=reason)
 
 
+class RowMarks(Protocol):
+    """Where a row's progress is marked before its requests leave (the journal)."""
+
+    def sending(self, source_rows: Sequence[int]) -> None: ...
+
+    def found(self, source_rows: Sequence[int]) -> None: ...
+
+
 def dispatch(
-    rows: Iterable[tuple[PreparedRow, bool]],
+    rows: Iterable[tuple[PreparedRow, Resumed]],
     sender: RowSender,
     *,
     concurrency: int,
-    mark_sending: Callable[[Sequence[int]], None],
+    marks: RowMarks,
     record: Callable[[Sequence[RowOutcome]], None],
     stop: threading.Event,
     grace_s: float = 5.0,
 ) -> bool:
-    """Send rows (with their in-flight-before flag) until done or stopped.
+    """Send rows (with what a dead run left them as) until done or stopped.
 
     Returns False when the stop event cut the run short.
     """
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bsg-send")
-    queue = _Window(pool, sender)
+    queue = _Window(pool, sender, marks)
     source = iter(rows)
     try:
         exhausted = False
         while True:
             if not exhausted and not stop.is_set():
-                exhausted = queue.fill(source, concurrency * 2, mark_sending)
+                exhausted = queue.fill(source, concurrency * 2)
             final = exhausted or stop.is_set()
-            queue.flush_attaches(final=final)
+            queue.flush_found(final=final)
             if queue.idle:
                 return not stop.is_set()
             record(queue.collect(timeout=0.2))
@@ -207,14 +229,15 @@ def dispatch(
 
 
 class _Window:
-    """The work in flight, and existing contacts waiting to be attached.
+    """The work in flight, and existing contacts waiting to be attached or updated.
 
     Finished work arrives on a queue (O(1) each), not through wait() over every future.
     """
 
-    def __init__(self, pool: ThreadPoolExecutor, sender: RowSender) -> None:
+    def __init__(self, pool: ThreadPoolExecutor, sender: RowSender, marks: RowMarks) -> None:
         self.pool = pool
         self.sender = sender
+        self.marks = marks
         self.pending = 0
         self.finished: SimpleQueue[Future[list[Result]]] = SimpleQueue()
         self.found: list[Found] = []
@@ -234,26 +257,27 @@ class _Window:
         future.add_done_callback(self.finished.put)
         return future
 
-    def fill(
-        self,
-        source: Iterator[tuple[PreparedRow, bool]],
-        limit: int,
-        mark_sending: Callable[[Sequence[int]], None],
-    ) -> bool:
+    def fill(self, source: Iterator[tuple[PreparedRow, Resumed]], limit: int) -> bool:
         """Start rows until ``limit`` are in flight; True once the source is exhausted."""
         room = limit - self.pending
         if room < max(1, limit // 4):
             return False  # fill in batches: one journal transaction for many rows
         batch = list(islice(source, room))
         if batch:
-            mark_sending([row.source_row for row, _ in batch])
-        for row, before in batch:
-            self._submit(self.sender.handle, row, in_flight_before=before)
+            self.marks.sending([row.source_row for row, _ in batch])
+        for row, resumed in batch:
+            self._submit(self.sender.handle, row, resumed=resumed)
         return len(batch) < room
 
-    def flush_attaches(self, *, final: bool) -> None:
-        """Attach full batches, or what has waited long enough; at the end, the rest once
-        no row is in flight any more (earlier, more existing contacts may still come)."""
+    def flush_found(self, *, final: bool) -> None:
+        """Update each existing contact (``--on-existing update``), or attach them: full
+        batches, or what has waited long enough; at the end, the rest once no row is in
+        flight any more (earlier, more existing contacts may still come)."""
+        if self.sender.on_existing == "update":
+            for found in self.found:
+                self.attaching.add(self._submit(self.sender.update, found))
+            self.found = []
+            return
         due = time.monotonic() - self.attached_at >= ATTACH_EVERY_S
         last = final and self.pending == len(self.attaching)
         while self.found and (len(self.found) >= ATTACH_BATCH or last or due):
@@ -273,13 +297,17 @@ class _Window:
             futures.append(self.finished.get_nowait())
         self.pending -= len(futures)
         outcomes: list[RowOutcome] = []
+        found: list[Found] = []
         for future in futures:
             self.attaching.discard(future)
             for result in future.result():
                 if isinstance(result, Found):
-                    self.found.append(result)
+                    found.append(result)
                 else:
                     outcomes.append(result)
+        if found:
+            self.marks.found([f.row.source_row for f in found])
+            self.found += found
         return outcomes
 
     def past_grace(self, grace_s: float) -> bool:

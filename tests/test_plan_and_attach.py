@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -79,3 +80,41 @@ def test_more_rows_than_an_excel_sheet_holds_is_refused_before_anything(tmp_path
     assert "1,048,576 rows, more than an Excel sheet holds (1,048,575)" in ran.last_line
     assert "--output results.csv" in ran.last_line
     assert not (tmp_path / "huge.results.xlsx").exists()
+
+
+class AttachAnswersLost(httpx.BaseTransport):
+    """Every attach is carried out, then the connection drops before the answer."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.inner = sandbox.transport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.inner.handle_request(request)
+        if request.url.path == "/api/groups/attach":
+            raise httpx.RemoteProtocolError("Server disconnected", request=request)
+        return answer
+
+
+def test_a_contact_the_run_attached_is_never_taken_for_one_it_created_or_found_in_the_list(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """Run 1 attaches two existing contacts but never hears back, so it reports them failed;
+    run 2 finds them in the list. They existed before: `existing`, and without the note
+    that would keep undo from detaching them. A third contact really was in the list."""
+    phones = ukrainian_mobiles(4)
+    with sandbox.account.lock:
+        promo = sandbox.account.add_group("Promo", None, False)
+        for phone in phones[:2]:
+            sandbox.account.add_contact(phone, [], {})
+        sandbox.account.add_contact(phones[2], [promo.id], {})
+    source = write_contacts_csv(tmp_path / "c.csv", phones, extra=False)
+    settings = replace(_settings(tmp_path, source), max_attempts=2, patience=1.0)
+    first = run_import(settings, transport=AttachAnswersLost(sandbox))
+    assert first.counts["failed"] == 2
+    assert all(promo.id in c["groups"] for c in state_of(sandbox)["contacts"])
+
+    run_import(settings, transport=sandbox.transport())
+    rows = {r["phone_normalized"]: r for r in sheet_rows(tmp_path / "c.results.xlsx")}
+    assert [rows[p]["status"] for p in phones] == ["existing", "existing", "existing", "created"]
+    assert rows[phones[0]]["error"] is None and rows[phones[1]]["error"] is None
+    assert rows[phones[2]]["error"] == "was already in the list before this import"
