@@ -20,7 +20,7 @@ from .client import BsgClient
 from .errors import InputError
 from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status
 from .report import TIME_FORMAT, ReportInfo, write_report
-from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
+from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient, in_words
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -156,10 +156,6 @@ class Caller:
             yield from zip(listed, pool.map(work, listed), strict=True)
 
 
-def _problem(error: Exception) -> str:
-    return getattr(error, "message", None) or getattr(error, "reason", None) or str(error)
-
-
 def refresh_hlr(book: ResultsBook, caller: Caller) -> dict[str, int]:
     """Fetch every contact again and update hlr_status and hlr_last_check."""
     ids = sorted({o.contact_id for _, o in book.rows if o.contact_id})
@@ -168,7 +164,7 @@ def refresh_hlr(book: ResultsBook, caller: Caller) -> dict[str, int]:
         try:
             contact = caller.one(lambda: caller.client.get_contact(contact_id))
         except (Rejected, Transient, GaveUp) as error:
-            return _problem(error)
+            return in_words(error)
         except Stopped:
             return "interrupted"
         return contact.hlr_status, contact.hlr_last_check
@@ -257,7 +253,7 @@ def _delete(caller: Caller, outcome: RowOutcome) -> tuple[str, str]:
             return "already gone", ""
         return "failed", refused.message
     except (Transient, GaveUp) as error:
-        return "failed", _problem(error)
+        return "failed", in_words(error)
     except Stopped:
         return "failed", "interrupted before it was done"
     return "done", ""
@@ -281,7 +277,7 @@ def _detach(
         singles = caller.each([[o] for o in batch], lambda one: _detach(caller, one, list_id))
         return [results[0] for _, results in singles]
     except (Transient, GaveUp) as error:
-        return [("failed", _problem(error))] * len(batch)
+        return [("failed", in_words(error))] * len(batch)
     except Stopped:
         return [("failed", "interrupted before it was done")] * len(batch)
     return [("done", "")] * len(batch)

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from .client import BsgClient
 from .models import ALREADY_IN_LIST, Contact, PreparedRow, RowOutcome, Status
-from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
+from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient, in_words
 from .settings import OnExisting
 
 T = TypeVar("T")
@@ -96,7 +96,7 @@ class RowSender:
         except Stopped:
             return []
         except (Rejected, Transient, GaveUp) as error:
-            reason = getattr(error, "message", None) or getattr(error, "reason", str(error))
+            reason = in_words(error)
             return [_failed(f.row, f"could not add it to the list: {reason}") for f in found]
         return [_outcome(f.row, f.contact, Status.EXISTING, f.note) for f in found]
 
@@ -107,8 +107,7 @@ class RowSender:
         except Stopped:
             return []
         except (Rejected, Transient, GaveUp) as error:
-            reason = getattr(error, "message", None) or getattr(error, "reason", str(error))
-            return [_failed(found.row, f"could not update it: {reason}")]
+            return [_failed(found.row, f"could not update it: {in_words(error)}")]
         return [_outcome(found.row, contact, Status.EXISTING, found.note)]
 
     def _call(self, attempt: Callable[[], T]) -> T:
