@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, ValidationResult
 
 from .models import Cell, FieldColumn, PreparedRow, SourceRow, Status, cell_text, is_blank
 from .settings import BadValues, DateOrder
@@ -32,7 +32,9 @@ _DIGIT = re.compile(r"\d")
 #: The digits are all there; only the ".0" is added.
 _FLOAT_TEXT = re.compile(r"^(\+?\d{6,})\.0+$")
 _TEL_PREFIX = re.compile(r"^\s*tel:", re.IGNORECASE)
-_LEADING_00 = re.compile(r"^\s*00(?=\s*[1-9])")
+_LEADING_00 = re.compile(r"^\s*00(?=[\s(]*[1-9])")
+#: A country code in brackets, with its "+" or "00" inside them: (+44) 7400…, (00 380) 50….
+_BRACKETED_CODE = re.compile(r"^\s*\(\s*(?:\+|00)\s*([1-9][\d\s]*)\)")
 _NOT_POSSIBLE = {
     ValidationResult.TOO_SHORT: "is too short to be a phone number",
     ValidationResult.TOO_LONG: "is too long to be a phone number",
@@ -59,7 +61,8 @@ def normalise_phone(cell: Cell, region: str | None) -> int:
     _refuse_damaged(text)
     text = _FLOAT_TEXT.sub(r"\1", text)
     number = _parse(text, region)
-    return int(f"{number.country_code}{number.national_number}")
+    # Not country_code + national_number: that int drops an Italian-style leading 0.
+    return int(phonenumbers.format_number(number, PhoneNumberFormat.E164)[1:])
 
 
 def _refuse_damaged(text: str) -> None:
@@ -76,8 +79,10 @@ def _refuse_damaged(text: str) -> None:
         raise PhoneError(f"{text!r} is not a phone number")
 
 
-def _parse(text: str, region: str | None) -> PhoneNumber:
-    text = _LEADING_00.sub("+", _TEL_PREFIX.sub("", text))
+def _parse(written: str, region: str | None) -> PhoneNumber:
+    text = _TEL_PREFIX.sub("", written)
+    text = _BRACKETED_CODE.sub(lambda code: "+" + code.group(1).strip() + " ", text)
+    text = _LEADING_00.sub("+", text)
     attempts: list[tuple[str, str | None]] = []
     if text.startswith("+"):
         attempts.append((text, None))
@@ -99,8 +104,8 @@ def _parse(text: str, region: str | None) -> PhoneNumber:
         if phonenumbers.is_valid_number(number):
             return number
     if number is None:
-        raise PhoneError(_unparsable(text, region))
-    raise PhoneError(_why_invalid(number, text))
+        raise PhoneError(_unparsable(written, region))
+    raise PhoneError(_why_invalid(number, written))
 
 
 def _unparsable(text: str, region: str | None) -> str:
