@@ -23,7 +23,6 @@ from .followup import Caller, ResultsBook, plan_undo, read_results, refresh_hlr,
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .models import ImportSummary, Status
 from .pipeline import RunControl, connect, run_import
-from .retry import Health, RetryPolicy
 from .settings import Settings, load_config, resolve
 
 SUMMARY_STATUSES = ("created", "existing", "duplicate", "invalid", "failed", "skipped")
@@ -279,12 +278,19 @@ def _logging(view: _View) -> Iterator[None]:
 @click.option("--drop-rate", type=float, default=0.0, help="Done, then the connection dropped.")
 @click.option("--malformed-rate", type=float, default=0.0, help="Done, then a garbled answer.")
 @click.option("--token-expiry-every", type=int, default=0, help="Tokens expire after N requests.")
+@click.option("--token-ttl", type=float, default=3600.0, help="Tokens expire after S seconds.")
 @click.option("--rate-cap", type=float, default=0.0, help="Requests a second before 429s.")
 @click.option(
     "--duplicate-window",
     type=float,
     default=0.0,
     help="Seconds in which an identical request is refused with 429.",
+)
+@click.option(
+    "--fault-endpoint",
+    default="",
+    metavar="[METHOD] PATH",
+    help="Only this endpoint meets the faults, e.g. 'POST /api/contacts/fields' (the login too).",
 )
 @click.option("--seed", type=int, default=None, help="Seed of the fault dice.")
 def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple[int, ...],
@@ -371,13 +377,12 @@ def _caller(path: Path, book: ResultsBook, flags: dict[str, Any], view: _View) -
     settings = _settings({**flags, "file": path, "list_name": book.info.list_name or "-"}, view)
     control = RunControl(threading.Event())
     with _signals(control.stop):
-        client = connect(settings, control, None)
-        assert client is not None
+        calls = connect(settings, control, None)
+        assert calls is not None
         try:
-            policy = RetryPolicy(max_attempts=settings.max_attempts, sleep=control.sleep)
-            yield Caller(client, policy, Health(settings.patience), settings.concurrency)
+            yield Caller(calls, settings.concurrency)
         finally:
-            client.close()
+            calls.client.close()
         if control.stop.is_set():
             raise Interrupted("interrupted")
 

@@ -1,13 +1,15 @@
-"""BsgClient: typed calls to the BSG One-API, one attempt each, with re-login on 401.
+"""BsgClient: typed calls to the BSG One-API, one attempt each; the bearer kept fresh.
 
-Foreign errors are translated where they enter: transport failures and 5xx become
-``Transient``, 429 ``Throttled``, 422 ``Rejected``, a refused key ``AuthError``.
+Foreign errors are translated where they enter: transport failures, 5xx and a fresh
+bearer refused become ``Transient``, 429 ``Throttled``, other 4xx ``Rejected``, a login
+that refuses the key ``AuthError``.
 Retrying is the caller's choice (see retry.py). The key and the bearer never
 appear in any message.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import ipaddress
 import json
@@ -16,6 +18,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -28,6 +31,8 @@ from .retry import Rejected, Throttled, Transient
 
 PAGE_LIMIT = 100
 USER_AGENT = "bsg-import/0.1"
+#: Renew a bearer this long before its ``exp`` (or a fifth of its lifetime when shorter).
+RENEW_BEFORE_S = 60.0
 HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
 
@@ -36,6 +41,44 @@ class Pacer(Protocol):
 
     def before_request(self) -> None: ...
     def after_response(self, throttled: bool, retry_after: float | None) -> None: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Bearer:
+    """A bearer token, and when to renew it (where its JWT ``exp`` claim says it ends)."""
+
+    value: str = field(repr=False)
+    renew_at: float | None = None
+
+    @classmethod
+    def read(cls, answer: httpx.Response) -> Bearer:
+        """The bearer of a login or refresh answer."""
+        value = _json_object(answer).get("bearer")
+        if not isinstance(value, str) or not value:
+            raise Transient("BSG's login answer holds no bearer token", outcome_unknown=True)
+        return cls(value, _renew_at(_expires(value)))
+
+    def due(self) -> bool:
+        return self.renew_at is not None and time.time() >= self.renew_at
+
+
+def _expires(bearer: str) -> float | None:
+    """The ``exp`` claim of a JWT (read, not verified: only BSG can verify it)."""
+    try:
+        payload = bearer.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        exp = claims.get("exp") if isinstance(claims, dict) else None
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return None
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
+def _renew_at(expires: float | None) -> float | None:
+    """A fifth of the lifetime (at most a minute) before the end; None when already past."""
+    if expires is None:
+        return None
+    lifetime = expires - time.time()
+    return expires - min(RENEW_BEFORE_S, lifetime / 5) if lifetime > 0 else None
 
 
 class BsgClient:
@@ -61,8 +104,7 @@ class BsgClient:
         self._transports: list[httpx.BaseTransport] = []
         self._transports_lock = threading.Lock()
         self._key = api_key
-        self._bearer: str | None = None
-        self._generation = 0
+        self._token: Bearer | None = None
         self._lock = threading.Lock()
         self._pacer = pacer
         self.requests = 0
@@ -104,21 +146,45 @@ class BsgClient:
 
     def login(self) -> None:
         """Exchange the key for a bearer; AuthError when BSG refuses the key."""
-        answer = self._send("POST", "/api/auth/login", json={"api_key": self._key}, auth=False)
+        with self._lock:
+            self._login()
+
+    def _login(self) -> None:
+        answer = self._send("POST", "/api/auth/login", None, json={"api_key": self._key})
         if answer.status_code in (401, 403, 422):
             raise AuthError("BSG refused the API key; check BSG_API_KEY (or --api-key)")
-        body = _json_object(_checked(answer))
-        bearer = body.get("bearer")
-        if not isinstance(bearer, str) or not bearer:
-            raise Transient("BSG's login answer holds no bearer token")
-        self._bearer = bearer
-        self._generation += 1
+        self._token = Bearer.read(_checked(answer))
 
-    def _relogin(self, generation: int) -> None:
-        """Log in again, once per expiry however many threads saw the 401."""
+    def _bearer(self) -> Bearer:
+        """The bearer to send: logged in first, renewed before its ``exp`` when it has one."""
+        token = self._token
+        if token is None or token.due():
+            with self._lock:
+                token = self._token
+                if token is None:
+                    self._login()
+                elif token.due():
+                    self._refresh(token)
+                token = self._token
+        assert token is not None
+        return token
+
+    def _refresh(self, token: Bearer) -> None:
+        """A new bearer for one about to expire; a login when BSG won't refresh it."""
+        try:
+            answer = self._send("POST", "/api/auth/refresh", token.value)
+            if answer.status_code < 300:
+                self._token = Bearer.read(answer)
+                return
+        except Transient:
+            pass
+        self._login()
+
+    def _renew(self, refused: Bearer) -> None:
+        """Log in again after a 401: once per bearer, however many threads saw it refused."""
         with self._lock:
-            if self._generation == generation:
-                self.login()
+            if self._token is refused:
+                self._login()
 
     # -- lists ---------------------------------------------------------------------------
 
@@ -217,20 +283,23 @@ class BsgClient:
             offset += len(items)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One call with the bearer; the parsed JSON answer (None when empty)."""
-        if self._bearer is None:
-            self.login()
-        generation = self._generation
-        answer = self._send(method, path, **kwargs)
+        """One call with the bearer; the parsed JSON answer (None when empty).
+
+        A 401 means the bearer is no longer good (expired, used up), never that the key
+        is refused (only the login can say that): log in again and repeat once. A fresh
+        bearer refused at once too is a Transient, for the retry policy to wait out.
+        """
+        token = self._bearer()
+        answer = self._send(method, path, token.value, **kwargs)
         if answer.status_code == 401:
-            self._relogin(generation)
-            answer = self._send(method, path, **kwargs)
+            self._renew(token)
+            answer = self._send(method, path, self._bearer().value, **kwargs)
             if answer.status_code == 401:
-                raise AuthError("BSG refused the API key after logging in again")
+                raise Transient("BSG did not accept a fresh login (401)")
         return _parsed(_checked(answer))
 
-    def _send(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._bearer}"} if auth else {}
+    def _send(self, method: str, path: str, bearer: str | None, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
         if self._pacer:
             self._pacer.before_request()
         self.requests += 1

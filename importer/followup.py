@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 
 import openpyxl
 
+from .calls import CallFailed, Calls
 from .client import BsgClient
 from .errors import InputError
 from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status
 from .report import TIME_FORMAT, ReportInfo, write_report
-from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient, in_words
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -136,18 +136,16 @@ def _table(sheet: Any) -> tuple[list[str], list[list[Any]]]:
 class Caller:
     """Calls BSG for many items at once, each under the retry policy."""
 
-    client: BsgClient
-    policy: RetryPolicy
-    health: Health
+    calls: Calls
     concurrency: int
 
-    def one(self, attempt: Callable[[], T]) -> T:
-        def tracked() -> T:
-            result = attempt()
-            self.health.success()
-            return result
+    @property
+    def client(self) -> BsgClient:
+        return self.calls.client
 
-        return self.policy.call(self.health, tracked)
+    def one(self, attempt: Callable[[], T]) -> T:
+        """One call; CallFailed when it does not succeed."""
+        return self.calls.call(attempt)
 
     def each(self, items: Iterable[T], work: Callable[[T], R]) -> Iterator[tuple[T, R]]:
         """(item, work(item)) for every item, many at once, in the items' order."""
@@ -163,10 +161,8 @@ def refresh_hlr(book: ResultsBook, caller: Caller) -> dict[str, int]:
     def fetch(contact_id: int) -> tuple[str | None, str | None] | str:
         try:
             contact = caller.one(lambda: caller.client.get_contact(contact_id))
-        except (Rejected, Transient, GaveUp) as error:
-            return in_words(error)
-        except Stopped:
-            return "interrupted"
+        except CallFailed as failure:
+            return failure.reason
         return contact.hlr_status, contact.hlr_last_check
 
     fetched = dict(caller.each(ids, fetch))
@@ -248,14 +244,12 @@ def _delete(caller: Caller, outcome: RowOutcome) -> tuple[str, str]:
                 f"contact {contact_id} now has phone {contact.phone}, not this row's",
             )
         caller.one(lambda: caller.client.delete_contact(contact_id))
-    except Rejected as refused:
-        if refused.message == INVALID_CONTACT:
-            return "already gone", ""
-        return "failed", refused.message
-    except (Transient, GaveUp) as error:
-        return "failed", in_words(error)
-    except Stopped:
-        return "failed", "interrupted before it was done"
+    except CallFailed as failure:
+        return (
+            ("already gone", "")
+            if failure.message == INVALID_CONTACT
+            else ("failed", failure.reason)
+        )
     return "done", ""
 
 
@@ -268,18 +262,14 @@ def _detach(
     ids = [o.contact_id for o in batch if o.contact_id is not None]
     try:
         caller.one(lambda: caller.client.detach(ids, list_id))
-    except Rejected as refused:
-        if refused.message != INVALID_CONTACT:
-            return [("failed", refused.message)] * len(batch)
+    except CallFailed as failure:
+        if failure.message != INVALID_CONTACT:
+            return [("failed", failure.reason)] * len(batch)
         if len(batch) == 1:
             return [("already gone", "")]
         # One contact deleted since the import fails the whole batch: detach each on its own.
         singles = caller.each([[o] for o in batch], lambda one: _detach(caller, one, list_id))
         return [results[0] for _, results in singles]
-    except (Transient, GaveUp) as error:
-        return [("failed", in_words(error))] * len(batch)
-    except Stopped:
-        return [("failed", "interrupted before it was done")] * len(batch)
     return [("done", "")] * len(batch)
 
 

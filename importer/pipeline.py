@@ -17,14 +17,14 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar
 
 import filelock
 import httpx
 import platformdirs
 
+from .calls import Calls
 from .client import BsgClient
-from .errors import AlreadyRunning, ApiError, Interrupted, UnreachableError, UsageError
+from .errors import AlreadyRunning, Interrupted, UsageError
 from .journal import Journal, file_hash, import_key
 from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
 from .normalise import Normaliser, prepare_rows
@@ -32,11 +32,10 @@ from .pace import RatePacer
 from .plan import ImportPlan, make_plan
 from .read import Table, open_table
 from .report import EXCEL_MAX_ROWS, ReportInfo, write_report
-from .retry import GaveUp, Health, RetryPolicy, Stopped, Transient
+from .retry import Health, RetryPolicy, Stopped
 from .send import Resumed, RowSender, dispatch
 from .settings import Settings
 
-T = TypeVar("T")
 CHUNK = 1000
 #: Files at least this long are normalised in a worker process as well.
 PARALLEL_FROM_ROWS = 50_000
@@ -75,12 +74,10 @@ def run_import(
     table = _open(settings)
     _check_output(settings, table)
     with ExitStack() as stack:
-        client = connect(settings, control, transport)
-        if client is not None:
-            stack.callback(client.close)
-        health = Health(settings.patience)
-        policy = RetryPolicy(max_attempts=settings.max_attempts, sleep=control.sleep)
-        plan = make_plan(table, settings, client, lambda a: _retry(policy, health, a))
+        calls = connect(settings, control, transport)
+        if calls is not None:
+            stack.callback(calls.client.close)
+        plan = make_plan(table, settings, calls)
         info = ReportInfo(
             input_name=settings.file.name,
             sheet=table.sheet,
@@ -91,17 +88,12 @@ def run_import(
         )
         progress = _Counter(table.row_count, control.progress)
         normaliser = _normaliser(table, plan, settings)
-        if client is None:
+        if calls is None:
             results: Iterable[Result] = _validated(table, normaliser, control, progress)
         else:
             journal = stack.enter_context(_journal(settings, stack, control))
             sender = RowSender(
-                client,
-                info.list_id,
-                policy,
-                health,
-                on_existing=settings.on_existing,
-                dry_run=settings.dry_run,
+                calls, info.list_id, on_existing=settings.on_existing, dry_run=settings.dry_run
             )
             finished = _send(table, normaliser, journal, sender, settings, control, progress)
             results = journal.results(NOT_SENT)
@@ -151,8 +143,8 @@ def _check_output(settings: Settings, table: Table) -> None:
 
 def connect(
     settings: Settings, control: RunControl, transport: httpx.BaseTransport | None
-) -> BsgClient | None:
-    """A logged-in client, or None for a dry run without a key."""
+) -> Calls | None:
+    """Calls to BSG, logged in, under the run's policy; None for a dry run without a key."""
     key = settings.key
     if key is None:
         if settings.dry_run:
@@ -170,30 +162,14 @@ def connect(
         pacer=RatePacer(settings.rate, sleep=control.sleep),
     )
     try:
-        patience = min(settings.patience, LOGIN_PATIENCE_S)
-        RetryPolicy(max_attempts=3, sleep=control.sleep).call(Health(patience), client.login)
-    except (Transient, GaveUp) as error:
-        client.close()
-        reason = getattr(error, "reason", str(error))
-        raise UnreachableError(f"could not reach BSG at {settings.api_root}: {reason}") from None
+        patience = Health(min(settings.patience, LOGIN_PATIENCE_S))
+        first = Calls(client, RetryPolicy(max_attempts=3), patience, control.stop)
+        first.needed(f"reach BSG at {settings.api_root}", client.login)
     except BaseException:
         client.close()
         raise
-    return client
-
-
-def _retry(policy: RetryPolicy, health: Health, attempt: Callable[[], T]) -> T:
-    """A call the whole import depends on: its failure after retries stops the run."""
-
-    def tracked() -> T:
-        result = attempt()
-        health.success()
-        return result
-
-    try:
-        return policy.call(health, tracked)
-    except (Transient, GaveUp) as error:
-        raise ApiError(f"BSG did not answer: {getattr(error, 'reason', error)}") from None
+    policy = RetryPolicy(max_attempts=settings.max_attempts)
+    return Calls(client, policy, Health(settings.patience), control.stop)
 
 
 def _normaliser(table: Table, plan: ImportPlan, settings: Settings) -> Normaliser:

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, TypeVar
 
+from .calls import Calls
 from .client import BsgClient
-from .errors import ApiError, UsageError
+from .errors import UsageError
 from .models import Cell, ContactList, CustomField, FieldColumn, is_blank, name_key
 from .normalise import ValueProblem, normalise_value
 from .read import Table
-from .retry import Rejected
 from .settings import Settings
 
-T = TypeVar("T")
+#: BSG's answers to a create whose name is taken: a list, a custom field.
 LIST_EXISTS = "Contact group is already exists"
-
-
-class Retrier(Protocol):
-    """Runs one API call under the run's retry policy."""
-
-    def __call__(self, attempt: Callable[[], T]) -> T: ...
+FIELD_EXISTS = "has already been taken"
 
 
 @dataclass(frozen=True)
@@ -34,15 +28,13 @@ class ImportPlan:
     notes: tuple[str, ...] = ()
 
 
-def make_plan(
-    table: Table, settings: Settings, client: BsgClient | None, retry: Retrier
-) -> ImportPlan:
+def make_plan(table: Table, settings: Settings, calls: Calls | None) -> ImportPlan:
     """Find or create the list, load the fields, and map the columns to them."""
     explicit = _explicit_map(table, settings.field_map)
-    if client is None:
+    if calls is None:
         return ImportPlan(None, (), ("custom fields were not checked: no API key was given",))
-    contact_list = _target_list(client, retry, settings)
-    fields = retry(client.fields)
+    contact_list = _target_list(calls, settings)
+    fields = calls.needed("read the account's custom fields", calls.client.fields)
     columns, unmatched, missing = _match(table, fields, explicit)
     notes: list[str] = []
     if contact_list is None:
@@ -57,7 +49,7 @@ def make_plan(
         if settings.dry_run:
             notes.append(f"fields that would be created: {', '.join(f for _, f in wanted)}")
         else:
-            columns += _create_fields(table, client, retry, settings, wanted)
+            columns += _create_fields(table, calls, settings, wanted)
         unmatched = []
     if unmatched:
         notes.append(
@@ -68,21 +60,19 @@ def make_plan(
     return ImportPlan(contact_list, tuple(columns), tuple(notes))
 
 
-def _target_list(client: BsgClient, retry: Retrier, settings: Settings) -> ContactList | None:
-    name = settings.list_name
-    found = retry(lambda: client.find_list(name))
+def _target_list(calls: Calls, settings: Settings) -> ContactList | None:
+    """The list of that name, created when there is none (or found when BSG says a list of
+    that name exists: another run made it since our search, or our create's answer was lost)."""
+    name, client = settings.list_name, calls.client
+    found = calls.needed(f"search for the list {name!r}", lambda: client.find_list(name))
     if found or settings.dry_run:
         return found
-    try:
-        return retry(lambda: client.create_list(name))
-    except Rejected as refused:
-        if refused.message != LIST_EXISTS:
-            raise ApiError(f"BSG refused to create the list {name!r}: {refused.message}") from None
-    # Another run created it between our search and our create: use that one.
-    found = retry(lambda: client.find_list(name))
-    if found is None:
-        raise ApiError(f"BSG says list {name!r} exists but can't find it; try again")
-    return found
+    return calls.needed_create(
+        lambda: client.create_list(name),
+        lambda: client.find_list(name),
+        exists=LIST_EXISTS,
+        what=f"the list {name!r}",
+    )
 
 
 def _explicit_map(table: Table, pairs: Sequence[tuple[str, str]]) -> dict[int, str]:
@@ -122,20 +112,26 @@ def _match(
 
 
 def _create_fields(
-    table: Table,
-    client: BsgClient,
-    retry: Retrier,
-    settings: Settings,
-    wanted: Sequence[tuple[str, str]],
+    table: Table, calls: Calls, settings: Settings, wanted: Sequence[tuple[str, str]]
 ) -> list[FieldColumn]:
     indexes = {column: table.columns.index(column) for column, _ in wanted}
     kinds = infer_types(table, list(indexes.values()), settings)
     created = []
-    for column, field_name in wanted:
+    for column, name in wanted:
         index = indexes[column]
-        field = retry(partial(client.create_field, field_name, kinds[index]))
+        field = calls.needed_create(
+            partial(calls.client.create_field, name, kinds[index]),
+            partial(_find_field, calls.client, name),
+            exists=FIELD_EXISTS,
+            what=f"the custom field {name!r}",
+        )
         created.append(FieldColumn(index, column, field))
     return created
+
+
+def _find_field(client: BsgClient, name: str) -> CustomField | None:
+    """The field of that name (matched as headers are), if the account has it."""
+    return next((f for f in client.fields() if name_key(f.name) == name_key(name)), None)
 
 
 def infer_types(table: Table, indexes: Sequence[int], settings: Settings) -> dict[int, str]:

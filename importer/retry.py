@@ -57,11 +57,6 @@ class GaveUp(Exception):
     """BSG has not answered for longer than the run's patience."""
 
 
-def in_words(error: Exception) -> str:
-    """What went wrong, for a results cell: BSG's message, the transport's reason, or the text."""
-    return getattr(error, "message", None) or getattr(error, "reason", None) or str(error)
-
-
 @dataclass
 class Health:
     """What the whole run knows of the service: when it last answered well."""

@@ -14,20 +14,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from queue import Empty, SimpleQueue
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol
 
-from .client import BsgClient
+from .calls import CallFailed, Calls
 from .models import ALREADY_IN_LIST, Contact, PreparedRow, RowOutcome, Status
-from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient, in_words
 from .settings import OnExisting
 
-T = TypeVar("T")
 #: What a run that died left a row as: 'sending' (its create may have gone through) or
 #: 'found' (its phone was in the book already); None for a row never tried.
 Resumed = Literal["sending", "found"] | None
 #: Why a contact already in the list may be this import's doing.
 Ours = Literal["created", "attached"]
-ALREADY_EXISTS = "Phone number is already exist in contact book"
+#: BSG's answer to a create for a phone in the book: "Phone number is already exist in …".
+ALREADY_EXISTS = "already exist"
 ATTACH_BATCH = 100
 ATTACH_EVERY_S = 2.0
 
@@ -50,18 +49,15 @@ class RowSender:
 
     def __init__(
         self,
-        client: BsgClient,
+        calls: Calls,
         list_id: int | None,
-        policy: RetryPolicy,
-        health: Health,
         *,
         on_existing: OnExisting = "attach",
         dry_run: bool = False,
     ) -> None:
-        self.client = client
+        self.calls = calls
+        self.client = calls.client
         self.list_id = list_id
-        self.policy = policy
-        self.health = health
         self.on_existing = on_existing
         self.dry_run = dry_run
 
@@ -71,19 +67,14 @@ class RowSender:
             if self.dry_run:
                 return [self._check(row)]
             if resumed is not None:
-                contact = self._call(lambda: self.client.find_contact(_phone(row)))
+                contact = self.calls.call(lambda: self.client.find_contact(_phone(row)))
                 if contact is not None:
                     ours: Ours = "created" if resumed == "sending" else "attached"
                     return [self._existing(row, contact, ours=ours)]
             return [self._create(row)]
-        except Rejected as refused:
-            return [_failed(row, f"BSG refused it: {refused.message}")]
-        except Transient as error:
-            return [_failed(row, f"{error.reason}, even after retrying")]
-        except GaveUp as error:
-            return [_failed(row, str(error))]
-        except Stopped:
-            return []  # left 'sending': the next run looks it up
+        except CallFailed as failure:
+            refused = "BSG refused it: " if failure.refused else ""
+            return [] if failure.stopped else [_failed(row, refused + failure.reason)]
 
     def attach(self, found: Sequence[Found]) -> list[Result]:
         """Add a batch of existing contacts to the list in one call."""
@@ -92,53 +83,40 @@ class RowSender:
         ids = [f.contact.id for f in found]
         list_id = self.list_id
         try:
-            self._call(lambda: self.client.attach(ids, list_id))
-        except Stopped:
-            return []
-        except (Rejected, Transient, GaveUp) as error:
-            reason = in_words(error)
-            return [_failed(f.row, f"could not add it to the list: {reason}") for f in found]
+            self.calls.call(lambda: self.client.attach(ids, list_id))
+        except CallFailed as failure:
+            if failure.stopped:
+                return []
+            return [
+                _failed(f.row, f"could not add it to the list: {failure.reason}") for f in found
+            ]
         return [_outcome(f.row, f.contact, Status.EXISTING, f.note) for f in found]
 
     def update(self, found: Found) -> list[Result]:
         """Overwrite the fields of one existing contact and add it to the list."""
         try:
             contact = self._update(found.row, found.contact)
-        except Stopped:
-            return []
-        except (Rejected, Transient, GaveUp) as error:
-            return [_failed(found.row, f"could not update it: {in_words(error)}")]
+        except CallFailed as failure:
+            return (
+                []
+                if failure.stopped
+                else [_failed(found.row, f"could not update it: {failure.reason}")]
+            )
         return [_outcome(found.row, contact, Status.EXISTING, found.note)]
 
-    def _call(self, attempt: Callable[[], T]) -> T:
-        def tracked() -> T:
-            result = attempt()
-            self.health.success()
-            return result
-
-        return self.policy.call(self.health, tracked)
-
     def _create(self, row: PreparedRow) -> Result:
-        uncertain = False
-
-        def attempt() -> Contact:
-            nonlocal uncertain
-            try:
-                return self.client.create_contact(_phone(row), self.list_id, row.fields)
-            except Transient as error:
-                uncertain = uncertain or error.outcome_unknown
-                raise
-
-        try:
-            contact = self._call(attempt)
-        except Rejected as refused:
-            if refused.message != ALREADY_EXISTS:
-                raise
-            found = self._call(lambda: self.client.find_contact(_phone(row)))
-            if found is None:
-                return _failed(row, "BSG says the phone exists but can't find it; try again")
-            return self._existing(row, found, ours="created" if uncertain else None)
-        return _outcome(row, contact, Status.CREATED)
+        """Create the contact; a phone in the book already (perhaps by our own attempt whose
+        answer was lost) is looked up instead."""
+        phone = _phone(row)
+        made = self.calls.create(
+            lambda: self.client.create_contact(phone, self.list_id, row.fields),
+            lambda: self.client.find_contact(phone),
+            exists=ALREADY_EXISTS,
+            what="the phone",
+        )
+        if not made.found:
+            return _outcome(row, made.value, Status.CREATED)
+        return self._existing(row, made.value, ours="created" if made.maybe_ours else None)
 
     def _existing(self, row: PreparedRow, contact: Contact, *, ours: Ours | None) -> Result:
         """A phone already in the book. In the list, it is ours when an earlier attempt of
@@ -156,10 +134,10 @@ class RowSender:
     def _update(self, row: PreparedRow, contact: Contact) -> Contact:
         groups = list(dict.fromkeys([*contact.groups, *([self.list_id] if self.list_id else [])]))
         values = {**contact.fields, **dict(row.fields)}
-        return self._call(lambda: self.client.update_contact(contact, groups, values))
+        return self.calls.call(lambda: self.client.update_contact(contact, groups, values))
 
     def _check(self, row: PreparedRow) -> RowOutcome:
-        found = self._call(lambda: self.client.find_contact(_phone(row)))
+        found = self.calls.call(lambda: self.client.find_contact(_phone(row)))
         if found is not None:
             return _outcome(row, found, Status.EXISTING)
         return RowOutcome(row.source_row, Status.VALIDATED, row.phone, error=row.error)

@@ -18,6 +18,7 @@ from .state import Account
 from .wire import ApiAnswer, answer, body, refusal
 
 Handler = Callable[[Account, Request, dict[str, Any]], Response]
+FIELD_TAKEN = "The name has already been taken."
 
 
 class SandboxApp:
@@ -26,6 +27,7 @@ class SandboxApp:
     def __init__(self, account: Account, faults: Faults) -> None:
         self.account = account
         self.plan = FaultPlan(faults)
+        account.token_ttl = faults.token_ttl
         self.on_outage: Callable[[float], None] | None = None
         self.routes = Map([Rule(path, endpoint=name, methods=[m]) for path, m, name in _ROUTES])
 
@@ -36,6 +38,7 @@ class SandboxApp:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self.plan = FaultPlan(faults)
+        self.account.token_ttl = faults.token_ttl
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -57,7 +60,8 @@ class SandboxApp:
         if self.faults.latency:
             time.sleep(self.faults.latency)
         login = endpoint == "login"
-        decision = Decision() if login else self.plan.decide(_signature(request))
+        faulty = self.faults.names(request.method, request.path, default=not login)
+        decision = self.plan.decide(_signature(request)) if faulty else Decision()
         early = self._before(decision)
         if early is not None:
             return self._logged(request, early, committed=False)
@@ -109,7 +113,7 @@ class SandboxApp:
         known = self.account.tokens.get(token)
         if not header.startswith("Bearer ") or known is None:
             raise ApiAnswer(401, "Unauthenticated.")
-        expired = time.monotonic() - known.issued > self.faults.token_ttl
+        expired = time.time() >= known.expires
         every = self.faults.token_expiry_every
         if expired or (every and known.uses >= every):
             self.account.tokens.pop(token, None)
@@ -166,6 +170,8 @@ def _create_field(account: Account, request: Request, _: dict[str, Any]) -> Resp
         raise ApiAnswer(422, "The name field is required and must be 1 to 30 characters.")
     if kind not in ("text", "number", "date"):
         raise ApiAnswer(422, "The selected type is invalid.")
+    if any(f.name.casefold() == name.strip().casefold() for f in account.fields.values()):
+        raise ApiAnswer(422, FIELD_TAKEN)
     created = account.add_field(name.strip(), kind, data.get("description"))
     return answer(201, {"data": custom_field(created)})
 
@@ -187,6 +193,7 @@ def _control_reset(app: SandboxApp, request: Request) -> Response:
     keys = dict(app.account.keys)
     app.account.__init__()  # type: ignore[misc]
     app.account.keys = keys
+    app.account.token_ttl = app.faults.token_ttl
     return answer(200, {"reset": True})
 
 

@@ -40,6 +40,9 @@ class Faults:
     token_ttl: float = 3600.0
     rate_cap: float = 0.0
     duplicate_window: float = 0.0
+    #: Only this endpoint meets the faults above ("POST /api/contacts/fields", or a path for
+    #: every method); empty: every endpoint but the login.
+    fault_endpoint: str = ""
     seed: int | None = None
 
     @classmethod
@@ -55,6 +58,12 @@ class Faults:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def names(self, method: str, path: str, *, default: bool) -> bool:
+        """Whether a request to this endpoint meets faults (``default`` when none is named)."""
+        if not self.fault_endpoint:
+            return default
+        return self.fault_endpoint.strip() in (path, f"{method} {path}")
 
 
 @dataclass(frozen=True)

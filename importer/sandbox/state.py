@@ -62,7 +62,7 @@ class Contact:
 @dataclass
 class Token:
     mode: str
-    issued: float
+    expires: float  # time.time() when it ends, as its JWT's exp claim says
     uses: int = 0
 
 
@@ -83,6 +83,7 @@ class Account:
     next_field: int = 25964
     next_contact: int = 1000001
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    token_ttl: float = 3600.0
 
     def __post_init__(self) -> None:
         for name, kind in DEFAULT_FIELDS:
@@ -112,11 +113,14 @@ class Account:
         self.by_phone.pop(contact.phone, None)
 
     def issue_token(self, mode: str) -> str:
-        header = _b64({"alg": "HS256", "typ": "JWT"})
-        payload = _b64({"jti": secrets.token_hex(8), "mode": mode, "iat": int(time.time())})
+        """A signed JWT that lives ``token_ttl`` seconds (its ``exp`` claim says until when)."""
+        now = time.time()
+        expires = now + self.token_ttl
+        claims = {"jti": secrets.token_hex(8), "mode": mode, "iat": int(now), "exp": int(expires)}
+        header, payload = _b64({"alg": "HS256", "typ": "JWT"}), _b64(claims)
         signature = hmac.new(self.secret, f"{header}.{payload}".encode(), "sha256").digest()
         token = f"{header}.{payload}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
-        self.tokens[token] = Token(mode, time.monotonic())
+        self.tokens[token] = Token(mode, expires)
         return token
 
     def items_in(self, group_id: int) -> int:

@@ -1,0 +1,184 @@
+"""Calling BSG under the retry policy: the one way every stage and command calls it.
+
+``Calls`` holds the client, the policy, what the run knows of the service's health
+and the stop signal. Whatever goes wrong inside (a refusal, answers that never
+came, patience run out, Ctrl-C) leaves it in one of two forms:
+
+- ``Calls.needed(what, call)``, for a call the command depends on (the login, the
+  list, the fields): ``AuthError``, ``ApiError``, ``UnreachableError`` or
+  ``Interrupted``, which the command turns into one line and an exit code;
+- ``Calls.call(call)``, for one row's work: ``CallFailed``, whose ``reason`` goes
+  into that row's ``error`` cell (or, when ``stopped``, the row is left for the
+  next run).
+
+``Calls.create(...)`` makes a create safe to repeat: when an earlier attempt's answer
+was lost after BSG acted, the retry hears "already exists", and the object is
+looked up instead (by name or phone) rather than failing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
+
+from .client import BsgClient
+from .errors import ApiError, AuthError, BsgImportError, Interrupted, UnreachableError
+from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
+
+T = TypeVar("T")
+#: Refusals that say the key may not do this, rather than that the request is wrong.
+FORBIDDEN = (401, 403)
+
+
+class CallFailed(Exception):
+    """A call that did not succeed under the policy; ``reason`` in words for a results cell.
+
+    ``refused``: BSG answered and refused (``status``, its ``message``); ``stopped``: the
+    run is stopping; otherwise BSG never answered well enough (``gave_up``: past patience).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        message: str = "",
+        status: int | None = None,
+        stopped: bool = False,
+        gave_up: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+        self.status = status
+        self.stopped = stopped
+        self.gave_up = gave_up
+
+    @property
+    def refused(self) -> bool:
+        return self.status is not None
+
+    def fatal(self, what: str) -> BsgImportError:
+        """The error that stops the command; ``what`` it tried, as a verb: "load the fields"."""
+        if self.stopped:
+            return Interrupted(f"interrupted while trying to {what}")
+        if self.status in FORBIDDEN:
+            return AuthError(
+                f"BSG refused to {what} ({self.status}: {self.message}): the API key may not "
+                "do this; use a key of an account allowed to manage contacts, lists and fields"
+            )
+        if self.refused:
+            return ApiError(f"BSG refused to {what}: {self.message}")
+        return UnreachableError(f"could not {what}: {self.reason}")
+
+
+@dataclass(frozen=True)
+class Made(Generic[T]):
+    """What a create ended in: the object, and whether it was there already.
+
+    ``maybe_ours``: an earlier attempt's answer was lost, so the object found may be the
+    one that attempt created.
+    """
+
+    value: T
+    found: bool = False
+    maybe_ours: bool = False
+
+
+class Calls:
+    """The client, the retry policy, the service's health and the stop signal, as one."""
+
+    def __init__(
+        self,
+        client: BsgClient,
+        policy: RetryPolicy,
+        health: Health,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.client = client
+        self.health = health
+        self.stop = stop or threading.Event()
+        self.policy = replace(policy, sleep=self._sleep)
+
+    def _sleep(self, seconds: float) -> None:
+        """The policy's wait between attempts, cut short by the stop signal."""
+        if self.stop.wait(seconds):
+            raise Stopped
+
+    def call(self, attempt: Callable[[], T]) -> T:
+        """``attempt()`` under the policy; CallFailed when it does not succeed."""
+        try:
+            return self.policy.call(self.health, self._tracked(attempt))
+        except Rejected as refused:
+            message = refused.message
+            words = message if refused.status == 422 else f"{message} ({refused.status})"
+            raise CallFailed(words, message=message, status=refused.status) from None
+        except Transient as error:
+            raise CallFailed(f"{error.reason}, even after retrying") from None
+        except GaveUp as error:
+            raise CallFailed(str(error), gave_up=True) from None
+        except Stopped:
+            raise CallFailed("interrupted before it was done", stopped=True) from None
+
+    def needed(self, what: str, attempt: Callable[[], T]) -> T:
+        """A call the command depends on: its failure stops the command (see ``fatal``)."""
+        try:
+            return self.call(attempt)
+        except CallFailed as failure:
+            raise failure.fatal(what) from None
+
+    def create(
+        self,
+        create: Callable[[], T],
+        find: Callable[[], T | None],
+        *,
+        exists: str,
+        what: str,
+    ) -> Made[T]:
+        """Create, or find what is there already when BSG answers ``exists``.
+
+        A create whose answer was lost (a timeout, a dropped connection, a 5xx after
+        BSG acted) may have been carried out: its retry then hears ``exists``.
+        """
+        uncertain = False
+
+        def attempt() -> T:
+            nonlocal uncertain
+            try:
+                return create()
+            except Transient as error:
+                uncertain = uncertain or error.outcome_unknown
+                raise
+
+        try:
+            return Made(self.call(attempt))
+        except CallFailed as failure:
+            if not failure.refused or exists.lower() not in failure.message.lower():
+                raise
+        found = self.call(find)
+        if found is None:
+            raise CallFailed(f"BSG says {what} exists but can't find it; try again")
+        return Made(found, found=True, maybe_ours=uncertain)
+
+    def needed_create(
+        self,
+        create: Callable[[], T],
+        find: Callable[[], T | None],
+        *,
+        exists: str,
+        what: str,
+    ) -> T:
+        """``create`` for an object the command depends on (the list, a field)."""
+        try:
+            return self.create(create, find, exists=exists, what=what).value
+        except CallFailed as failure:
+            raise failure.fatal(f"create {what}") from None
+
+    def _tracked(self, attempt: Callable[[], T]) -> Callable[[], T]:
+        def tracked() -> T:
+            result = attempt()
+            self.health.success()
+            return result
+
+        return tracked
