@@ -272,6 +272,7 @@ def _logging(view: _View) -> Iterator[None]:
 )
 @click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
 @click.option("--error-rate", type=float, default=0.0, help="Share of requests answered 5xx.")
+@click.option("--forbidden-rate", type=float, default=0.0, help="Share answered 403.")
 @click.option("--throttle-rate", type=float, default=0.0, help="Share answered 429.")
 @click.option("--retry-after", default="1", help="Retry-After of a 429 (seconds or an HTTP date).")
 @click.option("--commit-then-fail-rate", type=float, default=0.0, help="Done, then answered 500.")
@@ -413,6 +414,9 @@ def _guarded(action: Callable[[], int]) -> int:
     except BsgImportError as error:
         _say("error", f"Error: {error}", exit_code=error.exit_code)
         return error.exit_code
+    except KeyboardInterrupt:  # Ctrl-C before the run's own handler is in place
+        _say("error", "Error: interrupted", exit_code=Interrupted.exit_code)
+        return Interrupted.exit_code
 
 
 @contextmanager

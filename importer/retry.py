@@ -118,9 +118,10 @@ class RetryPolicy:
         )
         try:
             return retrying(attempt)
-        except Transient:
+        except Transient as error:
             if health.exhausted:
-                raise GaveUp(f"BSG did not answer for {health.down_for:.0f} s") from None
+                down = f"{health.down_for:.0f} s"
+                raise GaveUp(f"BSG did not answer for {down} (last: {error.reason})") from None
             raise
 
     def _stop(self, failures: int, throttled: bool, health: Health, started: float) -> bool:

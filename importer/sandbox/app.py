@@ -81,6 +81,8 @@ class SandboxApp:
             return None
         if fault == "drop":
             raise DropConnection(committed=False)
+        if fault == "forbidden":
+            return refusal(403, "This action is unauthorized.")
         if fault in ("throttle", "cap", "duplicate"):
             headers = {"Retry-After": self.faults.retry_after}
             body = {"message": "Too many duplicate request detected"}

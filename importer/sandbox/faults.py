@@ -30,6 +30,7 @@ class Faults:
 
     latency: float = 0.0
     error_rate: float = 0.0
+    forbidden_rate: float = 0.0
     throttle_rate: float = 0.0
     retry_after: str = "1"
     commit_then_fail_rate: float = 0.0
@@ -70,7 +71,7 @@ class Faults:
 class Decision:
     """What happens to one request."""
 
-    before: str | None = None  # "error", "throttle", "drop", "cap", "duplicate"
+    before: str | None = None  # "error", "forbidden", "throttle", "drop", "cap", "duplicate"
     after: str | None = None  # "commit-then-fail", "drop", "malformed"
 
 
@@ -94,6 +95,7 @@ class FaultPlan:
                 return Decision(before="duplicate")
             before = self._pick(
                 ("error", self.faults.error_rate),
+                ("forbidden", self.faults.forbidden_rate),
                 ("throttle", self.faults.throttle_rate),
                 ("drop", self.faults.drop_before_rate),
             )
