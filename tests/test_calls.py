@@ -37,6 +37,24 @@ def run_import(server: Any, source: Path, *extra: str | Path) -> Ran:
     )  # fmt: skip
 
 
+def import_with(
+    served: tuple[Sandbox, Any], faults: Faults, source: Path, *extra: str
+) -> tuple[Sandbox, Ran]:
+    """The sandbox (with these faults) and the command's run importing ``source`` into it."""
+    sandbox, server = served
+    sandbox.faults = faults
+    return sandbox, run_import(server, source, *extra)
+
+
+def lost_answers(endpoint: str) -> Faults:
+    """Every request to ``endpoint`` is carried out, and then its answer is a 500."""
+    return Faults(commit_then_fail_rate=1.0, fault_endpoint=endpoint)
+
+
+def three(folder: Path) -> Path:
+    return write_contacts_csv(folder / "c.csv", ukrainian_mobiles(3))
+
+
 def calls_to(sandbox: Sandbox, method: str, path: str) -> Counter[int]:
     """The sandbox's answers to one endpoint, by status (as its handler answered: a
     commit-then-fail is logged 201, though the client heard 500)."""
@@ -108,9 +126,8 @@ def test_ctrl_c_while_the_login_is_retried_exits_130(
 def test_a_403_before_sending_stops_with_a_message_and_exit_3(
     tmp_path: Path, served: tuple[Sandbox, Any], endpoint: str, refused: str
 ) -> None:
-    sandbox, server = served
-    sandbox.faults = Faults(forbidden_rate=1.0, fault_endpoint=endpoint)
-    ran = run_import(server, write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(3)))
+    forbidden = Faults(forbidden_rate=1.0, fault_endpoint=endpoint)
+    sandbox, ran = import_with(served, forbidden, three(tmp_path))
     assert ran.code == 3, ran.stderr
     assert "Traceback" not in ran.stderr
     assert ran.last_line.startswith(f"Error: BSG refused to {refused} (403: ")
@@ -121,9 +138,8 @@ def test_a_403_before_sending_stops_with_a_message_and_exit_3(
 def test_a_403_on_a_row_fails_that_row_with_the_reason(
     tmp_path: Path, served: tuple[Sandbox, Any]
 ) -> None:
-    sandbox, server = served
-    sandbox.faults = Faults(forbidden_rate=1.0, fault_endpoint="POST /api/contacts")
-    ran = run_import(server, write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(3)))
+    forbidden = Faults(forbidden_rate=1.0, fault_endpoint="POST /api/contacts")
+    _, ran = import_with(served, forbidden, three(tmp_path))
     assert ran.code == 1, ran.stderr
     rows = sheet_rows(tmp_path / "c.results.xlsx")
     assert [r["status"] for r in rows] == ["failed"] * 3
@@ -133,12 +149,11 @@ def test_a_403_on_a_row_fails_that_row_with_the_reason(
 def test_a_lost_field_create_answer_ends_with_the_field_used(
     tmp_path: Path, served: tuple[Sandbox, Any]
 ) -> None:
-    sandbox, server = served
-    sandbox.faults = Faults(commit_then_fail_rate=1.0, fault_endpoint="POST /api/contacts/fields")
     source = tmp_path / "c.csv"
     phones = ukrainian_mobiles(3)
     source.write_text("Phone,Email\n" + "".join(f"+{p},a{p}@example.com\n" for p in phones))
-    ran = run_import(server, source, "--create-fields")
+    lost = lost_answers("POST /api/contacts/fields")
+    sandbox, ran = import_with(served, lost, source, "--create-fields")
     assert ran.code == 0, ran.stderr
     assert calls_to(sandbox, "POST", "/api/contacts/fields") == {201: 1, 422: 1}
     email = [f for f in state_of(sandbox)["fields"] if f["name"] == "Email"]
@@ -150,9 +165,7 @@ def test_a_lost_field_create_answer_ends_with_the_field_used(
 def test_a_lost_list_create_answer_ends_with_the_list_reused(
     tmp_path: Path, served: tuple[Sandbox, Any]
 ) -> None:
-    sandbox, server = served
-    sandbox.faults = Faults(commit_then_fail_rate=1.0, fault_endpoint="POST /api/groups")
-    ran = run_import(server, write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(3)))
+    sandbox, ran = import_with(served, lost_answers("POST /api/groups"), three(tmp_path))
     assert ran.code == 0, ran.stderr
     assert calls_to(sandbox, "POST", "/api/groups") == {201: 1, 422: 1}
     groups = state_of(sandbox)["groups"]
@@ -164,10 +177,9 @@ def test_a_lost_list_create_answer_ends_with_the_list_reused(
 def test_a_lost_contact_create_answer_reports_the_contact_created_once(
     tmp_path: Path, served: tuple[Sandbox, Any]
 ) -> None:
-    sandbox, server = served
-    sandbox.faults = Faults(commit_then_fail_rate=1.0, fault_endpoint="POST /api/contacts")
     phones = ukrainian_mobiles(5)
-    ran = run_import(server, write_contacts_csv(tmp_path / "c.csv", phones))
+    source = write_contacts_csv(tmp_path / "c.csv", phones)
+    sandbox, ran = import_with(served, lost_answers("POST /api/contacts"), source)
     assert ran.code == 0, ran.stderr
     rows = sheet_rows(tmp_path / "c.results.xlsx")
     book = phones_in(sandbox)
