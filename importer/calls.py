@@ -123,6 +123,8 @@ class Calls:
 
     def needed(self, what: str, attempt: Callable[[], T]) -> T:
         """A call the command depends on: its failure stops the command (see ``fatal``)."""
+        if self.stop.is_set():  # stopped before the command got this far (reading the file)
+            raise Interrupted(f"interrupted before trying to {what}")
         try:
             return self.call(attempt)
         except CallFailed as failure:

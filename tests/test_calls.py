@@ -3,6 +3,8 @@ refusals before and during sending, creates whose answer was lost, and Ctrl-C at
 
 from __future__ import annotations
 
+import base64
+import json
 import signal
 import subprocess
 import sys
@@ -12,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from importer.client import Bearer
 from importer.sandbox import Faults, Sandbox, serve
 
 from .conftest import sheet_rows
@@ -191,3 +195,28 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith("BSG_")}
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256'})}.{part(claims)}.signature"
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "renewed_before"),
+    [(3600, 60.0), (100, 20.0), (-5, None), (None, None)],
+)
+def test_a_bearer_is_renewed_before_its_exp(
+    lifetime: int | None, renewed_before: float | None
+) -> None:
+    now = time.time()
+    claims = {"exp": int(now) + lifetime} if lifetime is not None else {"sub": "account"}
+    bearer = Bearer.read(httpx.Response(200, json={"bearer": _jwt(claims)}))
+    if renewed_before is None:
+        assert bearer.renew_at is None and not bearer.due()
+    else:
+        assert bearer.renew_at == pytest.approx(claims["exp"] - renewed_before, abs=1)
+        assert not bearer.due()
+    assert "signature" not in repr(bearer)  # the token never shows in a repr or a traceback
