@@ -36,7 +36,7 @@ class CallFailed(Exception):
     """A call that did not succeed under the policy; ``reason`` in words for a results cell.
 
     ``refused``: BSG answered and refused (``status``, its ``message``); ``stopped``: the
-    run is stopping; otherwise BSG never answered well enough (``gave_up``: past patience).
+    run is stopping; otherwise BSG never answered well enough.
     """
 
     def __init__(
@@ -46,14 +46,12 @@ class CallFailed(Exception):
         message: str = "",
         status: int | None = None,
         stopped: bool = False,
-        gave_up: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.message = message
         self.status = status
         self.stopped = stopped
-        self.gave_up = gave_up
 
     @property
     def refused(self) -> bool:
@@ -117,7 +115,7 @@ class Calls:
         except Transient as error:
             raise CallFailed(f"{error.reason}, even after retrying") from None
         except GaveUp as error:
-            raise CallFailed(str(error), gave_up=True) from None
+            raise CallFailed(str(error)) from None
         except Stopped:
             raise CallFailed("interrupted before it was done", stopped=True) from None
 

@@ -9,7 +9,6 @@ appear in any message.
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import ipaddress
 import json
@@ -18,21 +17,19 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import certifi
 import httpx
 
+from .bearer import Bearer
 from .errors import AuthError, UnreachableError, UsageError
 from .models import Contact, ContactList, CustomField
 from .retry import Rejected, Throttled, Transient
 
 PAGE_LIMIT = 100
 USER_AGENT = "bsg-import/0.1"
-#: Renew a bearer this long before its ``exp`` (or a fifth of its lifetime when shorter).
-RENEW_BEFORE_S = 60.0
 HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
 
@@ -41,44 +38,6 @@ class Pacer(Protocol):
 
     def before_request(self) -> None: ...
     def after_response(self, throttled: bool, retry_after: float | None) -> None: ...
-
-
-@dataclass(frozen=True, eq=False)
-class Bearer:
-    """A bearer token, and when to renew it (where its JWT ``exp`` claim says it ends)."""
-
-    value: str = field(repr=False)
-    renew_at: float | None = None
-
-    @classmethod
-    def read(cls, answer: httpx.Response) -> Bearer:
-        """The bearer of a login or refresh answer."""
-        value = _json_object(answer).get("bearer")
-        if not isinstance(value, str) or not value:
-            raise Transient("BSG's login answer holds no bearer token", outcome_unknown=True)
-        return cls(value, _renew_at(_expires(value)))
-
-    def due(self) -> bool:
-        return self.renew_at is not None and time.time() >= self.renew_at
-
-
-def _expires(bearer: str) -> float | None:
-    """The ``exp`` claim of a JWT (read, not verified: only BSG can verify it)."""
-    try:
-        payload = bearer.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        exp = claims.get("exp") if isinstance(claims, dict) else None
-    except (IndexError, ValueError, UnicodeDecodeError):
-        return None
-    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
-
-
-def _renew_at(expires: float | None) -> float | None:
-    """A fifth of the lifetime (at most a minute) before the end; None when already past."""
-    if expires is None:
-        return None
-    lifetime = expires - time.time()
-    return expires - min(RENEW_BEFORE_S, lifetime / 5) if lifetime > 0 else None
 
 
 class BsgClient:
@@ -153,7 +112,7 @@ class BsgClient:
         answer = self._send("POST", "/api/auth/login", None, json={"api_key": self._key})
         if answer.status_code in (401, 403, 422):
             raise AuthError("BSG refused the API key; check BSG_API_KEY (or --api-key)")
-        self._token = Bearer.read(_checked(answer))
+        self._token = _bearer(_checked(answer))
 
     def _bearer(self) -> Bearer:
         """The bearer to send: logged in first, renewed before its ``exp`` when it has one."""
@@ -174,7 +133,7 @@ class BsgClient:
         try:
             answer = self._send("POST", "/api/auth/refresh", token.value)
             if answer.status_code < 300:
-                self._token = Bearer.read(answer)
+                self._token = _bearer(answer)
                 return
         except Transient:
             pass
@@ -439,6 +398,14 @@ def _parsed(answer: httpx.Response) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         kind = answer.headers.get("Content-Type", "unknown content")
         raise Transient(f"BSG's answer was not valid JSON ({kind})", outcome_unknown=True) from exc
+
+
+def _bearer(answer: httpx.Response) -> Bearer:
+    """The bearer of a login or refresh answer."""
+    value = _json_object(answer).get("bearer")
+    if not isinstance(value, str) or not value:
+        raise Transient("BSG's login answer holds no bearer token", outcome_unknown=True)
+    return Bearer.of(value)
 
 
 def _json_object(answer: httpx.Response) -> dict[str, Any]:

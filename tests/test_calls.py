@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from importer.client import Bearer
+from importer.bearer import Bearer
 from importer.sandbox import Faults, Sandbox, serve
 
 from .conftest import sheet_rows
@@ -213,7 +212,7 @@ def test_a_bearer_is_renewed_before_its_exp(
 ) -> None:
     now = time.time()
     claims = {"exp": int(now) + lifetime} if lifetime is not None else {"sub": "account"}
-    bearer = Bearer.read(httpx.Response(200, json={"bearer": _jwt(claims)}))
+    bearer = Bearer.of(_jwt(claims))
     if renewed_before is None:
         assert bearer.renew_at is None and not bearer.due()
     else:
