@@ -28,6 +28,8 @@ from bsg_api.models.login_request import LoginRequest
 from bsg_api.models.search_operator import SearchOperator
 from bsg_api.models.store_contact import StoreContact
 
+from importer.sandbox import HlrModel
+
 
 @pytest.fixture
 def api(server: Any) -> Iterator[ApiClient]:
@@ -63,7 +65,7 @@ def test_lists(api: ApiClient) -> None:
     lists.contact_list_delete(created.id)
 
 
-def test_fields_and_contacts(api: ApiClient) -> None:
+def test_fields_and_contacts(api: ApiClient, sandbox: Any) -> None:
     fields = ContactFieldApi(api)
     city = fields.contact_field_create(
         ContactFieldCreateRequest(name="Town", type=ContactFieldType("text"))
@@ -87,6 +89,7 @@ def test_fields_and_contacts(api: ApiClient) -> None:
     other = contacts.contact_create(StoreContact(phone=380671234567)).data
     assert other is not None and other.id
 
+    sandbox.account.hlr = HlrModel(delay=0)  # the HLR checks have finished
     for contact_id in (made.id, other.id):  # both shapes of field values
         fetched = contacts.contact(contact_id).data
         assert fetched is not None and fetched.hlr_status in {
@@ -102,6 +105,9 @@ def test_fields_and_contacts(api: ApiClient) -> None:
         [{str(city.id): "Kyiv"}],
         [{"id": str(city.id), "value": "Kyiv"}],
     )
+    in_list = contacts.contacts(page_offset=0, page_limit=500, groups=[group.id])
+    assert in_list.total == 1 and [c.id for c in in_list.data or []] == [made.id]
+    assert (in_list.data or [])[0].hlr_status == fetched.hlr_status
 
     found = contacts.contacts_search(
         search_field="phone", search_operator=SearchOperator("="), search_value="380501234567"

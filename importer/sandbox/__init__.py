@@ -13,10 +13,11 @@ import httpx
 
 from .app import SandboxApp
 from .faults import DropConnection, Faults
+from .hlr import HlrModel
 from .server import SandboxServer, serve
 from .state import Account
 
-__all__ = ["DropConnection", "Faults", "Sandbox", "SandboxServer", "serve"]
+__all__ = ["DropConnection", "Faults", "HlrModel", "Sandbox", "SandboxServer", "serve"]
 
 
 class Sandbox:
@@ -28,8 +29,10 @@ class Sandbox:
         *,
         keys: dict[str, str] | None = None,
         verified_phones: Iterable[int] = (),
+        hlr: HlrModel | None = None,
     ) -> None:
         self.account = Account()
+        self.account.hlr = hlr or HlrModel()
         if keys:
             self.account.keys.update(keys)
         self.account.verified.update(verified_phones)

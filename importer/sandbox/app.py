@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import contacts, groups
 from .faults import Decision, DropConnection, FaultPlan, Faults
+from .hlr import HlrModel
 from .render import PROXY_PAGE, custom_field
 from .state import Account
 from .wire import ApiAnswer, answer, body, refusal
@@ -191,10 +192,20 @@ def _control_faults(app: SandboxApp, request: Request) -> Response:
     return answer(200, app.faults.to_dict())
 
 
+def _control_hlr(app: SandboxApp, request: Request) -> Response:
+    try:
+        model = HlrModel.from_dict(body(request))
+    except (TypeError, ValueError, ApiAnswer) as problem:
+        return refusal(422, str(problem))
+    with app.account.lock:
+        app.account.hlr = model
+    return answer(200, model.to_dict())
+
+
 def _control_reset(app: SandboxApp, request: Request) -> Response:
-    keys = dict(app.account.keys)
+    keys, hlr = dict(app.account.keys), app.account.hlr
     app.account.__init__()  # type: ignore[misc]
-    app.account.keys = keys
+    app.account.keys, app.account.hlr = keys, hlr
     app.account.token_ttl = app.faults.token_ttl
     return answer(200, {"reset": True})
 
@@ -237,6 +248,7 @@ _ROUTES = [
     ("/_sandbox/state", "GET", "control_state"),
     ("/_sandbox/faults", "POST", "control_faults"),
     ("/_sandbox/reset", "POST", "control_reset"),
+    ("/_sandbox/hlr", "POST", "control_hlr"),
     ("/_sandbox/verify", "POST", "control_verify"),
     ("/_sandbox/outage", "POST", "control_outage"),
 ]
@@ -253,6 +265,7 @@ CONTROL: dict[str, Callable[[SandboxApp, Request], Response]] = {
     "control_state": _control_state,
     "control_faults": _control_faults,
     "control_reset": _control_reset,
+    "control_hlr": _control_hlr,
     "control_verify": _control_verify,
     "control_outage": _control_outage,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .state import Account, Contact, CustomField, Group
@@ -45,10 +46,11 @@ def custom_field(item: CustomField) -> dict[str, Any]:
 def contact(account: Account, item: Contact, *, fresh: bool = False) -> dict[str, Any]:
     """A contact. Field values come in two shapes, both lists of string-valued objects.
 
-    A contact just created (``fresh``) has no HLR result yet; any later answer has one.
+    A contact just created (``fresh``) has no HLR result yet; a later answer has it once
+    the check has finished.
     """
     if not fresh:
-        item.check_hlr()
+        account.hlr.settle(item, time.time())
     if item.id % 2:
         values: list[dict[str, str]] = [{str(k): v} for k, v in item.fields.items()]
     else:

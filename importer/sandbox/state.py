@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import hmac
 import json
 import secrets
@@ -13,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-HLR_STATUSES = ("sent", "absent", "active", "unknown", "failed")
+from .hlr import HlrModel
+
 DEFAULT_KEYS = {"live_sandbox": "live", "test_sandbox": "test"}
 DEFAULT_FIELDS = (("First Name", "text"), ("City", "text"), ("Birthday", "date"))
 
@@ -48,15 +48,9 @@ class Contact:
     groups: list[int] = field(default_factory=list)
     fields: dict[int, str] = field(default_factory=dict)
     created_at: str = field(default_factory=now_text)
+    created: float = field(default_factory=time.time)
     hlr_status: str | None = None
     hlr_last_check: str | None = None
-
-    def check_hlr(self) -> None:
-        """The HLR check finishes after creation: any later read sees its result."""
-        if self.hlr_status is None:
-            digest = hashlib.sha256(str(self.phone).encode()).digest()
-            self.hlr_status = HLR_STATUSES[digest[0] % len(HLR_STATUSES)]
-            self.hlr_last_check = now_text()
 
 
 @dataclass
@@ -78,6 +72,7 @@ class Account:
     by_phone: dict[int, int] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
+    hlr: HlrModel = field(default_factory=HlrModel)
     lock: threading.RLock = field(default_factory=threading.RLock)
     next_group: int = 56147
     next_field: int = 25964
@@ -103,6 +98,7 @@ class Account:
 
     def add_contact(self, phone: int, groups: list[int], values: dict[int, str]) -> Contact:
         contact = Contact(self.next_contact, phone, groups, values)
+        contact.hlr_status = self.hlr.initial()
         self.contacts[contact.id] = contact
         self.by_phone[phone] = contact.id
         self.next_contact += 1
@@ -146,6 +142,7 @@ class Account:
             ],
             "creates_per_phone": creates,
             "log": self.log,
+            "hlr": self.hlr.to_dict(),
         }
 
 
