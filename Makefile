@@ -14,7 +14,7 @@ $(BIN)/bsg-import: pyproject.toml
 ## run: set up, then import the sample into the built-in sandbox
 # The sample holds two invalid phones on purpose, so the import exits 1 (see README).
 run: $(BIN)/bsg-import
-	$(BIN)/bsg-import sample_data/contacts.xlsx --list "Promo" --default-region UA --sandbox \
+	$(BIN)/bsg-import sample_data/contacts.xlsx --list "Promo" --default-region UA --sandbox --wait-hlr \
 		|| [ $$? -eq 1 ]
 
 ## test: set up, then run the whole test suite

@@ -21,9 +21,10 @@ from . import logs
 from .errors import BsgImportError, Interrupted, UsageError
 from .followup import Caller, ResultsBook, plan_undo, read_results, refresh_hlr, undo
 from .inbox import SETTLE_S, ImportOne, run_inbox
+from .logs import hlr_waited
 from .models import ImportSummary, Status
 from .pipeline import RunControl, connect, run_import
-from .settings import Settings, load_config, resolve
+from .settings import DEFAULT_WAIT_HLR_S, Settings, load_config, resolve
 
 SUMMARY_STATUSES = ("created", "existing", "duplicate", "invalid", "failed", "skipped")
 Command = Callable[..., None]
@@ -78,6 +79,9 @@ FILE_OPTIONS = [
             help="Refuse a file with more rows (default 2,000,000)."),
     _option("--max-unpacked-mb", type=click.IntRange(min=1),
             help="Refuse a workbook that unpacks to more (default 1024)."),
+    _option("--wait-hlr", type=click.FloatRange(min=0), is_flag=False,
+            flag_value=DEFAULT_WAIT_HLR_S, metavar="SECONDS",
+            help="After the last row, wait up to SECONDS (120 if not given) for HLR results."),
 ]  # fmt: skip
 
 #: Options of every command that talks to BSG.
@@ -294,13 +298,30 @@ def _logging(view: _View) -> Iterator[None]:
     help="Only this endpoint meets the faults, e.g. 'POST /api/contacts/fields' (the login too).",
 )
 @click.option("--seed", type=int, default=None, help="Seed of the fault dice.")
+@click.option(
+    "--hlr-at-creation",
+    type=click.Choice(["null", "sent"]),
+    help="hlr_status of a contact just created (default null).",
+)
+@click.option(
+    "--hlr-delay",
+    type=click.FloatRange(min=0),
+    help="Seconds until a contact's HLR check has its final status (default 5).",
+)
+@click.option(
+    "--hlr-never",
+    type=click.FloatRange(0, 1),
+    help="Share of phones whose HLR check never finishes (default 0).",
+)
 def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple[int, ...],
                     **faults: Any) -> None:  # fmt: skip
     """Serve the sandbox (the API of bsg-one-api.md) as a real HTTP server."""
-    from .sandbox import Faults, Sandbox, serve
+    from .sandbox import Faults, HlrModel, Sandbox, serve
 
+    hlr = {name: faults.pop(f"hlr_{name}") for name in ("at_creation", "delay", "never")}
+    model = HlrModel(**{name: value for name, value in hlr.items() if value is not None})
     modes = {key: "test" if key.startswith("test_") else "live" for key in keys}
-    sandbox = Sandbox(Faults(**faults), keys=modes, verified_phones=verified)
+    sandbox = Sandbox(Faults(**faults), keys=modes, verified_phones=verified, hlr=model)
     stop = threading.Event()
     with _signals(stop, "Sandbox stopped"), serve(sandbox, host, port) as server:
         click.echo(f"BSG sandbox listening on {server.url} (Ctrl-C to stop)", err=True)
@@ -392,7 +413,7 @@ def _import_one(settings: Settings, view: _View) -> ImportSummary:
     logs.event("start", f"importing {settings.file} into list {settings.list_name!r}",
                file=str(settings.file), list=settings.list_name)  # fmt: skip
     progress = _progress(view)
-    control = RunControl(threading.Event(), progress=progress.update)
+    control = RunControl(threading.Event(), progress=progress.update, hlr_progress=progress.hlr)
     try:
         with _signals(control.stop):
             summary = run_import(settings, control=control)
@@ -445,12 +466,21 @@ class _Bar:
 
     def __init__(self) -> None:
         self.bar: tqdm[Any] | None = None
+        self.waiting = False
 
     def update(self, done: int, total: int) -> None:
         if self.bar is None:
             self.bar = tqdm(total=total, unit="row", file=sys.stderr, dynamic_ncols=True)
         self.bar.n = done
         self.bar.refresh()
+
+    def hlr(self, done: int, total: int) -> None:
+        """The wait for HLR results: one line that counts, where the rows' bar was."""
+        if not self.waiting:
+            self.close()
+            self.bar, self.waiting = tqdm(file=sys.stderr, bar_format="{desc}"), True
+        assert self.bar is not None
+        self.bar.set_description_str(hlr_waited(done, total))
 
     def close(self) -> None:
         if self.bar is not None:
@@ -460,6 +490,9 @@ class _Bar:
 
 class _NoBar:
     def update(self, done: int, total: int) -> None:
+        pass
+
+    def hlr(self, done: int, total: int) -> None:
         pass
 
     def close(self) -> None:

@@ -29,6 +29,8 @@ from .models import Contact, ContactList, CustomField
 from .retry import Rejected, Throttled, Transient
 
 PAGE_LIMIT = 100
+#: The largest page of contacts BSG serves (its OpenAPI description: 15 to 500).
+LIST_PAGE_LIMIT = 500
 USER_AGENT = "bsg-import/0.1"
 HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
@@ -211,6 +213,15 @@ class BsgClient:
     def get_contact(self, contact_id: int) -> Contact:
         """One contact, with a fresh HLR status."""
         return _contact(_data(self.request("GET", f"/api/contacts/{contact_id}")))
+
+    def list_page(self, list_id: int, offset: int, limit: int) -> tuple[list[Contact], int]:
+        """One page of a list's contacts, with fresh HLR statuses, and the list's total."""
+        params = {"groups[]": str(list_id), "page[offset]": str(offset), "page[limit]": str(limit)}
+        body = self.request("GET", "/api/contacts", params=params)
+        items, total = _data(body), body.get("total")
+        if not isinstance(items, list) or isinstance(total, bool) or not isinstance(total, int):
+            raise Transient("BSG's page of contacts has no list or no total", outcome_unknown=True)
+        return [_contact(item) for item in items], total
 
     def update_contact(
         self, contact: Contact, groups: Iterable[int], fields: dict[int, str]

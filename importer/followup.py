@@ -19,12 +19,12 @@ import openpyxl
 from .calls import CallFailed, Calls
 from .client import BsgClient
 from .errors import InputError
+from .hlr import INVALID_CONTACT, read_contacts
 from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status
 from .report import TIME_FORMAT, ReportInfo, write_report
 
 T = TypeVar("T")
 R = TypeVar("R")
-INVALID_CONTACT = "Invalid contact id"
 DETACH_BATCH = 100
 UNDO_HEADER = ("source_row", "phone_normalized", "contact_id", "action", "result", "error")
 
@@ -155,34 +155,20 @@ class Caller:
 
 
 def refresh_hlr(book: ResultsBook, caller: Caller) -> dict[str, int]:
-    """Fetch every contact again and update hlr_status and hlr_last_check."""
-    ids = sorted({o.contact_id for _, o in book.rows if o.contact_id})
-
-    def fetch(contact_id: int) -> tuple[str | None, str | None] | str:
-        try:
-            contact = caller.one(lambda: caller.client.get_contact(contact_id))
-        except CallFailed as failure:
-            return failure.reason
-        return contact.hlr_status, contact.hlr_last_check
-
-    fetched = dict(caller.each(ids, fetch))
-    rows, tally = [], {"refreshed": 0, "gone": 0, "failed": 0}
+    """Read every contact of the workbook again, a page of its list at a time, and update
+    hlr_status and hlr_last_check; a duplicate row shows its contact's. Counts per contact."""
+    ids = {o.contact_id for _, o in book.rows if o.contact_id}
+    read = read_contacts(caller, book.info.list_id, ids)
+    rows = []
     for cells, outcome in book.rows:
-        answer = fetched.get(outcome.contact_id) if outcome.contact_id else None
-        if isinstance(answer, tuple):
-            outcome = replace(outcome, hlr_status=answer[0], hlr_last_check=answer[1])
+        contact = read.found.get(outcome.contact_id) if outcome.contact_id else None
+        if contact is not None:
+            outcome = replace(
+                outcome, hlr_status=contact.hlr_status, hlr_last_check=contact.hlr_last_check
+            )
         rows.append((cells, outcome))
-    for answer in fetched.values():
-        key = (
-            "refreshed"
-            if isinstance(answer, tuple)
-            else "gone"
-            if answer == INVALID_CONTACT
-            else "failed"
-        )
-        tally[key] += 1
     book.rows = rows
-    return tally
+    return {"refreshed": len(read.found), "gone": len(read.gone), "failed": len(read.failed)}
 
 
 @dataclass(frozen=True)

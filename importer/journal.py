@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .models import Cell, RowOutcome, SourceRow, Status
+from .models import FINAL_HLR, Cell, Contact, RowOutcome, SourceRow, Status
 
 KEPT_STATUSES = (Status.CREATED.value, Status.EXISTING.value, Status.SKIPPED.value)
 
@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS rows (
     duplicate_of INTEGER,
     existed INTEGER NOT NULL DEFAULT 0  -- its phone was in the book before this import
 );
+CREATE INDEX IF NOT EXISTS rows_by_contact ON rows (contact_id);
 """
 
 
@@ -160,6 +161,23 @@ class Journal:
                 ),
             )  # fmt: skip
 
+    def awaiting_hlr(self) -> set[int]:
+        """The import's contacts whose HLR check has no final status yet."""
+        query = (
+            "SELECT DISTINCT contact_id FROM rows WHERE contact_id IS NOT NULL "
+            "AND status IN ('created', 'existing', 'skipped') "
+            f"AND coalesce(hlr_status, '') NOT IN ({','.join('?' * len(FINAL_HLR))})"
+        )
+        return {int(row[0]) for row in self._db.execute(query, FINAL_HLR)}
+
+    def record_hlr(self, contacts: Iterable[Contact]) -> None:
+        """Record the HLR status BSG now gives each contact, on every row of that contact."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET hlr_status = ?, hlr_last_check = ? WHERE contact_id = ?",
+                ((c.hlr_status, c.hlr_last_check, c.id) for c in contacts),
+            )
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         self._db.execute("BEGIN IMMEDIATE")
@@ -173,13 +191,14 @@ class Journal:
     # -- reading back ----------------------------------------------------------------------
 
     def results(self, unsettled: str) -> Iterator[tuple[tuple[Cell, ...], RowOutcome]]:
-        """Every row in input order; a duplicate carries its first row's contact ID.
+        """Every row in input order; a duplicate carries its first row's contact and HLR status.
 
         A row with no outcome yet (an interrupted run) is reported failed, saying ``unsettled``.
         """
         cursor = self._db.execute(
             "SELECT r.source_row, r.cells, r.phone, r.status, "
-            "coalesce(r.contact_id, f.contact_id), r.hlr_status, r.hlr_last_check, r.error, "
+            "coalesce(r.contact_id, f.contact_id), coalesce(r.hlr_status, f.hlr_status), "
+            "coalesce(r.hlr_last_check, f.hlr_last_check), r.error, "
             "r.duplicate_of FROM rows r LEFT JOIN rows f ON f.source_row = r.duplicate_of "
             "ORDER BY r.source_row"
         )

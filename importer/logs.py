@@ -92,11 +92,28 @@ class ProgressLog:
         self.every_s = every_s
         self.clock = clock
         self.last = clock()
+        self.waiting = False
 
     def update(self, done: int, total: int) -> None:
+        if self._due(done, total):
+            percent = 100 * done // total if total else 100
+            message = f"progress: {done}/{total} rows ({percent}%)"
+            event("progress", message, done=done, total=total)
+
+    def hlr(self, done: int, total: int) -> None:
+        """The wait for HLR results after the last row."""
+        if self._due(done, total) or not self.waiting:
+            self.waiting = True
+            event("progress", hlr_waited(done, total), hlr_done=done, hlr_total=total)
+
+    def _due(self, done: int, total: int) -> bool:
         now = self.clock()
         if now - self.last < self.every_s and done < total:
-            return
+            return False
         self.last = now
-        percent = 100 * done // total if total else 100
-        event("progress", f"progress: {done}/{total} rows ({percent}%)", done=done, total=total)
+        return True
+
+
+def hlr_waited(done: int, total: int) -> str:
+    """``waiting for HLR: 812 of 1,000``"""
+    return f"waiting for HLR: {done:,} of {total:,}"

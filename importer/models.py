@@ -42,6 +42,12 @@ RESULT_COLUMNS = (
 )
 
 
+#: HLR statuses that end a number's check, in the order the Summary lists them. Any other
+#: (``sent``, or none yet) means the check has not finished: the Summary counts it pending.
+FINAL_HLR = ("active", "absent", "unknown", "failed")
+PENDING_HLR = "pending"
+
+
 _IGNORED_IN_NAMES = re.compile(r"[\s_.\-]+")
 
 

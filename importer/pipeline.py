@@ -25,6 +25,8 @@ import platformdirs
 from .calls import Calls
 from .client import BsgClient
 from .errors import AlreadyRunning, Interrupted, UsageError
+from .followup import Caller
+from .hlr import wait_for_hlr
 from .journal import Journal, file_hash, import_key
 from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
 from .normalise import Normaliser, prepare_rows
@@ -41,7 +43,10 @@ CHUNK = 1000
 PARALLEL_FROM_ROWS = 50_000
 #: At the start a service that can't be reached at all is reported soon (exit 3).
 LOGIN_PATIENCE_S = 30.0
+#: The built-in sandbox (--sandbox) finishes its HLR checks this soon: a demo doesn't wait long.
+IN_PROCESS_HLR_DELAY_S = 1.0
 INTERRUPTED = "the import was interrupted: run the same command again to resume"
+HLR_STOPPED = "interrupted while waiting for HLR results: every row is in the results"
 NOT_SENT = "not sent yet: the import was interrupted; run the same command again to resume"
 
 #: progress(rows settled so far, rows in the file)
@@ -55,6 +60,8 @@ class RunControl:
 
     stop: threading.Event
     progress: Progress | None = None
+    #: hlr_progress(contacts with a final HLR status, contacts waited for)
+    hlr_progress: Progress | None = None
 
     def sleep(self, seconds: float) -> None:
         """Sleep unless the run is stopping; raise Stopped when it is."""
@@ -96,14 +103,39 @@ def run_import(
                 calls, info.list_id, on_existing=settings.on_existing, dry_run=settings.dry_run
             )
             finished = _send(table, normaliser, journal, sender, settings, control, progress)
+            if finished and settings.wait_hlr is not None and not settings.dry_run:
+                caller = Caller(calls, settings.concurrency)
+                info.notes = [*info.notes, *_await_hlr(journal, caller, info, settings, control)]
             results = journal.results(NOT_SENT)
             if not finished:
                 info.notes = [*info.notes, INTERRUPTED]
         write_report(settings.output_path, table.columns, results, info)
     summary = _summary(settings, info, time.monotonic() - clock)
     if control.stop.is_set():
-        raise Interrupted(INTERRUPTED, summary)
+        raise Interrupted(INTERRUPTED if INTERRUPTED in info.notes else HLR_STOPPED, summary)
     return summary
+
+
+def _await_hlr(
+    journal: Journal, caller: Caller, info: ReportInfo, settings: Settings, control: RunControl
+) -> list[str]:
+    """Wait for the final HLR status of the import's contacts and record it; a note for
+    the Summary when some never came."""
+    assert settings.wait_hlr is not None
+    wanted = journal.awaiting_hlr()
+    if not wanted:
+        return []
+    progress = control.hlr_progress or (lambda done, total: None)
+    waited = wait_for_hlr(caller, info.list_id, wanted, settings.wait_hlr, control.stop, progress)
+    journal.record_hlr(waited.latest.values())
+    if not waited.pending:
+        return []
+    when = "when the wait was stopped" if control.stop.is_set() else "at the end of the wait"
+    return [
+        f"HLR: {len(waited.pending):,} numbers not checked yet {when} "
+        f"(--wait-hlr {settings.wait_hlr:g}); `bsg-import hlr-refresh` on the results "
+        "fetches their status later"
+    ]
 
 
 def _open(settings: Settings) -> Table:
@@ -151,9 +183,9 @@ def connect(
             return None
         raise UsageError("no API key: set BSG_API_KEY (or use --sandbox to try the tool)")
     if transport is None and settings.sandbox:
-        from .sandbox import Sandbox
+        from .sandbox import HlrModel, Sandbox
 
-        transport = Sandbox().transport()
+        transport = Sandbox(hlr=HlrModel(delay=IN_PROCESS_HLR_DELAY_S)).transport()
     client = BsgClient(
         settings.api_root,
         key,

@@ -21,7 +21,7 @@ from typing import Any
 
 import xlsxwriter
 
-from .models import RESULT_COLUMNS, Cell, RowOutcome, Status, cell_text
+from .models import FINAL_HLR, PENDING_HLR, RESULT_COLUMNS, Cell, RowOutcome, Status, cell_text
 
 EXCEL_MAX_ROWS = 1_048_576
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -79,9 +79,25 @@ def write_report(
 def _counting(results: Iterable[Result], info: ReportInfo) -> Iterator[Result]:
     for cells, outcome in results:
         info.counts[outcome.status.value] += 1
-        if outcome.hlr_status:
-            info.hlr_counts[outcome.hlr_status] += 1
+        if outcome.contact_id is not None and outcome.status is not Status.DUPLICATE:
+            info.hlr_counts[hlr_group(outcome.hlr_status)] += 1
         yield cells, outcome
+
+
+def hlr_group(status: str | None) -> str:
+    """How the Summary counts a contact's HLR status: final, or pending (``sent``, none)."""
+    return status if status in FINAL_HLR else PENDING_HLR
+
+
+def reachable(hlr_counts: Counter[str]) -> str:
+    """The share of reachable numbers (HLR ``active``) among those checked, in words."""
+    checked = sum(hlr_counts[s] for s in FINAL_HLR)
+    pending = hlr_counts[PENDING_HLR]
+    if not checked:
+        return f"not known yet: {pending:,} numbers not checked yet" if pending else ""
+    active = hlr_counts["active"]
+    words = f"{active / checked:.0%} of the numbers checked ({active:,} of {checked:,} active)"
+    return f"{words}; {pending:,} more not checked yet" if pending else words
 
 
 @contextmanager
@@ -263,6 +279,7 @@ def _summary(book: Any, info: ReportInfo, formats: _Formats) -> None:
         ("Started", info.started.strftime(TIME_FORMAT)),
         ("Finished", info.finished.strftime(TIME_FORMAT) if info.finished else ""),
         ("Rows", sum(info.counts.values())),
+        ("Reachable", reachable(info.hlr_counts)),
     ]
     for row, (label, value) in enumerate(facts):
         sheet.write_string(row, 0, label, bold)
@@ -271,8 +288,9 @@ def _summary(book: Any, info: ReportInfo, formats: _Formats) -> None:
     statuses = [(s.value, info.counts.get(s.value, 0)) for s in Status]
     _table(sheet, status_at, ("status", "rows"), statuses, bold)
     hlr_at = status_at + len(statuses) + 2
-    hlr = sorted(info.hlr_counts.items()) or [("(none yet)", 0)]
-    _table(sheet, hlr_at, ("hlr_status", "rows"), hlr, bold)
+    order = [*FINAL_HLR, PENDING_HLR]
+    hlr = [(s, info.hlr_counts[s]) for s in order if info.hlr_counts[s]] or [("(none yet)", 0)]
+    _table(sheet, hlr_at, ("hlr_status", "contacts"), hlr, bold)
     notes_at = hlr_at + len(hlr) + 2
     if info.notes:
         sheet.write_string(notes_at, 0, "Notes", bold)
@@ -281,7 +299,7 @@ def _summary(book: Any, info: ReportInfo, formats: _Formats) -> None:
     sheet.set_column(0, 0, 18)
     sheet.set_column(1, 1, 40)
     _chart(book, sheet, "Rows per status", status_at, len(statuses), "D2")
-    _chart(book, sheet, "Rows per HLR status", hlr_at, len(hlr), "D20")
+    _chart(book, sheet, "Contacts per HLR status", hlr_at, len(hlr), "D20")
 
 
 def _table(

@@ -18,6 +18,8 @@ from .errors import UsageError
 DEFAULT_BASE_URL = "https://one-api.bsg.world"
 SANDBOX_BASE_URL = "http://sandbox.invalid"
 SANDBOX_API_KEY = "live_sandbox"
+#: --wait-hlr without SECONDS: how long to wait for the HLR checks after the last row.
+DEFAULT_WAIT_HLR_S = 120.0
 
 #: Environment variables and the settings they provide.
 ENVIRONMENT = {
@@ -62,6 +64,8 @@ class Settings:
     if_running: IfRunning = "exit"
     max_rows: int = 2_000_000
     max_unpacked_mb: int = 1024
+    #: Seconds to wait for the contacts' final HLR status after the last row; None: don't.
+    wait_hlr: float | None = None
 
     @property
     def output_path(self) -> Path:
@@ -129,7 +133,15 @@ def _coerce(settings: Settings) -> Settings:
         field_map=tuple(field_map),
         default_region=region,
         list_name=str(settings.list_name),
+        wait_hlr=_wait_hlr(settings.wait_hlr),
     )
+
+
+def _wait_hlr(value: float | bool | None) -> float | None:
+    """A config file may say ``wait-hlr = true`` (the default wait) or a number of seconds."""
+    if value is True:
+        return DEFAULT_WAIT_HLR_S
+    return None if value is None or value is False else float(value)
 
 
 #: Config keys spelled as the command-line option, where the option's name differs.
