@@ -46,13 +46,12 @@ class Read:
 
 def read_contacts(fetcher: Fetcher, list_id: int | None, wanted: Collection[int]) -> Read:
     """The wanted contacts: the list's pages first, then each one not found there on its own."""
-    read = Read()
+    read, wanted_ids = Read(), set(wanted)
     try:
-        listed = _list(fetcher, list_id) if list_id is not None else []
+        listed = _list(fetcher, list_id, wanted_ids) if list_id is not None else []
     except CallFailed as stopped:
-        read.failed = dict.fromkeys(wanted, stopped.reason)
+        read.failed = dict.fromkeys(wanted_ids, stopped.reason)
         return read
-    wanted_ids = set(wanted)
     read.found = {c.id: c for c in listed if c.id in wanted_ids}
     alone = sorted(wanted_ids - read.found.keys())
     for contact_id, answer in fetcher.each(alone, lambda i: _one(fetcher, i)):
@@ -65,13 +64,16 @@ def read_contacts(fetcher: Fetcher, list_id: int | None, wanted: Collection[int]
     return read
 
 
-def _list(fetcher: Fetcher, list_id: int) -> list[Contact]:
-    """The list's contacts that could be read: the first page, then the others at once."""
+def _list(fetcher: Fetcher, list_id: int, wanted: set[int]) -> list[Contact]:
+    """The list's contacts that could be read: the first page, then the others at once,
+    unless the list is so much bigger that reading the rest one by one costs less."""
     first = _page(fetcher, list_id, 0)
     if first is None:
         return []
     contacts, total = first
     offsets = range(len(contacts), total, len(contacts) or LIST_PAGE_LIMIT)
+    if len(offsets) > len(wanted - {c.id for c in contacts}):
+        return contacts
     for _, page in fetcher.each(offsets, lambda offset: _page(fetcher, list_id, offset)):
         contacts += page[0] if page else []
     return contacts

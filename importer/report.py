@@ -94,7 +94,7 @@ def reachable(hlr_counts: Counter[str]) -> str:
     checked = sum(hlr_counts[s] for s in FINAL_HLR)
     pending = hlr_counts[PENDING_HLR]
     if not checked:
-        return f"not known yet: {pending:,} numbers not checked yet" if pending else ""
+        return f"not known yet: no HLR check has finished ({pending:,} pending)" if pending else ""
     active = hlr_counts["active"]
     words = f"{active / checked:.0%} of the numbers checked ({active:,} of {checked:,} active)"
     return f"{words}; {pending:,} more not checked yet" if pending else words

@@ -287,3 +287,35 @@ def test_hlr_refresh_reads_a_page_of_the_list_at_a_time(
     for row in rows:
         expected = None if row["contact_id"] == deleted else final_status(row["phone_normalized"])
         assert row["hlr_status"] == expected
+
+
+def test_hlr_refresh_of_a_few_contacts_in_a_big_list_reads_them_one_by_one(
+    tmp_path: Path, server: Any, sandbox: Any
+) -> None:
+    phones = ukrainian_mobiles(3, start=3000)
+    results = tmp_path / "c.xlsx"
+    source = write_contacts_csv(tmp_path / "c.csv", phones, extra=False)
+    ran = run_cli(source, "--list", "Promo", "--base-url", server.url, "--output", results,
+                  "--journal-dir", tmp_path / "journals", env=KEY)  # fmt: skip
+    assert ran.code == 0, ran.stderr
+    ids = sorted(sandbox_contacts(sandbox))
+    with sandbox.account.lock:  # the list was small; now it holds 2,000 contacts more
+        account = sandbox.account
+        promo = next(g.id for g in account.groups.values() if g.name == "Promo")
+        account.contacts[ids[0]].groups = []  # and one of ours has left it
+        for phone in ukrainian_mobiles(2000, start=6000):
+            account.add_contact(phone, [promo], {})
+        account.hlr = HlrModel(delay=0)
+    log_at = len(state_of(sandbox)["log"])
+
+    refreshed = run_cli("hlr-refresh", results, "--base-url", server.url, env=KEY)
+
+    assert refreshed.code == 0, refreshed.stderr
+    calls = [(e["method"], e["path"]) for e in state_of(sandbox)["log"][log_at:]]
+    # The first page holds two of the three; reading four more pages for the third would
+    # cost more than asking for it.
+    assert sorted(calls) == sorted([
+        ("POST", "/api/auth/login"), ("GET", "/api/contacts"), ("GET", f"/api/contacts/{ids[0]}"),
+    ])  # fmt: skip
+    rows = as_dicts(sheets(results)["Results"])
+    assert [r["hlr_status"] for r in rows] == [final_status(p) for p in phones]

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -43,6 +44,9 @@ def results() -> list[tuple[tuple[object, ...], RowOutcome]]:
     for offset, text in enumerate(NASTY):
         rows.append(((text, text, None), RowOutcome(5 + offset, Status.FAILED, None, error=text)))
     return rows
+
+
+NOW = dt.datetime(2026, 11, 24, 10, 0)
 
 
 def info() -> ReportInfo:
@@ -141,3 +145,37 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="disk gone"):
         write_report(path, ["Phone", "Name", "Birthday"], broken(), info())  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_counts_each_contact_once_and_states_the_reachable_share(tmp_path: Path) -> None:
+    def row(n: int, status: Status, contact: int | None, hlr: str | None) -> Any:
+        return (("x",), RowOutcome(n, status, 380501234560 + n, contact, hlr))
+
+    rows = [
+        row(2, Status.CREATED, 11, "active"),
+        row(3, Status.CREATED, 12, "active"),
+        row(4, Status.EXISTING, 13, "absent"),
+        row(5, Status.CREATED, 14, "sent"),  # its check has not finished
+        row(6, Status.CREATED, 15, None),
+        row(7, Status.DUPLICATE, 11, "active"),  # the contact of row 2: counted once
+        row(8, Status.INVALID, None, None),
+    ]
+    path = tmp_path / "r.xlsx"
+    info = write_report(path, ["Phone"], rows, ReportInfo("c.csv", None, "Promo", 1, NOW))
+    assert info.hlr_counts == {"active": 2, "absent": 1, "pending": 2}
+    summary = list(openpyxl.load_workbook(path)["Summary"].iter_rows(values_only=True))
+    facts = {r[0]: r[1] for r in summary if r and r[0]}
+    assert facts["Rows"] == 7
+    reachable = "67% of the numbers checked (2 of 3 active); 2 more not checked yet"
+    assert facts["Reachable"] == reachable
+    at = summary.index(("hlr_status", "contacts"))
+    assert summary[at + 1 : at + 4] == [("active", 2), ("absent", 1), ("pending", 2)]
+
+
+def test_summary_before_any_check_has_finished(tmp_path: Path) -> None:
+    rows = [(("x",), RowOutcome(2, Status.CREATED, 380501234567, 11, None))]
+    path = tmp_path / "r.xlsx"
+    write_report(path, ["Phone"], rows, ReportInfo("c.csv", None, "Promo", 1, NOW))
+    summary = openpyxl.load_workbook(path)["Summary"].iter_rows(values_only=True)
+    facts = {r[0]: r[1] for r in summary}
+    assert facts["Reachable"] == "not known yet: no HLR check has finished (1 pending)"
