@@ -46,7 +46,7 @@ LOGIN_PATIENCE_S = 30.0
 #: The built-in sandbox (--sandbox) finishes its HLR checks this soon: a demo doesn't wait long.
 IN_PROCESS_HLR_DELAY_S = 1.0
 INTERRUPTED = "the import was interrupted: run the same command again to resume"
-HLR_STOPPED = "interrupted while waiting for HLR results: every row is in the results"
+STOPPED_AFTER_SENDING = "interrupted after the last row was sent: every row is in the results"
 NOT_SENT = "not sent yet: the import was interrupted; run the same command again to resume"
 
 #: progress(rows settled so far, rows in the file)
@@ -112,7 +112,8 @@ def run_import(
         write_report(settings.output_path, table.columns, results, info)
     summary = _summary(settings, info, time.monotonic() - clock)
     if control.stop.is_set():
-        raise Interrupted(INTERRUPTED if INTERRUPTED in info.notes else HLR_STOPPED, summary)
+        unfinished = INTERRUPTED in info.notes
+        raise Interrupted(INTERRUPTED if unfinished else STOPPED_AFTER_SENDING, summary)
     return summary
 
 

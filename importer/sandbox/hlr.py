@@ -22,7 +22,7 @@ class Checked(Protocol):
     """A sandbox contact, as far as its HLR check goes."""
 
     phone: int
-    created: float
+    hlr_due: float | None
     hlr_status: str | None
     hlr_last_check: str | None
 
@@ -49,23 +49,20 @@ class HlrModel:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def initial(self) -> str | None:
-        """The status a contact has when it is created."""
-        return "sent" if self.at_creation == "sent" else None
+    def start(self, contact: Checked, now: float) -> None:
+        """The check of a contact created at ``now``: its first status, and when it ends."""
+        contact.hlr_status = "sent" if self.at_creation == "sent" else None
+        contact.hlr_due = None if stuck(contact.phone, self.never) else now + self.delay
 
-    def settle(self, contact: Checked, now: float) -> None:
-        """Give the contact its final status once its check has finished by ``now``.
 
-        A contact whose check has a time already (finished, or set by a test) is left as it is.
-        """
-        if contact.hlr_last_check is not None or stuck(contact.phone, self.never):
-            return
-        finished = contact.created + self.delay
-        if now >= finished:
-            contact.hlr_status = final_status(contact.phone)
-            contact.hlr_last_check = dt.datetime.fromtimestamp(finished, dt.UTC).strftime(
-                "%Y-%m-%d %H:%M:%S"
-            )
+def seen(contact: Checked, now: float) -> tuple[str | None, str | None]:
+    """(hlr_status, hlr_last_check) as BSG answers them at ``now``: the final status once the
+    check has finished. Reading changes nothing; a status set by hand (with its time) stays."""
+    due = contact.hlr_due
+    if contact.hlr_last_check is not None or due is None or now < due:
+        return contact.hlr_status, contact.hlr_last_check
+    checked = dt.datetime.fromtimestamp(due, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return final_status(contact.phone), checked
 
 
 def _fractions(phone: int) -> tuple[float, float]:

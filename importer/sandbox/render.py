@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .hlr import seen
 from .state import Account, Contact, CustomField, Group
 
 
@@ -49,8 +50,9 @@ def contact(account: Account, item: Contact, *, fresh: bool = False) -> dict[str
     A contact just created (``fresh``) has no HLR result yet; a later answer has it once
     the check has finished.
     """
-    if not fresh:
-        account.hlr.settle(item, time.time())
+    hlr_status, hlr_last_check = (
+        (item.hlr_status, item.hlr_last_check) if fresh else seen(item, time.time())
+    )
     if item.id % 2:
         values: list[dict[str, str]] = [{str(k): v} for k, v in item.fields.items()]
     else:
@@ -71,8 +73,8 @@ def contact(account: Account, item: Contact, *, fresh: bool = False) -> dict[str
             }
             for g in groups
         ],
-        "hlr_status": item.hlr_status,
-        "hlr_last_check": item.hlr_last_check,
+        "hlr_status": hlr_status,
+        "hlr_last_check": hlr_last_check,
     }
 
 

@@ -48,9 +48,10 @@ class Contact:
     groups: list[int] = field(default_factory=list)
     fields: dict[int, str] = field(default_factory=dict)
     created_at: str = field(default_factory=now_text)
-    created: float = field(default_factory=time.time)
     hlr_status: str | None = None
     hlr_last_check: str | None = None
+    #: When its HLR check ends (time.time()); None: never, or a status set by hand.
+    hlr_due: float | None = None
 
 
 @dataclass
@@ -98,7 +99,7 @@ class Account:
 
     def add_contact(self, phone: int, groups: list[int], values: dict[int, str]) -> Contact:
         contact = Contact(self.next_contact, phone, groups, values)
-        contact.hlr_status = self.hlr.initial()
+        self.hlr.start(contact, time.time())
         self.contacts[contact.id] = contact
         self.by_phone[phone] = contact.id
         self.next_contact += 1
