@@ -245,16 +245,22 @@ def test_ctrl_c_while_waiting_writes_the_results_with_what_arrived(
 # -- hlr-refresh by page -------------------------------------------------------------------
 
 
-def test_hlr_refresh_reads_a_page_of_the_list_at_a_time(
-    tmp_path: Path, server: Any, sandbox: Any
-) -> None:
-    sandbox.account.hlr = HlrModel(delay=0)  # the HLR checks end at once
-    phones = ukrainian_mobiles(1100, start=1000)
+def imported_with_final_hlr(tmp_path: Path, server: Any, sandbox: Any, phones: list[int]) -> Path:
+    """Import phones into list Promo, whose HLR checks end at once; the results' path."""
+    sandbox.account.hlr = HlrModel(delay=0)
     results = tmp_path / "c.xlsx"
     source = write_contacts_csv(tmp_path / "c.csv", phones, extra=False)
     ran = run_cli(source, "--list", "Promo", "--base-url", server.url, "--output", results,
                   "--journal-dir", tmp_path / "journals", env=KEY)  # fmt: skip
     assert ran.code == 0, ran.stderr
+    return results
+
+
+def test_hlr_refresh_reads_a_page_of_the_list_at_a_time(
+    tmp_path: Path, server: Any, sandbox: Any
+) -> None:
+    phones = ukrainian_mobiles(1100, start=1000)
+    results = imported_with_final_hlr(tmp_path, server, sandbox, phones)
     # Since the import: someone added 30 contacts of their own to the list, took one of the
     # import's contacts out of it and deleted another.
     ids = {c["phone"]: i for i, c in sandbox_contacts(sandbox).items()}
@@ -290,13 +296,8 @@ def test_hlr_refresh_reads_a_page_of_the_list_at_a_time(
 def test_hlr_refresh_of_a_few_contacts_in_a_big_list_reads_them_one_by_one(
     tmp_path: Path, server: Any, sandbox: Any
 ) -> None:
-    sandbox.account.hlr = HlrModel(delay=0)  # the HLR checks end at once
     phones = ukrainian_mobiles(3, start=3000)
-    results = tmp_path / "c.xlsx"
-    source = write_contacts_csv(tmp_path / "c.csv", phones, extra=False)
-    ran = run_cli(source, "--list", "Promo", "--base-url", server.url, "--output", results,
-                  "--journal-dir", tmp_path / "journals", env=KEY)  # fmt: skip
-    assert ran.code == 0, ran.stderr
+    results = imported_with_final_hlr(tmp_path, server, sandbox, phones)
     ids = sorted(sandbox_contacts(sandbox))
     with sandbox.account.lock:  # the list was small; now it holds 2,000 contacts more
         account = sandbox.account
