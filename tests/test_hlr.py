@@ -23,7 +23,15 @@ from importer.sandbox import HlrModel
 from importer.sandbox.hlr import SHARES, final_status, stuck
 from importer.settings import resolve
 
-from .helpers import Ran, run_cli, state_of, ukrainian_mobiles, write_contacts_csv
+from .helpers import (
+    ROOT,
+    SAMPLE_XLSX,
+    Ran,
+    run_cli,
+    state_of,
+    ukrainian_mobiles,
+    write_contacts_csv,
+)
 from .test_followup import as_dicts, sandbox_contacts, sheets, summary_parts
 
 KEY = {"BSG_API_KEY": "live_sandbox"}
@@ -318,3 +326,20 @@ def test_hlr_refresh_of_a_few_contacts_in_a_big_list_reads_them_one_by_one(
     ])  # fmt: skip
     rows = as_dicts(sheets(results)["Results"])
     assert [r["hlr_status"] for r in rows] == [final_status(p) for p in phones]
+
+
+def test_make_run_shows_a_final_hlr_status_on_every_created_row(tmp_path: Path) -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    [command] = [line for line in makefile if "--sandbox" in line]
+    assert "--wait-hlr" in command.split()
+    output = tmp_path / "sample.results.xlsx"
+    ran = run_cli(SAMPLE_XLSX, "--list", "Promo", "--default-region", "UA", "--sandbox",
+                  "--wait-hlr", "--output", output)  # fmt: skip
+    assert ran.code == 1, ran.stderr  # two rows of the sample are invalid
+    book = sheets(output)
+    rows = as_dicts(book["Results"])
+    with_contact = [r for r in rows if r["status"] in ("created", "duplicate")]
+    assert len(with_contact) == 46
+    assert all(r["hlr_status"] in FINAL and r["hlr_last_check"] for r in with_contact)
+    reachable = summary_parts(book["Summary"])["facts"]["Reachable"]
+    assert f"the Summary says `{reachable}`" in (ROOT / "README.md").read_text()
