@@ -343,3 +343,29 @@ def test_make_run_shows_a_final_hlr_status_on_every_created_row(tmp_path: Path) 
     assert all(r["hlr_status"] in FINAL and r["hlr_last_check"] for r in with_contact)
     reachable = summary_parts(book["Summary"])["facts"]["Reachable"]
     assert f"the Summary says `{reachable}`" in (ROOT / "README.md").read_text()
+
+
+def test_running_the_import_again_waits_for_what_was_still_pending(
+    tmp_path: Path, server: Any, sandbox: Any
+) -> None:
+    sandbox.account.hlr = HlrModel(delay=2.0)
+    phones = ukrainian_mobiles(12, start=400)
+    args = import_args(tmp_path, server, phones)
+
+    first = run_cli(*args, "--wait-hlr=0", env=KEY)  # one look, before any check has ended
+
+    assert first.code == 0, first.stderr
+    rows = as_dicts(sheets(tmp_path / "c.xlsx")["Results"])
+    assert {r["hlr_status"] for r in rows} == {None}
+    assert summary_parts(sheets(tmp_path / "c.xlsx")["Summary"])["hlr_status"] == {"pending": 12}
+    creates = state_of(sandbox)["creates_per_phone"]
+    assert len(creates) == 12 and set(creates.values()) == {1}
+
+    again = run_cli(*args, "--wait-hlr=60", env=KEY)  # resumes: nothing to send, only to wait
+
+    assert again.code == 0, again.stderr
+    assert state_of(sandbox)["creates_per_phone"] == creates
+    rows = as_dicts(sheets(tmp_path / "c.xlsx")["Results"])
+    assert [r["hlr_status"] for r in rows] == [final_status(p) for p in [*phones, phones[0]]]
+    summary = summary_parts(sheets(tmp_path / "c.xlsx")["Summary"])
+    assert summary["hlr_status"] == dict(Counter(final_status(p) for p in phones))
