@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -82,6 +83,35 @@ def test_a_bearer_used_up_after_50_requests_at_32_in_flight_is_renewed(
     logins = calls_to(sandbox, "POST", "/api/auth/login")[200]
     uses = sum(1 for e in log if e["path"] != "/api/auth/login" and e["status"] != 401)
     assert logins == -(-uses // 50)  # a login per bearer used up, however many saw it refused
+
+
+def test_a_key_revoked_during_the_run_stops_it_with_results_and_exit_3(
+    tmp_path: Path, served: tuple[Sandbox, Any]
+) -> None:
+    sandbox, server = served
+    sandbox.faults = Faults(token_expiry_every=50, latency=0.01)
+    source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(2000))
+
+    def revoke() -> None:
+        while len(state_of(sandbox)["contacts"]) < 100:
+            time.sleep(0.01)
+        with sandbox.account.lock:
+            del sandbox.account.keys["live_sandbox"]
+
+    revoker = threading.Thread(target=revoke)
+    revoker.start()
+    ran = run_import(server, source, "--concurrency", "8")
+    revoker.join()
+    assert ran.code == 3, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert ran.last_line == "Error: BSG refused the API key; check BSG_API_KEY (or --api-key)"
+    rows = sheet_rows(tmp_path / "c.results.xlsx")
+    book = phones_in(sandbox)
+    assert len(rows) == 2000 and len(book) < 2000
+    assert {r["status"] for r in rows} == {"created", "failed"}
+    assert all(book[r["phone_normalized"]] == r["contact_id"] for r in rows if r["contact_id"])
+    assert sum(1 for r in rows if r["status"] == "created") == len(book)
+    assert all(r["error"].startswith("not sent yet") for r in rows if r["status"] == "failed")
 
 
 def test_a_short_lived_bearer_is_refreshed_before_it_expires(
