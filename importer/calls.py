@@ -9,7 +9,8 @@ came, patience run out, Ctrl-C) leaves it in one of two forms:
   ``Interrupted``, which the command turns into one line and an exit code;
 - ``Calls.call(call)``, for one row's work: ``CallFailed``, whose ``reason`` goes
   into that row's ``error`` cell (or, when ``stopped``, the row is left for the
-  next run).
+  next run). An error no call can get past (the key refused at a new login) stops
+  the run and waits in ``halted`` for the command to raise once its results are written.
 
 ``Calls.create(...)`` makes a create safe to repeat: when an earlier attempt's answer
 was lost after BSG acted, the retry hears "already exists", and the object is
@@ -98,6 +99,9 @@ class Calls:
         self.health = health
         self.stop = stop or threading.Event()
         self.policy = replace(policy, sleep=self._sleep)
+        #: The error that stopped the run from inside a row's call, for the command to raise.
+        self.halted: BsgImportError | None = None
+        self._lock = threading.Lock()
 
     def _sleep(self, seconds: float) -> None:
         """The policy's wait between attempts, cut short by the stop signal."""
@@ -108,6 +112,9 @@ class Calls:
         """``attempt()`` under the policy; CallFailed when it does not succeed."""
         try:
             return self.policy.call(self.health, self._tracked(attempt))
+        except BsgImportError as fatal:  # a re-login refused the key; a certificate not trusted
+            self._halt(fatal)
+            raise CallFailed(str(fatal), stopped=True) from None
         except Rejected as refused:
             message = refused.message
             words = message if refused.status == 422 else f"{message} ({refused.status})"
@@ -126,7 +133,13 @@ class Calls:
         try:
             return self.call(attempt)
         except CallFailed as failure:
-            raise failure.fatal(what) from None
+            raise self.halted or failure.fatal(what) from None
+
+    def _halt(self, fatal: BsgImportError) -> None:
+        """Stop the run for an error no other call can get past; the command reports it."""
+        with self._lock:
+            self.halted = self.halted or fatal
+        self.stop.set()
 
     def create(
         self,
@@ -173,7 +186,7 @@ class Calls:
         try:
             return self.create(create, find, exists=exists, what=what).value
         except CallFailed as failure:
-            raise failure.fatal(f"create {what}") from None
+            raise self.halted or failure.fatal(f"create {what}") from None
 
     def _tracked(self, attempt: Callable[[], T]) -> Callable[[], T]:
         def tracked() -> T:

@@ -405,6 +405,8 @@ def _caller(path: Path, book: ResultsBook, flags: dict[str, Any], view: _View) -
             yield Caller(calls, settings.concurrency)
         finally:
             calls.client.close()
+        if calls.halted is not None:
+            raise calls.halted
         if control.stop.is_set():
             raise Interrupted("interrupted")
 

@@ -75,7 +75,11 @@ def run_import(
     control: RunControl | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> ImportSummary:
-    """Import one file into one list; return the summary (raise Interrupted after a stop)."""
+    """Import one file into one list; return the summary.
+
+    Raises Interrupted after a stop, or the error that halted the sending (the key refused
+    at a new login), once the results are written.
+    """
     control = control or RunControl(threading.Event())
     started, clock = dt.datetime.now().astimezone(), time.monotonic()
     table = _open(settings)
@@ -111,6 +115,8 @@ def run_import(
                 info.notes = [*info.notes, INTERRUPTED]
         write_report(settings.output_path, table.columns, results, info)
     summary = _summary(settings, info, time.monotonic() - clock)
+    if calls is not None and calls.halted is not None:
+        raise calls.halted
     if control.stop.is_set():
         unfinished = INTERRUPTED in info.notes
         raise Interrupted(INTERRUPTED if unfinished else STOPPED_AFTER_SENDING, summary)
@@ -296,14 +302,14 @@ def _send(
         journal.record(outcomes)
         progress.add(len(outcomes))
 
-    return dispatch(
-        _to_send(_chunks(table, normaliser), journal, carried, record),
-        sender,
-        concurrency=settings.concurrency,
-        marks=journal,
-        record=record,
+    rows = _to_send(_chunks(table, normaliser), journal, carried, record)
+    finished = dispatch(
+        rows, sender, concurrency=settings.concurrency, marks=journal, record=record,
         stop=control.stop,
-    )
+    )  # fmt: skip
+    for _ in rows:  # stopped early: the rows not read yet go into the journal, as not sent
+        pass
+    return finished
 
 
 #: Journal states a dead run left, as the sender takes them.

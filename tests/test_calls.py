@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -68,10 +69,9 @@ def calls_to(sandbox: Sandbox, method: str, path: str) -> Counter[int]:
 def test_a_bearer_used_up_after_50_requests_at_32_in_flight_is_renewed(
     tmp_path: Path, served: tuple[Sandbox, Any]
 ) -> None:
-    sandbox, server = served
-    sandbox.faults = Faults(token_expiry_every=50)
     phones = ukrainian_mobiles(1500)
-    ran = run_import(server, write_contacts_csv(tmp_path / "c.csv", phones), "--concurrency", "32")
+    source = write_contacts_csv(tmp_path / "c.csv", phones)
+    sandbox, ran = import_with(served, Faults(token_expiry_every=50), source, "--concurrency", "32")
     assert ran.code == 0, ran.stderr
     assert "refused the API key" not in ran.stderr
     assert Counter(r["status"] for r in sheet_rows(tmp_path / "c.results.xlsx")) == {
@@ -84,13 +84,42 @@ def test_a_bearer_used_up_after_50_requests_at_32_in_flight_is_renewed(
     assert logins == -(-uses // 50)  # a login per bearer used up, however many saw it refused
 
 
+def test_a_key_revoked_during_the_run_stops_it_with_results_and_exit_3(
+    tmp_path: Path, served: tuple[Sandbox, Any]
+) -> None:
+    sandbox = served[0]
+    source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(2000))
+
+    def revoke() -> None:
+        while len(state_of(sandbox)["contacts"]) < 100:
+            time.sleep(0.01)
+        with sandbox.account.lock:
+            del sandbox.account.keys["live_sandbox"]
+
+    revoker = threading.Thread(target=revoke)
+    revoker.start()
+    faults = Faults(token_expiry_every=50, latency=0.01)
+    _, ran = import_with(served, faults, source, "--concurrency", "8")
+    revoker.join()
+    assert ran.code == 3, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert ran.last_line == "Error: BSG refused the API key; check BSG_API_KEY (or --api-key)"
+    rows = sheet_rows(tmp_path / "c.results.xlsx")
+    book = phones_in(sandbox)
+    assert len(rows) == 2000 and len(book) < 2000
+    assert {r["status"] for r in rows} == {"created", "failed"}
+    assert all(book[r["phone_normalized"]] == r["contact_id"] for r in rows if r["contact_id"])
+    assert sum(1 for r in rows if r["status"] == "created") == len(book)
+    assert all(r["error"].startswith("not sent yet") for r in rows if r["status"] == "failed")
+
+
 def test_a_short_lived_bearer_is_refreshed_before_it_expires(
     tmp_path: Path, served: tuple[Sandbox, Any]
 ) -> None:
-    sandbox, server = served
-    sandbox.faults = Faults(token_ttl=2, latency=0.03)
     source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(300))
-    ran = run_import(server, source, "--concurrency", "4")  # at least 300 / 4 * 0.03 = 2.25 s
+    short_lived = Faults(token_ttl=2, latency=0.03)
+    # at least 300 / 4 * 0.03 = 2.25 s: longer than a bearer lives
+    sandbox, ran = import_with(served, short_lived, source, "--concurrency", "4")
     assert ran.code == 0, ran.stderr
     assert calls_to(sandbox, "POST", "/api/auth/refresh")[200] >= 1
     assert len(phones_in(sandbox)) == 300
