@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ from .followup import Caller, ResultsBook, plan_undo, read_results, refresh_hlr,
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .models import ImportSummary, Status
 from .pipeline import RunControl, connect, run_import
-from .settings import Settings, load_config, resolve
+from .profiles import load_profile
+from .settings import Layer, Settings, checked, load_config, resolve
 
+SETTING_NAMES = frozenset(f.name for f in fields(Settings))
 SUMMARY_STATUSES = ("created", "existing", "duplicate", "invalid", "failed", "skipped")
 Command = Callable[..., None]
 
@@ -58,6 +61,8 @@ FILE_OPTIONS = [
     _option("--phone-column", metavar="NAME", help="The phone column (default: detected)."),
     _option("--map", "field_map", multiple=True, metavar="COLUMN=FIELD",
             help="Send COLUMN as custom field FIELD (repeatable)."),
+    _option("--skip-column", "skip_columns", multiple=True, metavar="COLUMN",
+            help="Don't send COLUMN (repeatable)."),
     _option("--create-fields", is_flag=True, help="Create custom fields the account lacks."),
     _option("--default-region", metavar="CC", help="Region for numbers without country code."),
     _option("--on-existing", type=click.Choice(["attach", "update", "skip"]),
@@ -78,6 +83,7 @@ FILE_OPTIONS = [
             help="Refuse a file with more rows (default 2,000,000)."),
     _option("--max-unpacked-mb", type=click.IntRange(min=1),
             help="Refuse a workbook that unpacks to more (default 1024)."),
+    _option("--profile", metavar="NAME", help="Settings saved as profile NAME (on the page)."),
 ]  # fmt: skip
 
 #: Options of every command that talks to BSG.
@@ -112,12 +118,11 @@ def _with(options: list[Callable[[Command], Command]]) -> Callable[[Command], Co
 @click.option("--output", type=click.Path(path_type=Path), help="Results .xlsx (or .csv).")
 @_with(FILE_OPTIONS + SERVICE_OPTIONS)
 @click.pass_context
-def import_command(ctx: click.Context, /, **options: Any) -> None:
+def import_command(ctx: click.Context, /, **_: object) -> None:
     """Import FILE into the contact list --list NAME."""
-    view = _View.from_options(options)
-    flags = _flags(ctx, options)
+    view = _View.from_context(ctx)
     with _logging(view):
-        code = _guarded(lambda: _import_one(_settings(flags, view), view).exit_code)
+        code = _guarded(lambda: _import_one(view.settings(_flags(ctx)), view).exit_code)
     sys.exit(code)
 
 
@@ -133,24 +138,29 @@ def import_command(ctx: click.Context, /, **options: Any) -> None:
 )
 @_with(FILE_OPTIONS + SERVICE_OPTIONS)
 @click.pass_context
-def inbox_command(ctx: click.Context, /, **options: Any) -> None:
+def inbox_command(
+    ctx: click.Context,
+    /,
+    folder: Path,
+    list_from_filename: bool,
+    settle_seconds: float,
+    **_: object,
+) -> None:
     """Import every spreadsheet in FOLDER, then move each to done/ or failed/."""
-    view = _View.from_options(options)
-    folder, by_name = options.pop("folder"), options.pop("list_from_filename")
-    settle_s = options.pop("settle_seconds")
-    flags = _flags(ctx, options)
-    if not by_name and not flags.get("list_name"):
-        raise click.UsageError("give --list NAME or --list-from-filename")
+    view = _View.from_context(ctx)
+    flags = _flags(ctx)
 
     def import_one(file: Path, results: Path) -> tuple[int, str]:
         each = {**flags, "file": file, "output": results}
-        if by_name:
+        if list_from_filename:
             each["list_name"] = file.stem
-        summary = _import_one(_settings(each, view), view)
+        summary = _import_one(view.settings(each), view)
         return summary.exit_code, summary_line(summary)
 
     with _logging(view):
-        code = _guarded(lambda: _inbox(folder, import_one, settle_s))
+        if not list_from_filename and not view.names_list(flags):
+            raise click.UsageError("give --list NAME or --list-from-filename")
+        code = _guarded(lambda: _inbox(folder, import_one, settle_seconds))
     sys.exit(code)
 
 
@@ -180,12 +190,12 @@ def _guarded_one(import_one: ImportOne) -> ImportOne:
     return guarded
 
 
-def _flags(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
-    """The options given on the command line (a default is not a flag)."""
-    flags = {k: v for k, v in options.items() if _given(ctx, k)}
-    if "field_map" in flags:
-        flags["field_map"] = tuple(_split_map(m) for m in flags["field_map"])
-    return flags
+def _flags(ctx: click.Context, **extra: object) -> Layer:
+    """The settings given on the command line (a default is not a flag), checked."""
+    given = {k: v for k, v in ctx.params.items() if k in SETTING_NAMES and _given(ctx, k)}
+    if "field_map" in given:
+        given["field_map"] = tuple(_split_map(m) for m in given["field_map"])
+    return checked({**given, **extra}, "the options")
 
 
 def _given(ctx: click.Context, name: str) -> bool:
@@ -200,28 +210,42 @@ def _split_map(text: str) -> tuple[str, str]:
     return column.strip(), field.strip()
 
 
+@dataclass(frozen=True)
 class _View:
-    """How this run talks to the person or the log: not settings of the import itself."""
+    """How this run talks to the person or the log, and where else its settings come from."""
 
-    def __init__(self, **options: Any) -> None:
-        self.quiet: bool = options.get("quiet", False)
-        self.as_json: bool = options.get("as_json", False)
-        self.config_file: Path | None = options.get("config_file")
-        self.log_file: Path | None = options.get("log_file")
-        self.log_format: logs.LogFormat = options.get("log_format") or "text"
-        self.tty = sys.stderr.isatty()
+    quiet: bool = False
+    as_json: bool = False
+    config_file: Path | None = None
+    profile: str | None = None
+    log_file: Path | None = None
+    log_format: logs.LogFormat = "text"
+    tty: bool = field(default_factory=sys.stderr.isatty)
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> _View:
-        names = ("quiet", "as_json", "config_file", "log_file", "log_format")
-        return cls(**{name: options.pop(name, None) for name in names})
+    def from_context(cls, ctx: click.Context) -> _View:
+        """The options of ``ctx`` that are not settings of the import."""
+        names = {f.name for f in fields(cls)} - {"tty"}
+        return cls(**{k: v for k, v in ctx.params.items() if k in names and v is not None})
 
+    def settings(self, flags: Layer) -> Settings:
+        """flag > profile > config file > environment > default."""
+        return resolve(flags, self._config(), os.environ, self._profile())
 
-def _settings(flags: dict[str, Any], view: _View) -> Settings:
-    config = load_config(view.config_file) if view.config_file else {}
-    if view.config_file and "api_key" in config:
-        _warn_if_shared(view.config_file)
-    return resolve(flags, config, os.environ)
+    def names_list(self, flags: Layer) -> bool:
+        """True when the flags, the profile or the config file name the target list."""
+        return any("list_name" in layer for layer in (flags, self._profile(), self._config()))
+
+    def _config(self) -> Layer:
+        if self.config_file is None:
+            return {}
+        config = checked(load_config(self.config_file), str(self.config_file))
+        if "api_key" in config:
+            _warn_if_shared(self.config_file)
+        return config
+
+    def _profile(self) -> Layer:
+        return load_profile(self.profile).values if self.profile else {}
 
 
 def _warn_if_shared(path: Path) -> None:
@@ -312,16 +336,14 @@ def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple
 @click.argument("results", type=click.Path(path_type=Path))
 @_with(SERVICE_OPTIONS)
 @click.pass_context
-def hlr_refresh_command(ctx: click.Context, /, **options: Any) -> None:
+def hlr_refresh_command(ctx: click.Context, /, results: Path, **_: object) -> None:
     """Fetch every contact of a RESULTS workbook again and update its HLR status."""
-    view = _View.from_options(options)
-    path = options.pop("results")
-    flags = _flags(ctx, options)
+    view = _View.from_context(ctx)
     with _logging(view):
-        sys.exit(_guarded(lambda: _hlr_refresh(path, flags, view)))
+        sys.exit(_guarded(lambda: _hlr_refresh(results, _flags(ctx), view)))
 
 
-def _hlr_refresh(path: Path, flags: dict[str, Any], view: _View) -> int:
+def _hlr_refresh(path: Path, flags: Layer, view: _View) -> int:
     book = read_results(path)
     with _caller(path, book, flags, view) as caller:
         tally = refresh_hlr(book, caller)
@@ -342,16 +364,16 @@ def _hlr_refresh(path: Path, flags: dict[str, Any], view: _View) -> int:
 @click.option("--dry-run", "only_show", is_flag=True, help="Only print what would be done.")
 @_with(SERVICE_OPTIONS)
 @click.pass_context
-def undo_command(ctx: click.Context, /, **options: Any) -> None:
+def undo_command(
+    ctx: click.Context, /, results: Path, yes: bool, only_show: bool, **_: object
+) -> None:
     """Take an import back: delete the contacts it created, detach the existing ones."""
-    view = _View.from_options(options)
-    path, yes, only_show = options.pop("results"), options.pop("yes"), options.pop("only_show")
-    flags = _flags(ctx, options)
+    view = _View.from_context(ctx)
     with _logging(view):
-        sys.exit(_guarded(lambda: _undo(path, flags, view, yes=yes, only_show=only_show)))
+        sys.exit(_guarded(lambda: _undo(results, _flags(ctx), view, yes=yes, only_show=only_show)))
 
 
-def _undo(path: Path, flags: dict[str, Any], view: _View, *, yes: bool, only_show: bool) -> int:
+def _undo(path: Path, flags: Layer, view: _View, *, yes: bool, only_show: bool) -> int:
     book = read_results(path)
     plan = plan_undo(book)
     _say("plan", f"Undo of {path}: {plan.describe()}")
@@ -373,9 +395,9 @@ def _undo(path: Path, flags: dict[str, Any], view: _View, *, yes: bool, only_sho
 
 
 @contextmanager
-def _caller(path: Path, book: ResultsBook, flags: dict[str, Any], view: _View) -> Iterator[Caller]:
+def _caller(path: Path, book: ResultsBook, flags: Layer, view: _View) -> Iterator[Caller]:
     """A logged-in client for the contacts of a results workbook."""
-    settings = _settings({**flags, "file": path, "list_name": book.info.list_name or "-"}, view)
+    settings = view.settings({**flags, "file": path, "list_name": book.info.list_name or "-"})
     control = RunControl(threading.Event())
     with _signals(control.stop):
         calls = connect(settings, control, None)

@@ -31,11 +31,12 @@ class ImportPlan:
 def make_plan(table: Table, settings: Settings, calls: Calls | None) -> ImportPlan:
     """Find or create the list, load the fields, and map the columns to them."""
     explicit = _explicit_map(table, settings.field_map)
+    skipped = _skipped(table, settings)
     if calls is None:
         return ImportPlan(None, (), ("custom fields were not checked: no API key was given",))
     contact_list = _target_list(calls, settings)
     fields = calls.needed("read the account's custom fields", calls.client.fields)
-    columns, unmatched, missing = _match(table, fields, explicit)
+    columns, unmatched, missing = _match(table, fields, explicit, skipped)
     notes: list[str] = []
     if contact_list is None:
         notes.append(f"list {settings.list_name!r} does not exist yet; it would be created")
@@ -89,8 +90,23 @@ def _explicit_map(table: Table, pairs: Sequence[tuple[str, str]]) -> dict[int, s
     return mapped
 
 
+def _skipped(table: Table, settings: Settings) -> set[int]:
+    """--skip-column COLUMN as column indexes; unknown columns stop the run."""
+    keys = [name_key(c) for c in table.columns]
+    for column in settings.skip_columns:
+        if name_key(column) not in keys:
+            raise UsageError(
+                f"--skip-column {column}: {table.where} has no column {column!r}; "
+                f"its columns are {', '.join(map(repr, table.columns))}"
+            )
+    return {keys.index(name_key(c)) for c in settings.skip_columns}
+
+
 def _match(
-    table: Table, fields: Sequence[CustomField], explicit: dict[int, str]
+    table: Table,
+    fields: Sequence[CustomField],
+    explicit: dict[int, str],
+    skipped: set[int],
 ) -> tuple[list[FieldColumn], list[str], list[tuple[str, str]]]:
     """Columns matched to fields, columns matching none, and --map fields that don't exist."""
     by_key = {name_key(f.name): f for f in reversed(fields)}
@@ -98,7 +114,7 @@ def _match(
     unmatched: list[str] = []
     missing: list[tuple[str, str]] = []
     for index, column in enumerate(table.columns):
-        if index == table.phone_index:
+        if index == table.phone_index or index in skipped:
             continue
         wanted = explicit.get(index, column)
         field = by_key.get(name_key(wanted))
