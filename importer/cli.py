@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -19,11 +18,12 @@ import click
 from tqdm import tqdm
 
 from . import logs
+from .afterwards import run_hlr_refresh, run_undo
 from .errors import BsgImportError, Interrupted, UsageError
-from .followup import Caller, ResultsBook, plan_undo, read_results, refresh_hlr, undo
+from .followup import ResultsBook, plan_undo, read_results
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .models import ImportSummary, Status
-from .pipeline import RunControl, connect, run_import
+from .pipeline import RunControl, run_import
 from .profiles import load_profile
 from .settings import Layer, Settings, checked, load_config, resolve
 
@@ -345,17 +345,12 @@ def hlr_refresh_command(ctx: click.Context, /, results: Path, **_: object) -> No
 
 def _hlr_refresh(path: Path, flags: Layer, view: _View) -> int:
     book = read_results(path)
-    with _caller(path, book, flags, view) as caller:
-        tally = refresh_hlr(book, caller)
-    info = book.save()
-    hlr = ", ".join(f"{n} {s}" for s, n in sorted(info.hlr_counts.items())) or "none yet"
-    _say(
-        "summary",
-        f"{path}: {tally['refreshed']} contacts refreshed, {tally['gone']} no longer exist, "
-        f"{tally['failed']} could not be fetched; hlr_status: {hlr}",
-        **tally,
-    )
-    return 1 if tally["failed"] else 0
+    control = RunControl(threading.Event())
+    with _signals(control.stop):
+        summary = run_hlr_refresh(book, _followup_settings(book, flags, view), control=control)
+    _say("summary", summary.line(), refreshed=summary.refreshed, gone=summary.gone,
+         failed=summary.failed)  # fmt: skip
+    return summary.exit_code
 
 
 @main.command("undo")
@@ -385,29 +380,16 @@ def _undo(path: Path, flags: Layer, view: _View, *, yes: bool, only_show: bool) 
         if not click.confirm("Go ahead?", err=True):
             _say("summary", "Nothing was changed.")
             return 0
-    with _caller(path, book, flags, view) as caller:
-        sheet = undo(book, plan, caller)
-    book.save()
-    results = Counter(row[4] for row in sheet)
-    done = ", ".join(f"{n} {r}" for r, n in sorted(results.items()))
-    _say("summary", f"{path}: undo {done}; see its Undo sheet", **results)
-    return 1 if results.get("failed") else 0
-
-
-@contextmanager
-def _caller(path: Path, book: ResultsBook, flags: Layer, view: _View) -> Iterator[Caller]:
-    """A logged-in client for the contacts of a results workbook."""
-    settings = view.settings({**flags, "file": path, "list_name": book.info.list_name or "-"})
     control = RunControl(threading.Event())
     with _signals(control.stop):
-        calls = connect(settings, control, None)
-        assert calls is not None
-        try:
-            yield Caller(calls, settings.concurrency)
-        finally:
-            calls.client.close()
-        if control.stop.is_set():
-            raise Interrupted("interrupted")
+        summary = run_undo(book, plan, _followup_settings(book, flags, view), control=control)
+    _say("summary", summary.line(), **summary.results)
+    return summary.exit_code
+
+
+def _followup_settings(book: ResultsBook, flags: Layer, view: _View) -> Settings:
+    """Settings to call BSG for the contacts of a results workbook."""
+    return view.settings({**flags, "file": book.path, "list_name": book.info.list_name or "-"})
 
 
 def _import_one(settings: Settings, view: _View) -> ImportSummary:
