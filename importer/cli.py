@@ -332,6 +332,62 @@ def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple
     sys.exit(0)
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--sandbox", is_flag=True, help="Import into the built-in sandbox (for a try).")
+@click.option(
+    "--password-file",
+    type=click.Path(path_type=Path),
+    help="File holding the page's password (or BSG_WEB_PASSWORD).",
+)
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Refuse larger uploads.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Uploads and results of the page (default: the user's data folder).",
+)
+@click.option("--base-url", metavar="URL", help="API root (default https://one-api.bsg.world).")
+@click.option("--journal-dir", type=click.Path(path_type=Path), help="Where journals are kept.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="TOML file with the service's settings.",
+)
+def serve_command(host: str, port: int, sandbox: bool, password_file: Path | None,
+                  max_upload_mb: int, data_dir: Path | None, config_file: Path | None,
+                  **flags: object) -> None:  # fmt: skip
+    """Serve the web page: drop a spreadsheet, check the mapping, import, download results."""
+    from .web.command import run_page
+
+    given = {k: v for k, v in flags.items() if v is not None}
+    config = load_config(config_file) if config_file else {}
+    code = _guarded(
+        lambda: run_page(
+            host, port, sandbox=sandbox, password_file=password_file,
+            max_upload_mb=max_upload_mb, data_dir=data_dir,
+            base={**checked(config, str(config_file)), **checked(given, "the options")},
+            environment=os.environ, say=lambda line: _say("serve", line),
+            stop=_stop_on_signals,
+        )
+    )  # fmt: skip
+    sys.exit(code)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    stop = threading.Event()
+    with _signals(stop, "Stopping: letting the imports in progress write their results"):
+        yield stop
+
+
 @main.command("hlr-refresh")
 @click.argument("results", type=click.Path(path_type=Path))
 @_with(SERVICE_OPTIONS)

@@ -25,6 +25,7 @@ import platformdirs
 from .calls import Calls
 from .client import BsgClient
 from .errors import AlreadyRunning, Interrupted, UsageError
+from .history import run_facts
 from .journal import Journal, file_hash, import_key
 from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
 from .normalise import Normaliser, prepare_rows
@@ -46,15 +47,18 @@ NOT_SENT = "not sent yet: the import was interrupted; run the same command again
 
 #: progress(rows settled so far, rows in the file)
 Progress = Callable[[int, int], None]
+#: outcomes(rows just settled): for live counts by status
+Outcomes = Callable[[Sequence[RowOutcome]], None]
 Result = tuple[Sequence[Cell], RowOutcome]
 
 
 @dataclass
 class RunControl:
-    """How the caller steers a run: a stop event (Ctrl-C) and a progress callback."""
+    """How the caller steers a run: a stop event (Ctrl-C) and callbacks for progress."""
 
     stop: threading.Event
     progress: Progress | None = None
+    outcomes: Outcomes | None = None
 
     def sleep(self, seconds: float) -> None:
         """Sleep unless the run is stopping; raise Stopped when it is."""
@@ -95,7 +99,9 @@ def run_import(
             sender = RowSender(
                 calls, info.list_id, on_existing=settings.on_existing, dry_run=settings.dry_run
             )
+            journal.set_meta(**run_facts(settings, table.sheet, started))
             finished = _send(table, normaliser, journal, sender, settings, control, progress)
+            journal.set_meta(finished=finished, ended=dt.datetime.now().astimezone().isoformat())
             results = journal.results(NOT_SENT)
             if not finished:
                 info.notes = [*info.notes, INTERRUPTED]
@@ -196,9 +202,12 @@ def _validated(
 ) -> Iterator[Result]:
     """A dry run without a key: every row's verdict, straight from the normaliser."""
     for chunk, prepared in _chunks(table, normaliser):
-        for row, ready in zip(chunk, prepared, strict=True):
-            outcome = _decided(ready) if ready.status else _validated_outcome(ready)
-            yield row.cells, outcome
+        outcomes = [
+            _decided(ready) if ready.status else _validated_outcome(ready) for ready in prepared
+        ]
+        yield from zip((row.cells for row in chunk), outcomes, strict=True)
+        if control.outcomes is not None:
+            control.outcomes(outcomes)
         progress.add(len(chunk))
         if control.stop.is_set():
             return
@@ -212,7 +221,7 @@ def _journal(settings: Settings, stack: ExitStack, control: RunControl) -> Journ
     if settings.dry_run or settings.sandbox:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bsg-import-")))
         return Journal(folder / "journal.sqlite")
-    root = settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
+    root = journal_folder(settings)
     key = import_key(file_hash(settings.file), settings.list_name, settings.api_root)
     path = root / f"{key}.sqlite"
     root.mkdir(parents=True, exist_ok=True)
@@ -221,6 +230,11 @@ def _journal(settings: Settings, stack: ExitStack, control: RunControl) -> Journ
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return Journal(path)
+
+
+def journal_folder(settings: Settings) -> Path:
+    """Where the journals are kept: --journal-dir, else the user's data folder."""
+    return settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
 
 
 @contextmanager
@@ -261,6 +275,8 @@ def _send(
 
     def record(outcomes: Sequence[RowOutcome]) -> None:
         journal.record(outcomes)
+        if control.outcomes is not None:
+            control.outcomes(outcomes)
         progress.add(len(outcomes))
 
     return dispatch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 from .calls import Calls
 from .client import BsgClient
@@ -59,6 +60,33 @@ def make_plan(table: Table, settings: Settings, calls: Calls | None) -> ImportPl
         )
     columns.sort(key=lambda c: c.index)
     return ImportPlan(contact_list, tuple(columns), tuple(notes))
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """What an import does with one input column, as make_plan decides it."""
+
+    column: str
+    role: Literal["phone", "field", "new field", "not sent"]
+    field: str = ""  # the custom field's name (existing or to be created)
+    kind: str = ""  # its type: text, number or date (inferred from the data for a new field)
+
+
+def column_roles(
+    table: Table, settings: Settings, fields: Sequence[CustomField]
+) -> list[ColumnRole]:
+    """Each column's role, by the rules of make_plan, without changing anything."""
+    explicit = _explicit_map(table, settings.field_map)
+    matched, unmatched, missing = _match(table, fields, explicit, _skipped(table, settings))
+    wanted = missing + ([(c, c) for c in unmatched] if settings.create_fields else [])
+    indexes = [table.columns.index(c) for c, _ in wanted]
+    kinds = infer_types(table, indexes, settings) if indexes else {}
+    roles = {table.phone_index: ColumnRole(table.columns[table.phone_index], "phone")}
+    roles |= {m.index: ColumnRole(m.column, "field", m.field.name, m.field.type) for m in matched}
+    for column, name in wanted:
+        index = table.columns.index(column)
+        roles[index] = ColumnRole(column, "new field", name, kinds[index])
+    return [roles.get(i) or ColumnRole(c, "not sent") for i, c in enumerate(table.columns)]
 
 
 def _target_list(calls: Calls, settings: Settings) -> ContactList | None:
