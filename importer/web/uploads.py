@@ -6,6 +6,7 @@ The browser's file name is only ever shown (made safe); the file is stored as
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import tempfile
@@ -13,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from werkzeug.utils import secure_filename
-
 from ..errors import InputError
 
 #: The extensions the command reads (the reader checks the content whatever the name says).
 EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods")
 CHUNK = 1 << 16
+_UNSAFE = re.compile(r"[^\w .()\-]+")
 
 
 @dataclass
@@ -43,14 +43,18 @@ class Upload:
 
 def safe_name(name: str) -> str:
     """The browser's file name, reduced to one harmless path component with its extension."""
-    plain = secure_filename(name.replace("\\", "/").rsplit("/", 1)[-1])
-    suffix = Path(plain).suffix.lower()
+    last = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "")
+    stem, dot, extension = last.rpartition(".")
+    suffix = f".{extension.lower()}" if dot else ""
     if suffix not in EXTENSIONS:
-        raise InputError(
-            f"{plain or 'the file'}: not a spreadsheet this tool reads ({', '.join(EXTENSIONS)})"
-        )
-    stem = Path(plain).stem.strip("._") or "upload"
-    return f"{stem[:80]}{suffix}"
+        shown = _plain(last) or "the file"
+        raise InputError(f"{shown}: not a spreadsheet this tool reads ({', '.join(EXTENSIONS)})")
+    return f"{(_plain(stem) or 'upload')[:80]}{suffix}"
+
+
+def _plain(text: str) -> str:
+    """Letters of any script, digits, spaces and ``._()-``; no leading dot, no separator."""
+    return _UNSAFE.sub("_", text).strip(" ._")
 
 
 def save_upload(stream: IO[bytes], name: str, root: Path, max_bytes: int) -> Upload:
