@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from .errors import UsageError
-from .journal import Journal
+from .journal import KEPT_STATUSES, Journal, file_hash, import_key
 from .settings import Settings, checked
 
 #: The settings a resume needs besides the file, the list and the service.
@@ -36,6 +38,28 @@ def run_facts(settings: Settings, sheet: str | None, started: dt.datetime) -> di
         "started": started.isoformat(),
         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in kept.items()},
     }
+
+
+def journal_folder(settings: Settings) -> Path:
+    """Where the journals are kept: --journal-dir, else the user's data folder."""
+    return settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
+
+
+def journal_path(settings: Settings) -> Path:
+    """The journal of this file into this list on this service."""
+    key = import_key(file_hash(settings.file), settings.list_name, settings.api_root)
+    return journal_folder(settings) / f"{key}.sqlite"
+
+
+def carried_counts(settings: Settings) -> dict[str, int]:
+    """Rows an earlier run of this import settled for good, by status (what a resume keeps)."""
+    if settings.dry_run or settings.sandbox or not settings.resume:
+        return {}
+    path = journal_path(settings)
+    if not path.is_file():
+        return {}
+    with Journal(path) as journal:
+        return {s: n for s, n in journal.counts().items() if s in KEPT_STATUSES}
 
 
 @dataclass(frozen=True)

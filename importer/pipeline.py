@@ -20,13 +20,12 @@ from pathlib import Path
 
 import filelock
 import httpx
-import platformdirs
 
 from .calls import Calls
 from .client import BsgClient
 from .errors import AlreadyRunning, Interrupted, UsageError
-from .history import run_facts
-from .journal import Journal, file_hash, import_key
+from .history import journal_path, run_facts
+from .journal import Journal
 from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
 from .normalise import Normaliser, prepare_rows
 from .pace import RatePacer
@@ -221,20 +220,13 @@ def _journal(settings: Settings, stack: ExitStack, control: RunControl) -> Journ
     if settings.dry_run or settings.sandbox:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bsg-import-")))
         return Journal(folder / "journal.sqlite")
-    root = journal_folder(settings)
-    key = import_key(file_hash(settings.file), settings.list_name, settings.api_root)
-    path = root / f"{key}.sqlite"
-    root.mkdir(parents=True, exist_ok=True)
+    path = journal_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
     stack.enter_context(_exclusive(path.with_suffix(".lock"), settings, control))
     if not settings.resume:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return Journal(path)
-
-
-def journal_folder(settings: Settings) -> Path:
-    """Where the journals are kept: --journal-dir, else the user's data folder."""
-    return settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
 
 
 @contextmanager

@@ -11,8 +11,7 @@ from flask import Flask, current_app, render_template
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..followup import ResultsBook, read_results
-from ..history import PastImport, past_imports, read_past
-from ..pipeline import journal_folder
+from ..history import PastImport, journal_folder, past_imports, read_past
 from ..settings import Layer, Settings, resolve
 from . import guard
 from .jobs import Jobs

@@ -65,7 +65,8 @@ class Job:
     def status(self) -> dict[str, Any]:
         """Everything the page shows, as JSON."""
         with self._lock:
-            rate = self._rate()
+            waiting = self._waiting()
+            rate = None if waiting else self._rate()
             left = (self.total - self.done) / rate if rate and self.total else None
             return {
                 "state": self.state,
@@ -76,7 +77,7 @@ class Job:
                 "seconds_left": round(left) if left is not None else None,
                 "elapsed": round((self.ended or time.monotonic()) - self.started, 1),
                 "counts": dict(self.counts),
-                "waiting": self._waiting(),
+                "waiting": waiting,
                 "error": self.error,
             }
 

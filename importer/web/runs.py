@@ -13,11 +13,12 @@ from werkzeug.wrappers import Response
 from ..afterwards import run_hlr_refresh, run_undo
 from ..errors import BsgImportError
 from ..followup import plan_undo, read_results
-from ..history import PastImport
-from ..models import RowOutcome, Status, cell_text
+from ..history import PastImport, carried_counts
+from ..models import ImportSummary, RowOutcome, Status, cell_text
 from ..pipeline import RunControl, run_import
+from ..settings import Settings
 from .app import Web, web
-from .jobs import Job, Kind
+from .jobs import Job, Kind, Work
 from .uploads import Upload
 
 blueprint = Blueprint("runs", __name__)
@@ -42,7 +43,7 @@ def start_import(state: Web, stored: Upload, *, dry_run: bool) -> Job:
             stored.delete()  # imported: the upload is not kept
             state.uploads.pop(stored.id, None)
 
-    return state.jobs.start(job, lambda control: run_import(settings, control=control), after)
+    return state.jobs.start(job, _importing(job, settings), after)
 
 
 @blueprint.get("/jobs/<job_id>")
@@ -94,7 +95,7 @@ def past_resume(key: str) -> Response:
         if job.state == "done" and uploads in past.file.resolve().parents:
             Upload("", past.file.parent, past.file).delete()
 
-    state.jobs.start(job, lambda control: run_import(settings, control=control), after)
+    state.jobs.start(job, _importing(job, settings), after)
     return redirect(url_for(".job_page", job_id=job.id))
 
 
@@ -126,6 +127,16 @@ def past_hlr_refresh(key: str) -> Response:
 
     state.jobs.start(job, work, lambda _: None)
     return redirect(url_for(".job_page", job_id=job.id))
+
+
+def _importing(job: Job, settings: Settings) -> Work:
+    """run_import, with the rows an earlier run settled counted from the start."""
+
+    def work(control: RunControl) -> ImportSummary:
+        job.counts.update(carried_counts(settings))
+        return run_import(settings, control=control)
+
+    return work
 
 
 def _job(job_id: str) -> Job:
