@@ -102,6 +102,10 @@ def test_upload_map_check_import_download_and_a_profile_for_the_command(
         choose_role(page, 2, "skip")  # City: not sent
         assert "new field · text" in page.inner_text("th.role-new-field")
         assert page.input_value("#list_name") == "Promo"
+        verdicts = page.locator("td.verdict").all_inner_texts()
+        assert verdicts[1] == "+380502345678"  # 050-234-56-78, read with the region UA
+        assert verdicts[12] == "+380501234567 · duplicate of row 2"
+        assert "too short" in verdicts[13]
         shot(page, shots, "03-mapping")
 
         page.fill("#profile_name", "Weekly promo")
@@ -191,7 +195,7 @@ def test_reload_mid_import_then_stop_and_resume_from_history(
         progressed(page, done(page) + 50)
         page.click("#stop")
         page.wait_for_function("document.getElementById('state').textContent === 'stopped'")
-        assert "interrupted" in page.inner_text(".flash.warn")
+        assert "Resume it from History" in page.inner_text(".flash.warn")
         shot(page, shots, "08-stopped")
         created_before = len(phones_in(sandbox))
         assert 0 < created_before < len(phones)

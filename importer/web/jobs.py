@@ -66,8 +66,12 @@ class Job:
         """Everything the page shows, as JSON."""
         with self._lock:
             waiting = self._waiting()
-            rate = None if waiting else self._rate()
-            left = (self.total - self.done) / rate if rate and self.total else None
+            elapsed = (self.ended or time.monotonic()) - self.started
+            if self.state != "running":  # the average over the run; nothing left to wait for
+                rate, left = (self.done / elapsed if elapsed else None), None
+            else:
+                rate = None if waiting else self._rate()
+                left = (self.total - self.done) / rate if rate and self.total else None
             return {
                 "state": self.state,
                 "stopping": self.control.stop.is_set() and self.state == "running",
@@ -75,7 +79,7 @@ class Job:
                 "total": self.total,
                 "rate": round(rate, 1) if rate else None,
                 "seconds_left": round(left) if left is not None else None,
-                "elapsed": round((self.ended or time.monotonic()) - self.started, 1),
+                "elapsed": round(elapsed, 1),
                 "counts": dict(self.counts),
                 "waiting": waiting,
                 "error": self.error,

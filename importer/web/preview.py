@@ -8,7 +8,8 @@ from itertools import islice
 from pathlib import Path
 
 from ..errors import BsgImportError
-from ..models import ContactList, CustomField, cell_text
+from ..models import ContactList, CustomField, FieldColumn, PreparedRow, SourceRow, cell_text
+from ..normalise import Normaliser, prepare_rows
 from ..pipeline import RunControl, connect
 from ..plan import ColumnRole, column_roles
 from ..profiles import Profile, list_profiles
@@ -26,6 +27,7 @@ class Preview:
     table: Table
     rows: list[tuple[int, list[str]]]
     roles: list[ColumnRole]
+    verdicts: list[PreparedRow]  # each preview row as the import would send it
     fields: list[CustomField] = field(default_factory=list)
     lists: list[ContactList] = field(default_factory=list)
     account_error: str = ""
@@ -41,10 +43,28 @@ def read_preview(settings: Settings) -> Preview:
         max_unpacked_bytes=settings.max_unpacked_mb << 20,
         max_rows=settings.max_rows,
     )
-    rows = [(r.number, [cell_text(c) for c in r.cells]) for r in islice(table.rows(), PREVIEW_ROWS)]
+    first = list(islice(table.rows(), PREVIEW_ROWS))
+    rows = [(r.number, [cell_text(c) for c in r.cells]) for r in first]
     fields, lists, error = account(settings)
     roles = column_roles(table, settings, fields)
-    return Preview(detected, table, rows, roles, fields, lists, error)
+    return Preview(detected, table, rows, roles, _verdicts(table, roles, first, settings),
+                   fields, lists, error)  # fmt: skip
+
+
+def _verdicts(
+    table: Table, roles: list[ColumnRole], rows: list[SourceRow], settings: Settings
+) -> list[PreparedRow]:
+    """The preview rows through the import's own normaliser, with the chosen fields."""
+    sent = [
+        FieldColumn(i, r.column, CustomField(0, r.field, r.kind))
+        for i, r in enumerate(roles)
+        if r.role in ("field", "new field")
+    ]
+    normaliser = Normaliser(
+        table.phone_index, sent, region=settings.default_region,
+        date_order=settings.date_order, bad_values=settings.bad_values,
+    )  # fmt: skip
+    return [v for _, chunk in prepare_rows([rows], normaliser) for v in chunk]
 
 
 def account(settings: Settings) -> tuple[list[CustomField], list[ContactList], str]:

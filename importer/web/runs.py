@@ -15,7 +15,7 @@ from ..errors import BsgImportError
 from ..followup import plan_undo, read_results
 from ..history import PastImport, carried_counts
 from ..models import ImportSummary, RowOutcome, Status, cell_text
-from ..pipeline import RunControl, run_import
+from ..pipeline import INTERRUPTED, RunControl, run_import
 from ..settings import Settings
 from .app import Web, web
 from .jobs import Job, Kind, Work
@@ -53,8 +53,9 @@ def job_page(job_id: str) -> str:
     columns: list[str] = []
     if job.kind == "check" and job.state != "running" and job.output and job.output.is_file():
         columns, problems = _problems(job.output)
+    notes = [n for n in job.summary.notes if n != INTERRUPTED] if job.summary else []
     return render_template("job.html", job=job, status=job.status(), columns=columns,
-                           problems=problems)  # fmt: skip
+                           problems=problems, notes=notes)  # fmt: skip
 
 
 @blueprint.get("/jobs/<job_id>/status")
