@@ -32,6 +32,7 @@ def run_page(
     """Serve until ``stop`` is set; 0 after a clean stop."""
     password = password_for(host, password_file, environment)
     with ExitStack() as stack:
+        event = stack.enter_context(stop())  # Ctrl-C is ours before the URL is shown
         if sandbox:  # a sandbox is new every start: so are its journals and files
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bsg-page-")))
             base = {**base, **stack.enter_context(sandbox_service()),
@@ -48,7 +49,6 @@ def run_page(
                 f"Warning: served on {host} over plain HTTP: the password and the files cross "
                 "the network unencrypted; put it behind a TLS proxy"
             )
-        event = stack.enter_context(stop())
         event.wait()
         app.extensions["bsg_import"].jobs.stop_all()
     return 0
