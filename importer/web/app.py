@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..followup import ResultsBook, read_results
@@ -74,6 +74,14 @@ class Web:
     def results(self, past: PastImport) -> ResultsBook:
         return read_results(past.output)
 
+    def forget_unused(self) -> None:
+        """Delete the uploads no import was started for (an interrupted one keeps its file)."""
+        imported = {j.upload_id for j in self.jobs.latest() if j.kind == "import"}
+        for upload_id, stored in list(self.uploads.items()):
+            if upload_id not in imported:
+                stored.delete()
+                del self.uploads[upload_id]
+
     def scrub(self, text: str) -> str:
         """A message without the server's folders: file names stay, paths go."""
         for root in (self.config.data_dir, self.journals(), Path.home()):
@@ -98,7 +106,15 @@ def create_app(config: WebConfig) -> Flask:
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(runs.blueprint)
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _unexpected(error: Exception) -> tuple[str, int]:
+    """A bug: one line in the log (no traceback with the server's paths), a plain page."""
+    current_app.logger.error("unexpected %s on %s", type(error).__name__, request.path)
+    message = "Something went wrong on the server; the import's journal keeps what was done."
+    return render_template("error.html", code=500, title="500 · Server error", message=message), 500
 
 
 def _error_page(error: HTTPException) -> tuple[str, int]:

@@ -50,5 +50,7 @@ def run_page(
                 "the network unencrypted; put it behind a TLS proxy"
             )
         event.wait()
-        app.extensions["bsg_import"].jobs.stop_all()
+        state = app.extensions["bsg_import"]
+        state.jobs.stop_all()
+        state.forget_unused()
     return 0
