@@ -28,6 +28,7 @@ def home() -> str:
     return render_template(
         "home.html",
         history=state.history(),
+        running_outputs={str(j.output.resolve()): j.id for j in state.jobs.running() if j.output},
         jobs=state.jobs.latest()[:10],
         profiles=list_profiles(state.config.profile_dir),
         max_upload_mb=state.config.max_upload_mb,
