@@ -108,7 +108,7 @@ def past_undo(key: str) -> Any:
     if request.method == "GET" or request.form.get("confirm") != "yes":
         return render_template("undo.html", past=past, plan=plan)
     settings = state.settings({"file": past.output, "list_name": past.list_name})
-    job = Job("undo", f"undo of {past.file.name} in {past.list_name!r}")
+    job = Job("undo", f"{past.file.name} into {past.list_name!r}")
     job.output = past.output
     state.jobs.start(job, lambda control: run_undo(book, plan, settings, control=control),
                      lambda _: None)  # fmt: skip
@@ -120,7 +120,7 @@ def past_hlr_refresh(key: str) -> Response:
     state, past = web(), _past(key)
     book = _book(past)
     settings = state.settings({"file": past.output, "list_name": past.list_name})
-    job = Job("hlr", f"HLR refresh of {past.file.name} in {past.list_name!r}")
+    job = Job("hlr", f"{past.file.name} into {past.list_name!r}")
     job.output = past.output
 
     def work(control: RunControl) -> Any:
