@@ -100,6 +100,10 @@ def test_upload_map_check_import_download_and_a_profile_for_the_command(
         page.fill("#default_region", "UA")
         choose_role(page, 4, "new")  # Email: a new field
         choose_role(page, 2, "skip")  # City: not sent
+        choose_role(page, 0, "phone")  # a wrong choice: the old phone column becomes not sent
+        assert page.input_value("#role-1") == "skip"
+        choose_role(page, 1, "phone")  # and back
+        choose_role(page, 0, "field:First Name")
         assert "new field · text" in page.inner_text("th.role-new-field")
         assert page.input_value("#list_name") == "Promo"
         verdicts = page.locator("td.verdict").all_inner_texts()

@@ -28,9 +28,17 @@ function dropzone() {
 }
 
 // A changed role or sheet updates the preview (the server decides roles as the command does).
+// One phone column: choosing another one makes the previous one "not sent".
 function autosubmit() {
   document.querySelectorAll("[data-autosubmit]").forEach((select) => {
-    select.addEventListener("change", () => document.getElementById("update").click());
+    select.addEventListener("change", () => {
+      if (select.value === "phone") {
+        document.querySelectorAll("select[id^=role-]").forEach((other) => {
+          if (other !== select && other.value === "phone") other.value = "skip";
+        });
+      }
+      document.getElementById("update").click();
+    });
   });
 }
 
