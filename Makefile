@@ -1,9 +1,9 @@
-# The two commands a newcomer needs: `make run` and `make test`.
+# The two commands a newcomer needs: `make run` and `make test` (and `make serve` for the page).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run serve test lint bench clean
 
 $(BIN)/bsg-import: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(BIN)/bsg-import: pyproject.toml
 run: $(BIN)/bsg-import
 	$(BIN)/bsg-import sample_data/contacts.xlsx --list "Promo" --default-region UA --sandbox --wait-hlr \
 		|| [ $$? -eq 1 ]
+
+## serve: set up, then serve the web page against the built-in sandbox on http://127.0.0.1:8000
+serve: $(BIN)/bsg-import
+	$(BIN)/bsg-import serve --sandbox
 
 ## test: set up, then run the whole test suite
 test: $(BIN)/bsg-import

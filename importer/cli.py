@@ -8,9 +8,9 @@ import os
 import signal
 import sys
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,17 @@ import click
 from tqdm import tqdm
 
 from . import logs
+from .afterwards import run_hlr_refresh, run_undo
 from .errors import BsgImportError, Interrupted, UsageError
-from .followup import Caller, ResultsBook, plan_undo, read_results, refresh_hlr, undo
+from .followup import ResultsBook, plan_undo, read_results
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .logs import hlr_waited
 from .models import ImportSummary, Status
-from .pipeline import RunControl, connect, run_import
-from .settings import DEFAULT_WAIT_HLR_S, Settings, load_config, resolve
+from .pipeline import RunControl, run_import
+from .profiles import load_profile
+from .settings import DEFAULT_WAIT_HLR_S, Layer, Settings, checked, load_config, resolve
 
+SETTING_NAMES = frozenset(f.name for f in fields(Settings))
 SUMMARY_STATUSES = ("created", "existing", "duplicate", "invalid", "failed", "skipped")
 Command = Callable[..., None]
 
@@ -59,6 +62,8 @@ FILE_OPTIONS = [
     _option("--phone-column", metavar="NAME", help="The phone column (default: detected)."),
     _option("--map", "field_map", multiple=True, metavar="COLUMN=FIELD",
             help="Send COLUMN as custom field FIELD (repeatable)."),
+    _option("--skip-column", "skip_columns", multiple=True, metavar="COLUMN",
+            help="Don't send COLUMN (repeatable)."),
     _option("--create-fields", is_flag=True, help="Create custom fields the account lacks."),
     _option("--default-region", metavar="CC", help="Region for numbers without country code."),
     _option("--on-existing", type=click.Choice(["attach", "update", "skip"]),
@@ -82,6 +87,7 @@ FILE_OPTIONS = [
     _option("--wait-hlr", type=click.FloatRange(min=0), is_flag=False,
             flag_value=DEFAULT_WAIT_HLR_S, metavar="SECONDS",
             help="After the last row, wait up to SECONDS (120 if not given) for HLR results."),
+    _option("--profile", metavar="NAME", help="Settings saved as profile NAME (on the page)."),
 ]  # fmt: skip
 
 #: Options of every command that talks to BSG.
@@ -116,12 +122,11 @@ def _with(options: list[Callable[[Command], Command]]) -> Callable[[Command], Co
 @click.option("--output", type=click.Path(path_type=Path), help="Results .xlsx (or .csv).")
 @_with(FILE_OPTIONS + SERVICE_OPTIONS)
 @click.pass_context
-def import_command(ctx: click.Context, /, **options: Any) -> None:
+def import_command(ctx: click.Context, /, **_: object) -> None:
     """Import FILE into the contact list --list NAME."""
-    view = _View.from_options(options)
-    flags = _flags(ctx, options)
+    view = _View.from_context(ctx)
     with _logging(view):
-        code = _guarded(lambda: _import_one(_settings(flags, view), view).exit_code)
+        code = _guarded(lambda: _import_one(view.settings(_flags(ctx)), view).exit_code)
     sys.exit(code)
 
 
@@ -137,24 +142,29 @@ def import_command(ctx: click.Context, /, **options: Any) -> None:
 )
 @_with(FILE_OPTIONS + SERVICE_OPTIONS)
 @click.pass_context
-def inbox_command(ctx: click.Context, /, **options: Any) -> None:
+def inbox_command(
+    ctx: click.Context,
+    /,
+    folder: Path,
+    list_from_filename: bool,
+    settle_seconds: float,
+    **_: object,
+) -> None:
     """Import every spreadsheet in FOLDER, then move each to done/ or failed/."""
-    view = _View.from_options(options)
-    folder, by_name = options.pop("folder"), options.pop("list_from_filename")
-    settle_s = options.pop("settle_seconds")
-    flags = _flags(ctx, options)
-    if not by_name and not flags.get("list_name"):
-        raise click.UsageError("give --list NAME or --list-from-filename")
+    view = _View.from_context(ctx)
+    flags = _flags(ctx)
 
     def import_one(file: Path, results: Path) -> tuple[int, str]:
         each = {**flags, "file": file, "output": results}
-        if by_name:
+        if list_from_filename:
             each["list_name"] = file.stem
-        summary = _import_one(_settings(each, view), view)
+        summary = _import_one(view.settings(each), view)
         return summary.exit_code, summary_line(summary)
 
     with _logging(view):
-        code = _guarded(lambda: _inbox(folder, import_one, settle_s))
+        if not list_from_filename and not view.names_list(flags):
+            raise click.UsageError("give --list NAME or --list-from-filename")
+        code = _guarded(lambda: _inbox(folder, import_one, settle_seconds))
     sys.exit(code)
 
 
@@ -184,12 +194,12 @@ def _guarded_one(import_one: ImportOne) -> ImportOne:
     return guarded
 
 
-def _flags(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
-    """The options given on the command line (a default is not a flag)."""
-    flags = {k: v for k, v in options.items() if _given(ctx, k)}
-    if "field_map" in flags:
-        flags["field_map"] = tuple(_split_map(m) for m in flags["field_map"])
-    return flags
+def _flags(ctx: click.Context, **extra: object) -> Layer:
+    """The settings given on the command line (a default is not a flag), checked."""
+    given = {k: v for k, v in ctx.params.items() if k in SETTING_NAMES and _given(ctx, k)}
+    if "field_map" in given:
+        given["field_map"] = tuple(_split_map(m) for m in given["field_map"])
+    return checked({**given, **extra}, "the options")
 
 
 def _given(ctx: click.Context, name: str) -> bool:
@@ -204,28 +214,42 @@ def _split_map(text: str) -> tuple[str, str]:
     return column.strip(), field.strip()
 
 
+@dataclass(frozen=True)
 class _View:
-    """How this run talks to the person or the log: not settings of the import itself."""
+    """How this run talks to the person or the log, and where else its settings come from."""
 
-    def __init__(self, **options: Any) -> None:
-        self.quiet: bool = options.get("quiet", False)
-        self.as_json: bool = options.get("as_json", False)
-        self.config_file: Path | None = options.get("config_file")
-        self.log_file: Path | None = options.get("log_file")
-        self.log_format: logs.LogFormat = options.get("log_format") or "text"
-        self.tty = sys.stderr.isatty()
+    quiet: bool = False
+    as_json: bool = False
+    config_file: Path | None = None
+    profile: str | None = None
+    log_file: Path | None = None
+    log_format: logs.LogFormat = "text"
+    tty: bool = field(default_factory=sys.stderr.isatty)
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> _View:
-        names = ("quiet", "as_json", "config_file", "log_file", "log_format")
-        return cls(**{name: options.pop(name, None) for name in names})
+    def from_context(cls, ctx: click.Context) -> _View:
+        """The options of ``ctx`` that are not settings of the import."""
+        names = {f.name for f in fields(cls)} - {"tty"}
+        return cls(**{k: v for k, v in ctx.params.items() if k in names and v is not None})
 
+    def settings(self, flags: Layer) -> Settings:
+        """flag > profile > config file > environment > default."""
+        return resolve(flags, self._config(), os.environ, self._profile())
 
-def _settings(flags: dict[str, Any], view: _View) -> Settings:
-    config = load_config(view.config_file) if view.config_file else {}
-    if view.config_file and "api_key" in config:
-        _warn_if_shared(view.config_file)
-    return resolve(flags, config, os.environ)
+    def names_list(self, flags: Layer) -> bool:
+        """True when the flags, the profile or the config file name the target list."""
+        return any("list_name" in layer for layer in (flags, self._profile(), self._config()))
+
+    def _config(self) -> Layer:
+        if self.config_file is None:
+            return {}
+        config = checked(load_config(self.config_file), str(self.config_file))
+        if "api_key" in config:
+            _warn_if_shared(self.config_file)
+        return config
+
+    def _profile(self) -> Layer:
+        return load_profile(self.profile).values if self.profile else {}
 
 
 def _warn_if_shared(path: Path) -> None:
@@ -329,32 +353,81 @@ def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple
     sys.exit(0)
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--sandbox", is_flag=True, help="Import into the built-in sandbox (for a try).")
+@click.option(
+    "--password-file",
+    type=click.Path(path_type=Path),
+    help="File holding the page's password (or BSG_WEB_PASSWORD).",
+)
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Refuse larger uploads.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Uploads and results of the page (default: the user's data folder).",
+)
+@click.option("--base-url", metavar="URL", help="API root (default https://one-api.bsg.world).")
+@click.option("--journal-dir", type=click.Path(path_type=Path), help="Where journals are kept.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="TOML file with the service's settings.",
+)
+def serve_command(host: str, port: int, sandbox: bool, password_file: Path | None,
+                  max_upload_mb: int, data_dir: Path | None, config_file: Path | None,
+                  **flags: object) -> None:  # fmt: skip
+    """Serve the web page: drop a spreadsheet, check the mapping, import, download results."""
+    from .web.command import run_page
+
+    given = {k: v for k, v in flags.items() if v is not None}
+    config = load_config(config_file) if config_file else {}
+    code = _guarded(
+        lambda: run_page(
+            host, port, sandbox=sandbox, password_file=password_file,
+            max_upload_mb=max_upload_mb, data_dir=data_dir,
+            base={**checked(config, str(config_file)), **checked(given, "the options")},
+            environment=os.environ, say=lambda line: _say("serve", line),
+            stop=_stop_on_signals,
+        )
+    )  # fmt: skip
+    sys.exit(code)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    stop = threading.Event()
+    with _signals(stop, "Stopping: letting the imports in progress write their results"):
+        yield stop
+
+
 @main.command("hlr-refresh")
 @click.argument("results", type=click.Path(path_type=Path))
 @_with(SERVICE_OPTIONS)
 @click.pass_context
-def hlr_refresh_command(ctx: click.Context, /, **options: Any) -> None:
+def hlr_refresh_command(ctx: click.Context, /, results: Path, **_: object) -> None:
     """Fetch every contact of a RESULTS workbook again and update its HLR status."""
-    view = _View.from_options(options)
-    path = options.pop("results")
-    flags = _flags(ctx, options)
+    view = _View.from_context(ctx)
     with _logging(view):
-        sys.exit(_guarded(lambda: _hlr_refresh(path, flags, view)))
+        sys.exit(_guarded(lambda: _hlr_refresh(results, _flags(ctx), view)))
 
 
-def _hlr_refresh(path: Path, flags: dict[str, Any], view: _View) -> int:
+def _hlr_refresh(path: Path, flags: Layer, view: _View) -> int:
     book = read_results(path)
-    with _caller(path, book, flags, view) as caller:
-        tally = refresh_hlr(book, caller)
-    info = book.save()
-    hlr = ", ".join(f"{n} {s}" for s, n in sorted(info.hlr_counts.items())) or "none yet"
-    _say(
-        "summary",
-        f"{path}: {tally['refreshed']} contacts refreshed, {tally['gone']} no longer exist, "
-        f"{tally['failed']} could not be fetched; hlr_status: {hlr}",
-        **tally,
-    )
-    return 1 if tally["failed"] else 0
+    control = RunControl(threading.Event())
+    with _signals(control.stop):
+        summary = run_hlr_refresh(book, _followup_settings(book, flags, view), control=control)
+    _say("summary", summary.line(), refreshed=summary.refreshed, gone=summary.gone,
+         failed=summary.failed)  # fmt: skip
+    return summary.exit_code
 
 
 @main.command("undo")
@@ -363,16 +436,16 @@ def _hlr_refresh(path: Path, flags: dict[str, Any], view: _View) -> int:
 @click.option("--dry-run", "only_show", is_flag=True, help="Only print what would be done.")
 @_with(SERVICE_OPTIONS)
 @click.pass_context
-def undo_command(ctx: click.Context, /, **options: Any) -> None:
+def undo_command(
+    ctx: click.Context, /, results: Path, yes: bool, only_show: bool, **_: object
+) -> None:
     """Take an import back: delete the contacts it created, detach the existing ones."""
-    view = _View.from_options(options)
-    path, yes, only_show = options.pop("results"), options.pop("yes"), options.pop("only_show")
-    flags = _flags(ctx, options)
+    view = _View.from_context(ctx)
     with _logging(view):
-        sys.exit(_guarded(lambda: _undo(path, flags, view, yes=yes, only_show=only_show)))
+        sys.exit(_guarded(lambda: _undo(results, _flags(ctx), view, yes=yes, only_show=only_show)))
 
 
-def _undo(path: Path, flags: dict[str, Any], view: _View, *, yes: bool, only_show: bool) -> int:
+def _undo(path: Path, flags: Layer, view: _View, *, yes: bool, only_show: bool) -> int:
     book = read_results(path)
     plan = plan_undo(book)
     _say("plan", f"Undo of {path}: {plan.describe()}")
@@ -384,31 +457,16 @@ def _undo(path: Path, flags: dict[str, Any], view: _View, *, yes: bool, only_sho
         if not click.confirm("Go ahead?", err=True):
             _say("summary", "Nothing was changed.")
             return 0
-    with _caller(path, book, flags, view) as caller:
-        sheet = undo(book, plan, caller)
-    book.save()
-    results = Counter(row[4] for row in sheet)
-    done = ", ".join(f"{n} {r}" for r, n in sorted(results.items()))
-    _say("summary", f"{path}: undo {done}; see its Undo sheet", **results)
-    return 1 if results.get("failed") else 0
-
-
-@contextmanager
-def _caller(path: Path, book: ResultsBook, flags: dict[str, Any], view: _View) -> Iterator[Caller]:
-    """A logged-in client for the contacts of a results workbook."""
-    settings = _settings({**flags, "file": path, "list_name": book.info.list_name or "-"}, view)
     control = RunControl(threading.Event())
     with _signals(control.stop):
-        calls = connect(settings, control, None)
-        assert calls is not None
-        try:
-            yield Caller(calls, settings.concurrency)
-        finally:
-            calls.client.close()
-        if calls.halted is not None:
-            raise calls.halted
-        if control.stop.is_set():
-            raise Interrupted("interrupted")
+        summary = run_undo(book, plan, _followup_settings(book, flags, view), control=control)
+    _say("summary", summary.line(), **summary.results)
+    return summary.exit_code
+
+
+def _followup_settings(book: ResultsBook, flags: Layer, view: _View) -> Settings:
+    """Settings to call BSG for the contacts of a results workbook."""
+    return view.settings({**flags, "file": book.path, "list_name": book.info.list_name or "-"})
 
 
 def _import_one(settings: Settings, view: _View) -> ImportSummary:

@@ -157,6 +157,10 @@ class BsgClient:
                 return _contact_list(item)
         return None
 
+    def lists(self) -> list[ContactList]:
+        """Every list of the account."""
+        return [_contact_list(item) for item in self._pages("/api/groups", {})]
+
     def create_list(self, name: str) -> ContactList:
         """Create a list; Rejected("Contact group is already exists") when taken."""
         return _contact_list(_data(self.request("POST", "/api/groups", json={"name": name})))
@@ -315,14 +319,15 @@ def require_safe_url(base_url: str) -> None:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--base-url {base_url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
             f"--base-url {base_url!r} is plain HTTP; use https:// (plain HTTP is allowed "
             "only for loopback addresses)"
         )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:

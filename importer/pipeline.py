@@ -20,14 +20,14 @@ from pathlib import Path
 
 import filelock
 import httpx
-import platformdirs
 
 from .calls import Calls
 from .client import BsgClient
 from .errors import AlreadyRunning, Interrupted, UsageError
 from .followup import Caller
+from .history import journal_path, run_facts
 from .hlr import wait_for_hlr
-from .journal import Journal, file_hash, import_key
+from .journal import Journal
 from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
 from .normalise import Normaliser, prepare_rows
 from .pace import RatePacer
@@ -51,17 +51,20 @@ NOT_SENT = "not sent yet: the import was interrupted; run the same command again
 
 #: progress(rows settled so far, rows in the file)
 Progress = Callable[[int, int], None]
+#: outcomes(rows just settled): for live counts by status
+Outcomes = Callable[[Sequence[RowOutcome]], None]
 Result = tuple[Sequence[Cell], RowOutcome]
 
 
 @dataclass
 class RunControl:
-    """How the caller steers a run: a stop event (Ctrl-C) and a progress callback."""
+    """How the caller steers a run: a stop event (Ctrl-C) and callbacks for progress."""
 
     stop: threading.Event
     progress: Progress | None = None
     #: hlr_progress(contacts with a final HLR status, contacts waited for)
     hlr_progress: Progress | None = None
+    outcomes: Outcomes | None = None
 
     def sleep(self, seconds: float) -> None:
         """Sleep unless the run is stopping; raise Stopped when it is."""
@@ -106,7 +109,9 @@ def run_import(
             sender = RowSender(
                 calls, info.list_id, on_existing=settings.on_existing, dry_run=settings.dry_run
             )
+            journal.set_meta(**run_facts(settings, table.sheet, started))
             finished = _send(table, normaliser, journal, sender, settings, control, progress)
+            journal.set_meta(finished=finished, ended=dt.datetime.now().astimezone().isoformat())
             if finished and settings.wait_hlr is not None and not settings.dry_run:
                 caller = Caller(calls, settings.concurrency)
                 info.notes = [*info.notes, *_await_hlr(journal, caller, info, settings, control)]
@@ -235,9 +240,12 @@ def _validated(
 ) -> Iterator[Result]:
     """A dry run without a key: every row's verdict, straight from the normaliser."""
     for chunk, prepared in _chunks(table, normaliser):
-        for row, ready in zip(chunk, prepared, strict=True):
-            outcome = _decided(ready) if ready.status else _validated_outcome(ready)
-            yield row.cells, outcome
+        outcomes = [
+            _decided(ready) if ready.status else _validated_outcome(ready) for ready in prepared
+        ]
+        yield from zip((row.cells for row in chunk), outcomes, strict=True)
+        if control.outcomes is not None:
+            control.outcomes(outcomes)
         progress.add(len(chunk))
         if control.stop.is_set():
             return
@@ -251,10 +259,8 @@ def _journal(settings: Settings, stack: ExitStack, control: RunControl) -> Journ
     if settings.dry_run or settings.sandbox:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bsg-import-")))
         return Journal(folder / "journal.sqlite")
-    root = settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
-    key = import_key(file_hash(settings.file), settings.list_name, settings.api_root)
-    path = root / f"{key}.sqlite"
-    root.mkdir(parents=True, exist_ok=True)
+    path = journal_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
     stack.enter_context(_exclusive(path.with_suffix(".lock"), settings, control))
     if not settings.resume:
         for suffix in ("", "-wal", "-shm"):
@@ -300,6 +306,8 @@ def _send(
 
     def record(outcomes: Sequence[RowOutcome]) -> None:
         journal.record(outcomes)
+        if control.outcomes is not None:
+            control.outcomes(outcomes)
         progress.add(len(outcomes))
 
     rows = _to_send(_chunks(table, normaliser), journal, carried, record)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 from .calls import Calls
 from .client import BsgClient
@@ -31,11 +32,12 @@ class ImportPlan:
 def make_plan(table: Table, settings: Settings, calls: Calls | None) -> ImportPlan:
     """Find or create the list, load the fields, and map the columns to them."""
     explicit = _explicit_map(table, settings.field_map)
+    skipped = _skipped(table, settings)
     if calls is None:
         return ImportPlan(None, (), ("custom fields were not checked: no API key was given",))
     contact_list = _target_list(calls, settings)
     fields = calls.needed("read the account's custom fields", calls.client.fields)
-    columns, unmatched, missing = _match(table, fields, explicit)
+    columns, unmatched, missing = _match(table, fields, explicit, skipped)
     notes: list[str] = []
     if contact_list is None:
         notes.append(f"list {settings.list_name!r} does not exist yet; it would be created")
@@ -58,6 +60,33 @@ def make_plan(table: Table, settings: Settings, calls: Calls | None) -> ImportPl
         )
     columns.sort(key=lambda c: c.index)
     return ImportPlan(contact_list, tuple(columns), tuple(notes))
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """What an import does with one input column, as make_plan decides it."""
+
+    column: str
+    role: Literal["phone", "field", "new field", "not sent"]
+    field: str = ""  # the custom field's name (existing or to be created)
+    kind: str = ""  # its type: text, number or date (inferred from the data for a new field)
+
+
+def column_roles(
+    table: Table, settings: Settings, fields: Sequence[CustomField]
+) -> list[ColumnRole]:
+    """Each column's role, by the rules of make_plan, without changing anything."""
+    explicit = _explicit_map(table, settings.field_map)
+    matched, unmatched, missing = _match(table, fields, explicit, _skipped(table, settings))
+    wanted = missing + ([(c, c) for c in unmatched] if settings.create_fields else [])
+    indexes = [table.columns.index(c) for c, _ in wanted]
+    kinds = infer_types(table, indexes, settings) if indexes else {}
+    roles = {table.phone_index: ColumnRole(table.columns[table.phone_index], "phone")}
+    roles |= {m.index: ColumnRole(m.column, "field", m.field.name, m.field.type) for m in matched}
+    for column, name in wanted:
+        index = table.columns.index(column)
+        roles[index] = ColumnRole(column, "new field", name, kinds[index])
+    return [roles.get(i) or ColumnRole(c, "not sent") for i, c in enumerate(table.columns)]
 
 
 def _target_list(calls: Calls, settings: Settings) -> ContactList | None:
@@ -89,8 +118,23 @@ def _explicit_map(table: Table, pairs: Sequence[tuple[str, str]]) -> dict[int, s
     return mapped
 
 
+def _skipped(table: Table, settings: Settings) -> set[int]:
+    """--skip-column COLUMN as column indexes; unknown columns stop the run."""
+    keys = [name_key(c) for c in table.columns]
+    for column in settings.skip_columns:
+        if name_key(column) not in keys:
+            raise UsageError(
+                f"--skip-column {column}: {table.where} has no column {column!r}; "
+                f"its columns are {', '.join(map(repr, table.columns))}"
+            )
+    return {keys.index(name_key(c)) for c in settings.skip_columns}
+
+
 def _match(
-    table: Table, fields: Sequence[CustomField], explicit: dict[int, str]
+    table: Table,
+    fields: Sequence[CustomField],
+    explicit: dict[int, str],
+    skipped: set[int],
 ) -> tuple[list[FieldColumn], list[str], list[tuple[str, str]]]:
     """Columns matched to fields, columns matching none, and --map fields that don't exist."""
     by_key = {name_key(f.name): f for f in reversed(fields)}
@@ -98,7 +142,7 @@ def _match(
     unmatched: list[str] = []
     missing: list[tuple[str, str]] = []
     for index, column in enumerate(table.columns):
-        if index == table.phone_index:
+        if index == table.phone_index or index in skipped:
             continue
         wanted = explicit.get(index, column)
         field = by_key.get(name_key(wanted))

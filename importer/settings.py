@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .errors import UsageError
 
@@ -43,6 +44,7 @@ class Settings:
     sheet: str | None = None
     phone_column: str | None = None
     field_map: tuple[tuple[str, str], ...] = ()
+    skip_columns: tuple[str, ...] = ()
     create_fields: bool = False
     default_region: str | None = None
     on_existing: OnExisting = "attach"
@@ -86,66 +88,131 @@ class Settings:
         return SANDBOX_API_KEY if self.sandbox and not self.api_key else self.api_key
 
 
-_NAMES = {f.name for f in fields(Settings)}
+#: Config keys spelled as the command-line option, where the option's name differs.
+CONFIG_ALIASES = {"list": "list_name", "map": "field_map", "skip_column": "skip_columns"}
+
+#: One source of settings (flags, a profile, the config file, the page's form), checked.
+Layer = dict[str, object]
 
 
 def resolve(
     flags: Mapping[str, Any],
     config: Mapping[str, Any],
     environment: Mapping[str, str],
+    profile: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Merge flag > config file > environment > default into Settings.
+    """Merge flag > profile > config file > environment > default into Settings.
 
-    ``flags`` holds only the options given on the command line (None means not given).
+    Every source goes through ``checked``: a name Settings lacks or a value of the wrong
+    type is a UsageError naming where it came from. ``None`` means "not given".
     """
-    merged: dict[str, Any] = {}
+    merged: Layer = {}
     for variable, name in ENVIRONMENT.items():
         if environment.get(variable):
             merged[name] = environment[variable]
-    merged.update(_known(config, "the config file"))
-    merged.update({k: v for k, v in flags.items() if v is not None})
+    merged.update(checked(config, "the config file"))
+    merged.update(checked(profile or {}, "the profile"))
+    merged.update(checked(flags, "the options"))
     for required in ("file", "list_name"):
         if merged.get(required) in (None, ""):
             option = "FILE" if required == "file" else "--list"
             raise UsageError(f"{option} is required")
-    return _coerce(Settings(**merged))
+    return _settings(merged)
 
 
-def _known(values: Mapping[str, Any], where: str) -> dict[str, Any]:
-    unknown = sorted(set(values) - _NAMES)
-    if unknown:
-        raise UsageError(f"{where} has unknown options: {', '.join(unknown)}")
-    return dict(values)
+def checked(values: Mapping[str, Any], where: str) -> Layer:
+    """Values named as options (``list``, ``phone-column``…) as Settings' typed fields.
+
+    The one door into Settings: the command line, a profile, the config file and the web
+    page all pass through it, so each field is parsed and checked in one place.
+    """
+    layer: Layer = {}
+    for key, value in values.items():
+        name = CONFIG_ALIASES.get(key.replace("-", "_"), key.replace("-", "_"))
+        if name not in _TYPES:
+            raise UsageError(f"{where} has unknown options: {key}")
+        if isinstance(value, bool) and name in SHORTHANDS:
+            value = SHORTHANDS[name][value]
+        if value is not None:
+            layer[name] = _typed(name, value, where)
+    return layer
 
 
-def _coerce(settings: Settings) -> Settings:
-    """Normalise types that a TOML file or the environment give loosely."""
-    field_map = settings.field_map
-    if isinstance(field_map, Mapping):
-        field_map = tuple((str(k), str(v)) for k, v in field_map.items())
+#: Values a config file may give in a shorter form: ``wait-hlr = true`` is the default wait.
+SHORTHANDS: dict[str, dict[bool, object]] = {"wait_hlr": {True: DEFAULT_WAIT_HLR_S, False: None}}
+
+
+def _settings(layer: Layer) -> Settings:
+    settings = Settings(**layer)  # type: ignore[arg-type]  # every value checked by _typed
     region = settings.default_region.upper() if settings.default_region else None
-    return replace(
-        settings,
-        file=Path(settings.file),
-        output=Path(settings.output) if settings.output is not None else None,
-        output_dir=Path(settings.output_dir) if settings.output_dir is not None else None,
-        journal_dir=Path(settings.journal_dir) if settings.journal_dir is not None else None,
-        field_map=tuple(field_map),
-        default_region=region,
-        list_name=str(settings.list_name),
-        wait_hlr=_wait_hlr(settings.wait_hlr),
-    )
+    return replace(settings, default_region=region)
 
 
-def _wait_hlr(value: float | bool | None) -> float | None:
-    """A config file may say ``wait-hlr = true`` (the default wait) or a number of seconds."""
-    if value is True:
-        return DEFAULT_WAIT_HLR_S
-    return None if value is None or value is False else float(value)
+_TYPES: dict[str, Any] = get_type_hints(Settings)
 
 
-#: Config keys spelled as the command-line option, where the option's name differs.
-CONFIG_ALIASES = {"list": "list_name", "map": "field_map"}
+def _typed(name: str, value: object, where: str) -> object:
+    """``value`` as field ``name``'s type, or a UsageError that says what was expected."""
+    hint = _TYPES[name]
+    options = [a for a in get_args(hint) if a is not type(None)] if _is_union(hint) else [hint]
+    for option in options:
+        parsed = _parse(option, value)
+        if parsed is not _WRONG:
+            return parsed
+    option_name = name.replace("_", "-")
+    raise UsageError(f"{where}: {option_name} = {value!r} is not {_expected(options)}")
+
+
+_WRONG = object()
+
+
+def _parse(hint: Any, value: object) -> object:
+    """``value`` as ``hint``'s type, or _WRONG."""
+    if get_origin(hint) is Literal:
+        return value if value in get_args(hint) else _WRONG
+    if hint is Path:
+        return Path(value) if isinstance(value, str | Path) and str(value) else _WRONG
+    if hint is bool:
+        return value if isinstance(value, bool) else _WRONG
+    if hint is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else _WRONG
+    if hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok else _WRONG  # type: ignore[arg-type]
+    if hint is str:
+        return value if isinstance(value, str) else _WRONG
+    return _parse_tuple(hint, value)
+
+
+def _parse_tuple(hint: Any, value: object) -> object:
+    """``tuple[str, ...]`` from a list; field_map's pairs also from a table (TOML, JSON)."""
+    if isinstance(value, Mapping):
+        value = list(value.items())
+    if not isinstance(value, list | tuple):
+        return _WRONG
+    if get_args(hint) == (str, ...):
+        return tuple(value) if all(isinstance(v, str) for v in value) else _WRONG
+    pairs = [tuple(v) for v in value if isinstance(v, list | tuple) and len(v) == 2]
+    if len(pairs) != len(value) or not all(isinstance(s, str) for p in pairs for s in p):
+        return _WRONG
+    return tuple(pairs)
+
+
+def _is_union(hint: Any) -> bool:
+    return get_origin(hint) in (Union, UnionType)
+
+
+def _expected(options: list[Any]) -> str:
+    described = []
+    for option in options:
+        if get_origin(option) is Literal:
+            described.append(" or ".join(map(repr, get_args(option))))
+        elif get_origin(option) is tuple:
+            described.append("a list" if get_args(option) == (str, ...) else "a table")
+        else:
+            described.append({Path: "a path", bool: "true or false", int: "a whole number",
+                              float: "a number", str: "text"}[option])  # fmt: skip
+    return " or ".join(described)
 
 
 def load_config(path: Path) -> dict[str, Any]:
@@ -156,5 +223,4 @@ def load_config(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: config file not found") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not a valid TOML file: {exc}") from exc
-    named = {key.replace("-", "_"): value for key, value in data.items()}
-    return {CONFIG_ALIASES.get(name, name): value for name, value in named.items()}
+    return data

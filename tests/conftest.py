@@ -12,13 +12,14 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No BSG_* variable of the developer's leaks into a test; journals stay in tmp."""
+    """No BSG_* variable of the developer's leaks into a test; journals, profiles stay in tmp."""
     import os
 
     for name in list(os.environ):
         if name.startswith("BSG_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))  # profiles
 
 
 def sheet_rows(path: Path, sheet: str = "Results") -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,40 @@ def test_unknown_config_keys_and_missing_list(tmp_path: Path) -> None:
 def test_default_output_is_beside_the_input() -> None:
     settings = Settings(file=Path("/data/contacts.xlsx"), list_name="P")
     assert settings.output_path == Path("/data/contacts.results.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"concurrency": "8"}, "concurrency = '8' is not a whole number"),
+        ({"on-existing": "replace"}, "on-existing = 'replace' is not 'attach' or 'update' or"),
+        ({"create-fields": "yes"}, "create-fields = 'yes' is not true or false"),
+        ({"field-map": ["First Name"]}, "field-map = ['First Name'] is not a table"),
+        ({"skip-columns": "Email"}, "skip-columns = 'Email' is not a list"),
+        ({"rate": True}, "rate = True is not a number"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_its_key(config: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError, match=f"^the config file: {re.escape(message)}"):
+        resolve(BASE, config, {})
+
+
+def test_every_source_becomes_typed_settings() -> None:
+    settings = resolve(
+        {"file": "c.csv", "rate": 5, "skip_columns": ("Email",)},
+        {"list": "Nightly", "map": {"Імя": "First Name"}, "output-dir": "out"},
+        {"BSG_DEFAULT_REGION": "gb"},
+        profile={"list": "Promo", "create-fields": True, "date-order": "mdy"},
+    )
+    assert settings.file == Path("c.csv") and settings.output_dir == Path("out")
+    assert settings.rate == 5.0 and isinstance(settings.rate, float)
+    assert settings.list_name == "Promo"  # the profile wins over the config file
+    assert settings.field_map == (("Імя", "First Name"),)
+    assert settings.skip_columns == ("Email",)
+    assert (settings.create_fields, settings.date_order, settings.default_region) == (
+        True,
+        "mdy",
+        "GB",
+    )
+    flag = resolve({**BASE, "list_name": "Flag"}, {}, {}, profile={"list": "Promo"})
+    assert flag.list_name == "Flag"

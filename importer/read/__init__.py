@@ -14,6 +14,7 @@ open_table
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from .workbook import Book, Sheet, read_sheet, sheet_where
 from .xls import open_xls
 from .xlsx import open_xlsx
 
-__all__ = ["Table", "open_table"]
+__all__ = ["Detected", "Table", "detect", "open_table"]
 
 _OPENERS: dict[str, Callable[[Path, Limits], Book]] = {
     "xlsx": open_xlsx,
@@ -67,6 +68,39 @@ def open_table(
         notes=[*notes, note],
         limits=limits,
     )
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What a file is, as the reader sees it before choosing a sheet."""
+
+    kind: str  # a key of KIND_NAMES: text, xlsx, xls or ods
+    encoding: str | None = None  # text only
+    delimiter: str | None = None  # text only, in words: comma, semicolon, tab, pipe
+    sheets: tuple[str, ...] = ()  # workbooks only, visible ones first
+
+    @property
+    def kind_name(self) -> str:
+        """The kind in words: "an .xlsx workbook"."""
+        return KIND_NAMES[self.kind]
+
+
+def detect(path: Path, *, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> Detected:
+    """The file's kind and, for text, encoding and delimiter; for a workbook, its sheets.
+
+    The same guards as open_table run first (a zip bomb is refused here too).
+    """
+    kind = file_kind(path)
+    if kind == "text":
+        fmt = text.detect_format(path)
+        return Detected(kind, fmt.encoding, _delimiter_name(fmt.delimiter))
+    book = _OPENERS[kind](path, Limits(max_unpacked_bytes=max_unpacked_bytes))
+    try:
+        names, hidden = book.names, book.hidden
+    finally:
+        book.close()
+    ordered = [n for n in names if n not in hidden] + [n for n in names if n in hidden]
+    return Detected(kind, sheets=tuple(ordered))
 
 
 def _text_table(

@@ -1,0 +1,127 @@
+"""create_app(): the Flask app and the state its pages share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ..followup import ResultsBook, read_results
+from ..history import PastImport, journal_folder, past_imports, read_past
+from ..settings import Layer, Settings, resolve
+from . import guard
+from .jobs import Jobs
+from .uploads import Upload
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """How the page runs: the service settings, where files go, and its locks."""
+
+    base: Layer  # the service's settings (base URL, key…), as a config file gives them
+    environment: Mapping[str, str]
+    data_dir: Path  # uploads/ and results/ of the page's imports
+    password: str | None = None
+    max_upload_mb: int = 100
+    profile_dir: Path | None = None
+    secure_cookies: bool = False
+
+
+@dataclass
+class Web:
+    """What every page shares: the config, uploaded files and jobs."""
+
+    config: WebConfig
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    jobs: Jobs = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = Jobs(self.scrub)
+
+    @property
+    def uploads_root(self) -> Path:
+        return self.config.data_dir / "uploads"
+
+    @property
+    def results_root(self) -> Path:
+        return self.config.data_dir / "results"
+
+    def settings(self, layer: Layer) -> Settings:
+        """The page's choices over the service settings over the environment."""
+        return resolve(layer, self.config.base, self.config.environment)
+
+    def service(self) -> Settings:
+        """Settings for the service alone (its URL, for History)."""
+        return self.settings({"file": "-", "list_name": "-"})
+
+    def journals(self) -> Path:
+        return journal_folder(self.service())
+
+    def history(self) -> list[PastImport]:
+        return past_imports(self.journals(), self.service().api_root)
+
+    def past(self, key: str) -> PastImport | None:
+        if not re.fullmatch(r"[0-9a-f]{32}", key):
+            return None
+        path = self.journals() / f"{key}.sqlite"
+        past = read_past(path) if path.is_file() else None
+        return past if past and past.api_root == self.service().api_root else None
+
+    def results(self, past: PastImport) -> ResultsBook:
+        return read_results(past.output)
+
+    def forget_unused(self) -> None:
+        """Delete the uploads no import was started for (an interrupted one keeps its file)."""
+        imported = {j.upload_id for j in self.jobs.latest() if j.kind == "import"}
+        for upload_id, stored in list(self.uploads.items()):
+            if upload_id not in imported:
+                stored.delete()
+                del self.uploads[upload_id]
+
+    def scrub(self, text: str) -> str:
+        """A message without the server's folders: file names stay, paths go."""
+        for root in (self.config.data_dir, self.journals(), Path.home()):
+            text = re.sub(re.escape(str(root)) + r"(/[^/\s'\"]+)*/", "", text)
+        return text
+
+
+def web() -> Web:
+    """The shared state of the running app."""
+    state: Web = current_app.extensions["bsg_import"]
+    return state
+
+
+def create_app(config: WebConfig) -> Flask:
+    """The page's Flask app."""
+    from . import pages, runs
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_upload_mb << 20
+    app.extensions["bsg_import"] = Web(config)
+    guard.install(app, config.password, secure_cookies=config.secure_cookies)
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(runs.blueprint)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def _unexpected(error: Exception) -> tuple[str, int]:
+    """A bug: one line in the log (no traceback with the server's paths), a plain page."""
+    current_app.logger.error("unexpected %s on %s", type(error).__name__, request.path)
+    message = "Something went wrong on the server; the import's journal keeps what was done."
+    return render_template("error.html", code=500, title="500 · Server error", message=message), 500
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    message = error.description or ""
+    if isinstance(error, RequestEntityTooLarge):
+        limit = web().config.max_upload_mb
+        message = f"The file is larger than this page accepts ({limit} MB)."
+    title = f"{code} · {error.name}"
+    return render_template("error.html", code=code, title=title, message=message), code

@@ -1,0 +1,198 @@
+"""Jobs (progress, stop), downloads, and History (resume, undo, hlr-refresh)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
+from werkzeug.wrappers import Response
+
+from ..afterwards import run_hlr_refresh, run_undo
+from ..errors import BsgImportError
+from ..followup import plan_undo, read_results
+from ..history import PastImport, carried_counts
+from ..models import ImportSummary, RowOutcome, Status, cell_text
+from ..pipeline import INTERRUPTED, RunControl, run_import
+from ..settings import Settings
+from .app import Web, web
+from .jobs import Job, Kind, Work
+from .uploads import Upload
+
+blueprint = Blueprint("runs", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Invalid rows shown on a check's page (all of them are in the results workbook).
+SHOWN_PROBLEMS = 200
+
+
+def start_import(state: Web, stored: Upload, *, dry_run: bool) -> Job:
+    """Start a check (dry run) or an import of an uploaded file with its choices."""
+    folder = stored.folder if dry_run else state.results_root / stored.id
+    output = folder / f"{stored.path.stem}.results.xlsx"
+    settings = state.settings({**stored.choices, "file": stored.path, "output": output,
+                               "dry_run": dry_run})  # fmt: skip
+    output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    kind: Kind = "check" if dry_run else "import"
+    job = Job(kind, f"{stored.name} into {settings.list_name!r}", upload_id=stored.id)
+    job.output = output
+
+    def after(job: Job) -> None:
+        if job.kind == "import" and job.state == "done":
+            stored.delete()  # imported: the upload is not kept
+            state.uploads.pop(stored.id, None)
+
+    return state.jobs.start(job, _importing(job, settings), after)
+
+
+@blueprint.get("/jobs/<job_id>")
+def job_page(job_id: str) -> str:
+    job = _job(job_id)
+    problems: list[tuple[list[str], RowOutcome]] = []
+    columns: list[str] = []
+    if job.kind == "check" and job.state != "running" and job.output and job.output.is_file():
+        columns, problems = _problems(job.output)
+    notes = [n for n in job.summary.notes if n != INTERRUPTED] if job.summary else []
+    return render_template("job.html", job=job, status=job.status(), columns=columns,
+                           problems=problems, notes=notes)  # fmt: skip
+
+
+@blueprint.get("/jobs/<job_id>/status")
+def job_status(job_id: str) -> Response:
+    return jsonify(_job(job_id).status())
+
+
+@blueprint.post("/jobs/<job_id>/stop")
+def job_stop(job_id: str) -> Response:
+    _job(job_id).stop()
+    return redirect(url_for(".job_page", job_id=job_id))
+
+
+@blueprint.get("/jobs/<job_id>/<kind>.xlsx")
+def job_download(job_id: str, kind: str) -> Response:
+    job = _job(job_id)
+    if job.state == "running" or job.output is None:
+        abort(409, "the results are written when the run ends")
+    return _download(job.output, kind)
+
+
+@blueprint.get("/history/<key>/<kind>.xlsx")
+def past_download(key: str, kind: str) -> Response:
+    return _download(_past(key).output, kind)
+
+
+@blueprint.post("/history/<key>/resume")
+def past_resume(key: str) -> Response:
+    state, past = web(), _past(key)
+    if not past.resumable:
+        abort(409, "this import is not waiting to be resumed")
+    settings = state.settings(past.resume_settings())
+    job = Job("import", f"{past.file.name} into {past.list_name!r} (resumed)")
+    job.output = past.output
+    uploads = state.uploads_root.resolve()
+
+    def after(job: Job) -> None:
+        if job.state == "done" and uploads in past.file.resolve().parents:
+            Upload("", past.file.parent, past.file).delete()
+
+    state.jobs.start(job, _importing(job, settings), after)
+    return redirect(url_for(".job_page", job_id=job.id))
+
+
+@blueprint.route("/history/<key>/undo", methods=["GET", "POST"])
+def past_undo(key: str) -> Any:
+    state, past = web(), _past(key)
+    book = _book(past)
+    plan = plan_undo(book)
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template("undo.html", past=past, plan=plan)
+    settings = state.settings({"file": past.output, "list_name": past.list_name})
+    job = Job("undo", f"{past.file.name} into {past.list_name!r}")
+    job.output = past.output
+    state.jobs.start(job, lambda control: run_undo(book, plan, settings, control=control),
+                     lambda _: None)  # fmt: skip
+    return redirect(url_for(".job_page", job_id=job.id))
+
+
+@blueprint.post("/history/<key>/hlr-refresh")
+def past_hlr_refresh(key: str) -> Response:
+    state, past = web(), _past(key)
+    book = _book(past)
+    settings = state.settings({"file": past.output, "list_name": past.list_name})
+    job = Job("hlr", f"{past.file.name} into {past.list_name!r}")
+    job.output = past.output
+
+    def work(control: RunControl) -> Any:
+        return run_hlr_refresh(book, settings, control=control)
+
+    state.jobs.start(job, work, lambda _: None)
+    return redirect(url_for(".job_page", job_id=job.id))
+
+
+def _importing(job: Job, settings: Settings) -> Work:
+    """run_import, with the rows an earlier run settled counted from the start."""
+
+    def work(control: RunControl) -> ImportSummary:
+        job.counts.update(carried_counts(settings))
+        return run_import(settings, control=control)
+
+    return work
+
+
+def _job(job_id: str) -> Job:
+    job = web().jobs.get(job_id)
+    if job is None:
+        abort(404, "no such run (the server may have restarted: see History)")
+    return job
+
+
+def _past(key: str) -> PastImport:
+    past = web().past(key)
+    if past is None:
+        abort(404, "no such import in History")
+    return past
+
+
+def _book(past: PastImport) -> Any:
+    try:
+        return read_results(past.output)
+    except BsgImportError as error:
+        abort(410, web().scrub(str(error)))
+
+
+def _download(path: Path, kind: str) -> Response:
+    if not path.is_file():
+        abort(410, "the results workbook is gone")
+    if kind == "errors":
+        name = path.name.replace(".results.xlsx", ".errors.xlsx")
+        return send_file(_errors_only(path), mimetype=XLSX, as_attachment=True,
+                         download_name=name)  # fmt: skip
+    if kind != "results":
+        abort(404)
+    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name)
+
+
+def _errors_only(path: Path) -> io.BytesIO:
+    """The results workbook's Errors sheet as a workbook of its own, to fix and import again."""
+    book = openpyxl.load_workbook(path)
+    for sheet in list(book.worksheets):
+        if sheet.title != "Errors":
+            book.remove(sheet)
+    if not book.worksheets:
+        book.create_sheet("Errors")
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
+
+
+def _problems(path: Path) -> tuple[list[str], list[tuple[list[str], RowOutcome]]]:
+    """The rows a check found invalid, with their cells as text."""
+    book = read_results(path)
+    problems = [
+        ([cell_text(c) for c in cells], outcome)
+        for cells, outcome in book.rows
+        if outcome.status in (Status.INVALID, Status.FAILED)
+    ]
+    return book.columns, problems[:SHOWN_PROBLEMS]

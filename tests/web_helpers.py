@@ -1,0 +1,45 @@
+"""Helpers for the web page's tests: the page as a real server over a real sandbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from importer.web import WebConfig, create_app
+from importer.web.serve import serving, url_of
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def page_config(tmp_path: Path, server: Any, **changes: Any) -> WebConfig:
+    """The page against the sandbox ``server``, with every folder in ``tmp_path``."""
+    base = {"base_url": server.url, "api_key": "live_sandbox",
+            "journal_dir": str(tmp_path / "journals"), **changes.pop("base", {})}  # fmt: skip
+    values: dict[str, Any] = {
+        "base": base,
+        "environment": {},
+        "data_dir": tmp_path / "web",
+        "profile_dir": tmp_path / "profiles",
+        **changes,
+    }
+    return WebConfig(**values)
+
+
+@contextmanager
+def page_server(config: WebConfig) -> Iterator[tuple[str, Any]]:
+    """The page as a real HTTP server on loopback: (its URL, the app)."""
+    app = create_app(config)
+    with serving(app, "127.0.0.1", 0) as running:
+        try:
+            yield url_of(running), app
+        finally:
+            app.extensions["bsg_import"].jobs.stop_all()
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
