@@ -330,7 +330,7 @@ def test_hlr_refresh_of_a_few_contacts_in_a_big_list_reads_them_one_by_one(
 
 def test_make_run_shows_a_final_hlr_status_on_every_created_row(tmp_path: Path) -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
-    [command] = [line for line in makefile if "--sandbox" in line]
+    [command] = [line for line in makefile if "--sandbox" in line and "--list" in line]
     assert "--wait-hlr" in command.split()
     output = tmp_path / "sample.results.xlsx"
     ran = run_cli(SAMPLE_XLSX, "--list", "Promo", "--default-region", "UA", "--sandbox",
