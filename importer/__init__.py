@@ -2,7 +2,12 @@
 
 from importer import Settings, run_import
 summary = run_import(Settings(file=Path("contacts.xlsx"), list_name="Promo", sandbox=True))
+
+The pandas API (``import_frame``, ``ImportResult``, ``read_results``) is imported on first
+use, so that the command line starts without loading pandas.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ApiError,
@@ -17,10 +22,16 @@ from .models import ImportSummary, Status
 from .pipeline import RunControl, run_import
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .frames import ImportResult, import_frame, read_results
+
+_FRAME_NAMES = ("ImportResult", "import_frame", "read_results")
+
 __all__ = [
     "ApiError",
     "AuthError",
     "BsgImportError",
+    "ImportResult",
     "ImportSummary",
     "InputError",
     "Interrupted",
@@ -29,5 +40,15 @@ __all__ = [
     "Status",
     "UnreachableError",
     "UsageError",
+    "import_frame",
+    "read_results",
     "run_import",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FRAME_NAMES:
+        from . import frames
+
+        return getattr(frames, name)
+    raise AttributeError(f"module 'importer' has no attribute {name!r}")

@@ -45,9 +45,11 @@ def journal_folder(settings: Settings) -> Path:
     return settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
 
 
-def journal_path(settings: Settings) -> Path:
-    """The journal of this file into this list on this service."""
-    key = import_key(file_hash(settings.file), settings.list_name, settings.api_root)
+def journal_path(settings: Settings, content_hash: str | None = None) -> Path:
+    """The journal of this file (or content, such as a DataFrame's) into this list on this
+    service."""
+    content = content_hash or file_hash(settings.file)
+    key = import_key(content, settings.list_name, settings.api_root)
     return journal_folder(settings) / f"{key}.sqlite"
 
 

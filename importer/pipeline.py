@@ -77,15 +77,16 @@ def run_import(
     *,
     control: RunControl | None = None,
     transport: httpx.BaseTransport | None = None,
+    table: Table | None = None,
 ) -> ImportSummary:
-    """Import one file into one list; return the summary.
+    """Import one file (or a ``table`` read from elsewhere) into one list; return the summary.
 
     Raises Interrupted after a stop, or the error that halted the sending (the key refused
     at a new login), once the results are written.
     """
     control = control or RunControl(threading.Event())
     started, clock = dt.datetime.now().astimezone(), time.monotonic()
-    table = _open(settings)
+    table = table or _open(settings)
     _check_output(settings, table)
     with ExitStack() as stack:
         calls = connect(settings, control, transport)
@@ -105,7 +106,7 @@ def run_import(
         if calls is None:
             results: Iterable[Result] = _validated(table, normaliser, control, progress)
         else:
-            journal = stack.enter_context(_journal(settings, stack, control))
+            journal = stack.enter_context(_journal(settings, table, stack, control))
             sender = RowSender(
                 calls, info.list_id, on_existing=settings.on_existing, dry_run=settings.dry_run
             )
@@ -251,7 +252,7 @@ def _validated(
             return
 
 
-def _journal(settings: Settings, stack: ExitStack, control: RunControl) -> Journal:
+def _journal(settings: Settings, table: Table, stack: ExitStack, control: RunControl) -> Journal:
     """The import's journal; a throwaway one when nothing is kept between runs.
 
     A dry run sends nothing to resume, and the built-in sandbox starts empty every run.
@@ -259,7 +260,8 @@ def _journal(settings: Settings, stack: ExitStack, control: RunControl) -> Journ
     if settings.dry_run or settings.sandbox:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bsg-import-")))
         return Journal(folder / "journal.sqlite")
-    path = journal_path(settings)
+    content = table.content_hash() if table.content_hash else None
+    path = journal_path(settings, content)
     path.parent.mkdir(parents=True, exist_ok=True)
     stack.enter_context(_exclusive(path.with_suffix(".lock"), settings, control))
     if not settings.resume:

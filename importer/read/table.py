@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,8 @@ class Table:
     keep: tuple[int, ...] = field(repr=False)
     grid: Grid = field(repr=False)
     notes: tuple[str, ...] = ()
+    #: The content's hash, for a table read from no file (a DataFrame); a file's is its bytes'.
+    content_hash: Callable[[], str] | None = field(default=None, repr=False)
 
     @property
     def where(self) -> str:
@@ -52,10 +54,12 @@ def build_table(
     merged: Sequence[tuple[int, int, int, int]] = (),
     notes: Sequence[str] = (),
     limits: Limits = DEFAULT_LIMITS,
+    known_header: tuple[int, list[str]] | None = None,
 ) -> Table:
-    """Find the header and the phone column, and name every column that holds anything."""
+    """Find the header (unless given as its row number and texts) and the phone column, and
+    name every column that holds anything."""
     where = f"{path}" + (f", sheet {sheet!r}" if sheet else "")
-    header_row, header = find_header(where, grid, phone_column)
+    header_row, header = known_header or find_header(where, grid, phone_column)
     width, used, row_count = _survey(where, grid, header_row, len(header), limits)
     header = _spread_merged(header, header_row, merged, width)
     keep, names = _name_columns(header, width, used)
