@@ -23,13 +23,13 @@ from .errors import BsgImportError, Interrupted, UsageError
 from .followup import ResultsBook, plan_undo, read_results
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .logs import hlr_waited
-from .models import ImportSummary, Status
+from .models import ImportSummary, summary_line
+from .notify import notified
 from .pipeline import RunControl, run_import
 from .profiles import load_profile
 from .settings import DEFAULT_WAIT_HLR_S, Layer, Settings, checked, load_config, resolve
 
 SETTING_NAMES = frozenset(f.name for f in fields(Settings))
-SUMMARY_STATUSES = ("created", "existing", "duplicate", "invalid", "failed", "skipped")
 Command = Callable[..., None]
 
 
@@ -90,6 +90,13 @@ FILE_OPTIONS = [
     _option("--profile", metavar="NAME", help="Settings saved as profile NAME (on the page)."),
 ]  # fmt: skip
 
+#: Options of the commands that import (import, inbox): what to tell when a run ends.
+NOTICE_OPTIONS = [
+    _option("--notify-url", metavar="URL", help="When the run ends, POST its summary there."),
+    _option("--notify-format", type=click.Choice(["json", "slack"]),
+            help="The notice as JSON (default) or as a chat message."),
+]  # fmt: skip
+
 #: Options of every command that talks to BSG.
 SERVICE_OPTIONS = [
     _option("--sandbox", is_flag=True, help="Use the built-in sandbox instead of BSG."),
@@ -120,7 +127,7 @@ def _with(options: list[Callable[[Command], Command]]) -> Callable[[Command], Co
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--list", "list_name", metavar="NAME", help="Target list, created if absent.")
 @click.option("--output", type=click.Path(path_type=Path), help="Results .xlsx (or .csv).")
-@_with(FILE_OPTIONS + SERVICE_OPTIONS)
+@_with(FILE_OPTIONS + NOTICE_OPTIONS + SERVICE_OPTIONS)
 @click.pass_context
 def import_command(ctx: click.Context, /, **_: object) -> None:
     """Import FILE into the contact list --list NAME."""
@@ -140,7 +147,7 @@ def import_command(ctx: click.Context, /, **_: object) -> None:
     default=SETTLE_S,
     help="A file whose size changes over this long is left for the next run.",
 )
-@_with(FILE_OPTIONS + SERVICE_OPTIONS)
+@_with(FILE_OPTIONS + NOTICE_OPTIONS + SERVICE_OPTIONS)
 @click.pass_context
 def inbox_command(
     ctx: click.Context,
@@ -476,7 +483,7 @@ def _import_one(settings: Settings, view: _View) -> ImportSummary:
     control = RunControl(threading.Event(), progress=progress.update, hlr_progress=progress.hlr)
     try:
         with _signals(control.stop):
-            summary = run_import(settings, control=control)
+            summary = notified(settings, lambda: run_import(settings, control=control), _warn)
     except Interrupted as stop:
         progress.close()
         if isinstance(stop.summary, ImportSummary):
@@ -486,6 +493,10 @@ def _import_one(settings: Settings, view: _View) -> ImportSummary:
         progress.close()
     _report(summary, view)
     return summary
+
+
+def _warn(problem: str) -> None:
+    _say("warning", f"Warning: {problem}")
 
 
 def _guarded(action: Callable[[], int]) -> int:
@@ -597,23 +608,3 @@ def summary_json(summary: ImportSummary) -> dict[str, Any]:
         "exit_code": summary.exit_code,
         "notes": list(summary.notes),
     }
-
-
-def summary_line(summary: ImportSummary) -> str:
-    """`Promo (#56147): 9120 created, ... 0 skipped in 1m12s -> contacts.results.xlsx`."""
-    where = f"#{summary.list_id}" if summary.list_id is not None else "not created"
-    statuses: Sequence[str] = SUMMARY_STATUSES
-    if summary.counts.get(Status.VALIDATED, 0):
-        statuses = ("validated", *SUMMARY_STATUSES)
-    counts = ", ".join(f"{summary.counts.get(s, 0)} {s}" for s in statuses)
-    return (
-        f"{summary.list_name} ({where}): {counts} in {_duration(summary.elapsed_s)} "
-        f"-> {summary.output}"
-    )
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m{rest:02d}s"

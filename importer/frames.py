@@ -9,17 +9,21 @@ beside, so ``output`` is required: the workbook is the record that ``undo`` and
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pandas as pd
 
+from . import logs
 from .errors import InputError, UsageError
 from .models import RESULT_COLUMNS, ImportSummary
+from .notify import notified
 from .pipeline import RunControl, run_import
 from .read.dataframe import FIRST_ROW, FRAME_NAME, frame_table
 from .read.limits import Limits
@@ -67,7 +71,8 @@ def import_frame(
     """
     settings = _settings(list_name, output, options)
     table = frame_table(frame, phone_column=settings.phone_column, limits=_limits(settings))
-    summary = run_import(settings, control=control, transport=transport, table=table)
+    run = partial(run_import, settings, control=control, transport=transport, table=table)
+    summary = notified(settings, run, _log_warning)
     inputs = frame.iloc[:, list(table.keep)].set_axis(list(table.columns), axis=1)
     return ImportResult(summary, settings.output_path, inputs)
 
@@ -79,6 +84,10 @@ def _settings(list_name: str, output: str | os.PathLike[str], options: dict[str,
         raise UsageError(f"import_frame: unknown or file-only options: {', '.join(unknown)}")
     given = {"file": Path(FRAME_NAME), "list_name": list_name, "output": Path(output)}
     return resolve({**options, **given}, {}, {})
+
+
+def _log_warning(problem: str) -> None:
+    logs.event("warning", f"Warning: {problem}", level=logging.WARNING)
 
 
 def _limits(settings: Settings) -> Limits:

@@ -170,6 +170,7 @@ def _summary(settings: Settings, info: ReportInfo, elapsed_s: float) -> ImportSu
         elapsed_s=elapsed_s,
         hlr_counts=dict(info.hlr_counts),
         notes=tuple(info.notes),
+        first_errors=tuple(info.first_errors),
     )
 
 

@@ -21,7 +21,16 @@ from typing import Any
 
 import xlsxwriter
 
-from .models import FINAL_HLR, PENDING_HLR, RESULT_COLUMNS, Cell, RowOutcome, Status, cell_text
+from .models import (
+    FINAL_HLR,
+    PENDING_HLR,
+    PROBLEM_STATUSES,
+    RESULT_COLUMNS,
+    Cell,
+    RowOutcome,
+    Status,
+    cell_text,
+)
 
 EXCEL_MAX_ROWS = 1_048_576
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,6 +46,8 @@ STATUS_COLOURS = {
 WIDTH_SAMPLE_ROWS = 200
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 MAX_WIDTH = 60
+#: Problem rows ReportInfo keeps for a completion notice.
+FIRST_ERRORS = 10
 
 Result = tuple[Sequence[Cell], RowOutcome]
 
@@ -54,6 +65,8 @@ class ReportInfo:
     notes: Sequence[str] = ()
     counts: Counter[str] = field(default_factory=Counter)
     hlr_counts: Counter[str] = field(default_factory=Counter)
+    #: The first invalid or failed rows as (source_row, error), for completion notices.
+    first_errors: list[tuple[int, str]] = field(default_factory=list)
     #: Further sheets after Summary (such as undo's), as (name, header, rows).
     extra_sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = ()
 
@@ -81,6 +94,8 @@ def _counting(results: Iterable[Result], info: ReportInfo) -> Iterator[Result]:
         info.counts[outcome.status.value] += 1
         if outcome.contact_id is not None and outcome.status is not Status.DUPLICATE:
             info.hlr_counts[hlr_group(outcome.hlr_status)] += 1
+        if outcome.status in PROBLEM_STATUSES and len(info.first_errors) < FIRST_ERRORS:
+            info.first_errors.append((outcome.source_row, outcome.error))
         yield cells, outcome
 
 

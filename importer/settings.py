@@ -15,6 +15,7 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .errors import UsageError
+from .notify import NotifyFormat, check_url
 
 DEFAULT_BASE_URL = "https://one-api.bsg.world"
 SANDBOX_BASE_URL = "http://sandbox.invalid"
@@ -68,6 +69,8 @@ class Settings:
     max_unpacked_mb: int = 1024
     #: Seconds to wait for the contacts' final HLR status after the last row; None: don't.
     wait_hlr: float | None = None
+    notify_url: str | None = field(default=None, repr=False)  # a webhook's URL is a secret
+    notify_format: NotifyFormat = "json"
 
     @property
     def output_path(self) -> Path:
@@ -145,7 +148,8 @@ SHORTHANDS: dict[str, dict[bool, object]] = {"wait_hlr": {True: DEFAULT_WAIT_HLR
 def _settings(layer: Layer) -> Settings:
     settings = Settings(**layer)  # type: ignore[arg-type]  # every value checked by _typed
     region = settings.default_region.upper() if settings.default_region else None
-    return replace(settings, default_region=region)
+    notify_url = check_url(settings.notify_url) if settings.notify_url else None
+    return replace(settings, default_region=region, notify_url=notify_url)
 
 
 _TYPES: dict[str, Any] = get_type_hints(Settings)
