@@ -20,7 +20,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import certifi
 import httpx
 
 from .bearer import Bearer
@@ -68,7 +67,6 @@ class BsgClient:
         self._token: Bearer | None = None
         self._lock = threading.Lock()
         self._pacer = pacer
-        self.requests = 0
 
     def close(self) -> None:
         """Close every connection."""
@@ -276,7 +274,6 @@ class BsgClient:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
         if self._pacer:
             self._pacer.before_request()
-        self.requests += 1
         try:
             answer = self._exchange(method, path, headers, **kwargs)
         except httpx.TimeoutException as exc:
@@ -337,12 +334,16 @@ def is_loopback(host: str) -> bool:
 
 
 def _tls_context() -> ssl.SSLContext:
-    """Certificates verified against certifi's roots, or SSL_CERT_FILE's (a company's own CA)."""
-    cafile = os.environ.get("SSL_CERT_FILE") or certifi.where()
+    """Certificates verified against certifi's roots, or SSL_CERT_FILE's (a company's own CA)
+    or SSL_CERT_DIR's, as httpx reads them."""
     try:
-        return ssl.create_default_context(cafile=cafile)
+        return httpx.create_ssl_context()
     except (OSError, ssl.SSLError) as exc:
-        raise UsageError(f"SSL_CERT_FILE={cafile}: can't read certificates ({exc})") from exc
+        named = [
+            f"{n}={os.environ[n]}" for n in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(n)
+        ]
+        where = named[0] if named else "certifi's CA bundle"
+        raise UsageError(f"{where}: can't read certificates ({exc})") from exc
 
 
 def _refuse_untrusted(exc: httpx.TransportError, root: str) -> None:

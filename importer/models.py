@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from openpyxl.utils import get_column_letter
+
 #: One input cell as read: text from text files; typed values from workbooks.
 Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
@@ -48,6 +50,9 @@ RESULT_COLUMNS = (
 FINAL_HLR = ("active", "absent", "unknown", "failed")
 PENDING_HLR = "pending"
 
+
+#: Columns that have letters, A to ZZZ.
+MAX_LETTERED_COLUMNS = 18278
 
 _IGNORED_IN_NAMES = re.compile(r"[\s_.\-]+")
 
@@ -194,10 +199,6 @@ def is_blank(cell: Cell) -> bool:
 
 
 def column_letter(index: int) -> str:
-    """Excel's letter for a 0-based column index: 0 -> A, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
+    """Excel's letters for a 0-based column index: 0 -> A, 26 -> AA; a text file's column
+    past ZZZ, which no spreadsheet has, by its number (#18279)."""
+    return get_column_letter(index + 1) if index < MAX_LETTERED_COLUMNS else f"#{index + 1}"
