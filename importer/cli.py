@@ -481,16 +481,20 @@ def _import_one(settings: Settings, view: _View) -> ImportSummary:
                file=str(settings.file), list=settings.list_name)  # fmt: skip
     progress = _progress(view)
     control = RunControl(threading.Event(), progress=progress.update, hlr_progress=progress.hlr)
+
+    def run() -> ImportSummary:
+        try:
+            with _signals(control.stop):
+                return run_import(settings, control=control)
+        finally:
+            progress.close()
+
     try:
-        with _signals(control.stop):
-            summary = notified(settings, lambda: run_import(settings, control=control), _warn)
+        summary = notified(settings, run, _warn)
     except Interrupted as stop:
-        progress.close()
         if isinstance(stop.summary, ImportSummary):
             _report(stop.summary, view)
         raise
-    finally:
-        progress.close()
     _report(summary, view)
     return summary
 

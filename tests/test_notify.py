@@ -12,9 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
-from importer.notify import masked
+from importer import ImportSummary, Interrupted, import_frame
+from importer.notify import masked, notice
 
 from .helpers import SAMPLE_XLSX, run_cli
 
@@ -194,3 +196,24 @@ def test_reasons_are_masked() -> None:
     ) == ("the cell holds 2 phone numbers (…, …); put one per row")
     assert masked("same phone as row 12") == "same phone as row 12"
     assert not SAMPLE_PHONES.search(masked("BSG refused: phone 380501234567 is blocked"))
+
+
+def test_an_interrupted_run_is_notified_with_what_it_did() -> None:
+    unsent = ((4, "not sent yet: the import was interrupted"),)
+    counts = {"created": 3, "failed": 2}
+    summary = ImportSummary("Promo", 7, counts, "c.results.xlsx", 1.5, first_errors=unsent)
+    stopped = notice(
+        Interrupted("interrupted", summary), list_name="Promo", file="c.csv", elapsed_s=2.0
+    )
+    assert stopped["exit_code"] == 130 and stopped["counts"] == {"created": 3, "failed": 2}
+    assert stopped["errors"] == [{"row": 4, "reason": "not sent yet: the import was interrupted"}]
+    assert stopped["output"] == "c.results.xlsx" and stopped["error"] == "interrupted"
+
+
+def test_import_frame_sends_the_notice_too(tmp_path: Path, receiver: Receiver) -> None:
+    frame = pd.DataFrame({"Phone": ["+380501234567", "12345"]})
+    result = import_frame(frame, list_name="Promo", output=tmp_path / "r.csv", sandbox=True,
+                          default_region="UA", notify_url=receiver.url)  # fmt: skip
+    [sent] = receiver.bodies()
+    assert sent["file"] == "DataFrame" and sent["exit_code"] == result.summary.exit_code == 1
+    assert sent["errors"] == [{"row": 3, "reason": "'…' is too short to be a phone number"}]
