@@ -9,6 +9,8 @@ open_table
 ├── zipguard   zip bombs, DTDs, sheet extents, before any .xlsx/.ods parser runs
 ├── limits     how big a file may be
 └── table      the header row (header), column names, the phone column
+
+dataframe      a pandas DataFrame -> a Table, for import_frame (no file to open)
 """
 
 from __future__ import annotations
