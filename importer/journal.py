@@ -52,11 +52,8 @@ def import_key(file_hash: str, list_name: str, api_root: str) -> str:
 
 def file_hash(path: Path) -> str:
     """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class Journal:
