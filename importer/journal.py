@@ -27,6 +27,7 @@ from .models import FINAL_HLR, Cell, Contact, RowOutcome, SourceRow, Status
 KEPT_STATUSES = (Status.CREATED.value, Status.EXISTING.value, Status.SKIPPED.value)
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows (
     source_row INTEGER PRIMARY KEY,
     cells TEXT NOT NULL,
@@ -101,6 +102,19 @@ class Journal:
             f"WHERE state = 'new' OR (state = 'done' AND status NOT IN ({marks}))",
             KEPT_STATUSES,
         )
+
+    def get_meta(self, key: str) -> Any:
+        """A value stored with set_meta (None when never set)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_meta(self, **values: Any) -> None:
+        """Remember facts about the import (list, times, file name)."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [(k, json.dumps(v)) for k, v in values.items()],
+            )
 
     # -- recording -------------------------------------------------------------------------
 
