@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -20,7 +20,7 @@ from tqdm import tqdm
 from . import logs
 from .afterwards import run_hlr_refresh, run_undo
 from .errors import BsgImportError, Interrupted, UsageError
-from .followup import ResultsBook, plan_undo, read_results
+from .followup import ResultsBook, plan_undo, read_results_book
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .logs import hlr_waited
 from .models import ImportSummary, summary_line
@@ -428,7 +428,7 @@ def hlr_refresh_command(ctx: click.Context, /, results: Path, **_: object) -> No
 
 
 def _hlr_refresh(path: Path, flags: Layer, view: _View) -> int:
-    book = read_results(path)
+    book = read_results_book(path)
     control = RunControl(threading.Event())
     with _signals(control.stop):
         summary = run_hlr_refresh(book, _followup_settings(book, flags, view), control=control)
@@ -453,7 +453,7 @@ def undo_command(
 
 
 def _undo(path: Path, flags: Layer, view: _View, *, yes: bool, only_show: bool) -> int:
-    book = read_results(path)
+    book = read_results_book(path)
     plan = plan_undo(book)
     _say("plan", f"Undo of {path}: {plan.describe()}")
     if only_show or not (plan.delete or plan.detach):

@@ -48,7 +48,7 @@ class ResultsBook:
         return write_report(self.path, self.columns, self.rows, info)
 
 
-def read_results(path: Path) -> ResultsBook:
+def read_results_book(path: Path) -> ResultsBook:
     """Read a workbook bsg-import wrote; InputError for anything else."""
     try:
         book = openpyxl.load_workbook(path, read_only=True)

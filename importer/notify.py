@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 NotifyFormat = Literal["json", "slack"]
-NOTIFY_FORMATS = ("json", "slack")
 TIMEOUT_S = 5.0
 ATTEMPTS = 3
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")

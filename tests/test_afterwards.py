@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.afterwards import run_hlr_refresh, run_undo
-from importer.followup import plan_undo, read_results
+from importer.followup import plan_undo, read_results_book
 from importer.pipeline import run_import
 from importer.settings import Settings
 
@@ -22,13 +22,13 @@ def test_refresh_then_undo_from_python(tmp_path: Path, sandbox: Any) -> None:
     )  # fmt: skip
     run_import(settings, transport=sandbox.transport())
     assert len(phones_in(sandbox)) == 5
-    book = read_results(settings.output_path)
+    book = read_results_book(settings.output_path)
 
     refreshed = run_hlr_refresh(book, settings, transport=sandbox.transport())
     assert (refreshed.refreshed, refreshed.gone, refreshed.failed) == (5, 0, 0)
     assert refreshed.exit_code == 0 and "5 contacts refreshed" in refreshed.line()
 
-    book = read_results(settings.output_path)
+    book = read_results_book(settings.output_path)
     plan = plan_undo(book)
     assert len(plan.delete) == 5
     undone = run_undo(book, plan, settings, transport=sandbox.transport())

@@ -217,3 +217,11 @@ def test_import_frame_sends_the_notice_too(tmp_path: Path, receiver: Receiver) -
     [sent] = receiver.bodies()
     assert sent["file"] == "DataFrame" and sent["exit_code"] == result.summary.exit_code == 1
     assert sent["errors"] == [{"row": 3, "reason": "'…' is too short to be a phone number"}]
+
+
+def test_a_notify_format_that_is_not_known_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('notify-url = "https://example.com/hook"\nnotify-format = "teams"\n')
+    ran = run_cli(_sample(tmp_path), "--list", "Promo", "--sandbox", "--config", config)
+    assert ran.code == 2
+    assert "notify-format = 'teams' is not 'json' or 'slack'" in ran.last_line

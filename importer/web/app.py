@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..followup import ResultsBook, read_results
+from ..followup import ResultsBook, read_results_book
 from ..history import PastImport, journal_folder, past_imports, read_past
 from ..settings import Layer, Settings, resolve
 from . import guard
@@ -72,7 +72,7 @@ class Web:
         return past if past and past.api_root == self.service().api_root else None
 
     def results(self, past: PastImport) -> ResultsBook:
-        return read_results(past.output)
+        return read_results_book(past.output)
 
     def forget_unused(self) -> None:
         """Delete the uploads no import was started for (an interrupted one keeps its file)."""

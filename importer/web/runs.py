@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from ..afterwards import run_hlr_refresh, run_undo
 from ..errors import BsgImportError
-from ..followup import plan_undo, read_results
+from ..followup import plan_undo, read_results_book
 from ..history import PastImport, carried_counts
 from ..models import ImportSummary, RowOutcome, Status, cell_text
 from ..pipeline import INTERRUPTED, RunControl, run_import
@@ -156,7 +156,7 @@ def _past(key: str) -> PastImport:
 
 def _book(past: PastImport) -> Any:
     try:
-        return read_results(past.output)
+        return read_results_book(past.output)
     except BsgImportError as error:
         abort(410, web().scrub(str(error)))
 
@@ -189,7 +189,7 @@ def _errors_only(path: Path) -> io.BytesIO:
 
 def _problems(path: Path) -> tuple[list[str], list[tuple[list[str], RowOutcome]]]:
     """The rows a check found invalid, with their cells as text."""
-    book = read_results(path)
+    book = read_results_book(path)
     problems = [
         ([cell_text(c) for c in cells], outcome)
         for cells, outcome in book.rows
