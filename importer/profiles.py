@@ -21,7 +21,7 @@ import platformdirs
 
 from .errors import UsageError
 from .models import name_key
-from .settings import Settings, checked, load_config
+from .settings import OFF, SHORTHANDS, Settings, checked, load_config
 
 #: What a profile keeps: everything about an import that does not depend on the file.
 PROFILE_FIELDS = (
@@ -33,6 +33,7 @@ PROFILE_FIELDS = (
     "default_region",
     "on_existing",
     "date_order",
+    "wait_hlr",
 )
 #: The TOML key of each field, as --config spells it.
 TOML_KEYS = {"list_name": "list", "field_map": "field-map", "skip_columns": "skip-columns"}
@@ -107,6 +108,7 @@ def save_profile(name: str, settings: Settings, folder: Path | None = None) -> P
     """Write the file-independent settings as profile ``name`` (replacing one of that name)."""
     path = profile_path(name, folder)
     values = {f: getattr(settings, f) for f in PROFILE_FIELDS}
+    values |= {f: OFF for f in SHORTHANDS if values[f] is None}  # off, whatever --config says
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".profile-", suffix=".toml")
     with os.fdopen(handle, "w", encoding="utf-8") as out:

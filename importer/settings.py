@@ -135,18 +135,22 @@ def checked(values: Mapping[str, Any], where: str) -> Layer:
         if name not in _TYPES:
             raise UsageError(f"{where} has unknown options: {key}")
         if isinstance(value, bool) and name in SHORTHANDS:
-            value = SHORTHANDS[name][value]
-        if value is not None:
+            layer[name] = SHORTHANDS[name][value]
+        elif value is not None:
             layer[name] = _typed(name, value, where)
     return layer
 
 
 #: Values a config file may give in a shorter form: ``wait-hlr = true`` is the default wait.
-SHORTHANDS: dict[str, dict[bool, object]] = {"wait_hlr": {True: DEFAULT_WAIT_HLR_S, False: None}}
+#: ``false`` stays in the layer as OFF, so that a profile or the page can turn off a wait
+#: the config file asks for (``None`` would mean "not given").
+OFF = False
+SHORTHANDS: dict[str, dict[bool, object]] = {"wait_hlr": {True: DEFAULT_WAIT_HLR_S, False: OFF}}
 
 
 def _settings(layer: Layer) -> Settings:
-    settings = Settings(**layer)  # type: ignore[arg-type]  # every value checked by _typed
+    off = {name: None for name in SHORTHANDS if layer.get(name) is OFF}
+    settings = Settings(**{**layer, **off})  # type: ignore[arg-type]  # each checked by _typed
     region = settings.default_region.upper() if settings.default_region else None
     notify_url = check_url(settings.notify_url) if settings.notify_url else None
     return replace(settings, default_region=region, notify_url=notify_url)
