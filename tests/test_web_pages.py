@@ -3,7 +3,6 @@ sheets, text formats, undo that asks first, hlr-refresh, the lock, unused upload
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from importer.web import create_app
 from .conftest import sheet_rows
 from .fixtures.build import text_file, xlsx
 from .helpers import SAMPLE_XLSX, phones_in, ukrainian_mobiles, write_contacts_csv
-from .web_helpers import csrf_of, page_config
+from .web_helpers import csrf_of, finished, page_config, send_file
 
 
 @pytest.fixture
@@ -33,26 +32,6 @@ def app(tmp_path: Path, server: Any) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def send_file(client: FlaskClient, path: Path) -> tuple[str, str]:
-    """Upload ``path``; (the file page's URL, the CSRF token)."""
-    csrf = csrf_of(client.get("/").get_data(as_text=True))
-    answer = client.post(
-        "/upload",
-        data={"csrf": csrf, "file": (io.BytesIO(path.read_bytes()), path.name)},
-        content_type="multipart/form-data",
-    )
-    assert answer.status_code == 302 and "/file/" in answer.headers["Location"], answer.data
-    return answer.headers["Location"], csrf
-
-
-def finished(client: FlaskClient, job_url: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while (status := client.get(job_url + "/status").get_json())["state"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    return dict(status)
 
 
 def imported(client: FlaskClient, path: Path, list_name: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import BsgImportError, Interrupted
+from ..logs import hlr_waited
 from ..models import ImportSummary, RowOutcome
 from ..pipeline import RunControl
 
@@ -44,6 +45,8 @@ class Job:
     done: int = 0
     total: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    #: (contacts with a final HLR status, contacts waited for) once the run waits for HLR
+    hlr: tuple[int, int] | None = None
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     _samples: deque[tuple[float, int]] = field(default_factory=deque)
@@ -52,6 +55,7 @@ class Job:
     def __post_init__(self) -> None:
         self.control.progress = self._progress
         self.control.outcomes = self._outcomes
+        self.control.hlr_progress = self._hlr_progress
 
     def stop(self) -> None:
         """Finish what is in flight, write the results, end as 'stopped' (Ctrl-C)."""
@@ -65,16 +69,16 @@ class Job:
     def status(self) -> dict[str, Any]:
         """Everything the page shows, as JSON."""
         with self._lock:
-            waiting = self._waiting()
+            waiting, running = self._waiting(), self.state == "running"
             elapsed = (self.ended or time.monotonic()) - self.started
-            if self.state != "running":  # the average over the run; nothing left to wait for
+            if not running:  # the average over the run; nothing left to wait for
                 rate, left = (self.done / elapsed if elapsed else None), None
             else:
-                rate = None if waiting else self._rate()
+                rate = None if waiting or self.hlr else self._rate()
                 left = (self.total - self.done) / rate if rate and self.total else None
             return {
                 "state": self.state,
-                "stopping": self.control.stop.is_set() and self.state == "running",
+                "stopping": self.control.stop.is_set() and running,
                 "done": self.done,
                 "total": self.total,
                 "rate": round(rate, 1) if rate else None,
@@ -82,6 +86,7 @@ class Job:
                 "elapsed": round(elapsed, 1),
                 "counts": dict(self.counts),
                 "waiting": waiting,
+                "hlr_waiting": hlr_waited(*self.hlr) if self.hlr and running else None,
                 "error": self.error,
             }
 
@@ -92,6 +97,10 @@ class Job:
             self._samples.append((now, done))
             while self._samples and now - self._samples[0][0] > RATE_WINDOW_S:
                 self._samples.popleft()
+
+    def _hlr_progress(self, done: int, total: int) -> None:
+        with self._lock:
+            self.hlr = (done, total)
 
     def _outcomes(self, outcomes: Sequence[RowOutcome]) -> None:
         with self._lock:
@@ -105,6 +114,8 @@ class Job:
 
     def _waiting(self) -> bool:
         if self.state != "running" or not self._samples or self.kind in ("undo", "hlr"):
+            return False
+        if self.hlr:  # every row sent: the run waits for the HLR checks, not for BSG
             return False
         return time.monotonic() - self._samples[-1][0] > WAITING_AFTER_S
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from ..errors import BsgImportError, UsageError
 from ..profiles import list_profiles, load_profile, save_profile
 from ..read import detect
-from ..settings import Layer, Settings, checked
+from ..settings import DEFAULT_WAIT_HLR_S, OFF, Layer, Settings, checked
 from .app import Web, web
 from .preview import fitting_profiles, read_preview
 from .runs import start_import
@@ -63,7 +63,8 @@ def upload() -> Any:
 def file_page(upload_id: str) -> Any:
     state, stored = web(), _upload(upload_id)
     try:
-        preview = read_preview(_settings(state, stored))
+        settings = _settings(state, stored)
+        preview = read_preview(settings)
     except BsgImportError as error:
         if _mapped(stored.choices):  # a mapping that no longer fits (another sheet): start over
             stored.choices = {k: v for k, v in stored.choices.items() if not _is_mapping(k)}
@@ -78,6 +79,8 @@ def file_page(upload_id: str) -> Any:
         preview=preview,
         choices=stored.choices,
         offered=offered,
+        wait_hlr=settings.wait_hlr,
+        default_wait_hlr=DEFAULT_WAIT_HLR_S,
         account_error=state.scrub(preview.account_error),
         notes=[state.scrub(n) for n in preview.table.notes],
     )
@@ -127,6 +130,7 @@ def _settings(state: Web, stored: Upload, **extra: object) -> Settings:
 def _choices(form: MultiDict[str, str], stored: Upload) -> Layer:
     """The form as option values: the mapping from each column's role, and the rest."""
     chosen: dict[str, object] = {k: form.get(k, "").strip() or None for k in PLAIN_CHOICES}
+    chosen["wait_hlr"] = _wait_hlr(form)
     sheet = form.get("sheet") or None
     if sheet != (form.get("shown_sheet") or None):  # another sheet: mapped afresh
         return checked({**chosen, "sheet": sheet}, "the page")
@@ -138,6 +142,21 @@ def _choices(form: MultiDict[str, str], stored: Upload) -> Layer:
     if columns:
         chosen |= _mapping(columns, roles)
     return checked(chosen, "the page")
+
+
+def _wait_hlr(form: MultiDict[str, str]) -> object:
+    """The HLR wait as --wait-hlr takes it: the seconds when ticked, else OFF (which also
+    turns off a wait the config file asks for: the page imports as it shows)."""
+    if not form.get("wait_hlr"):
+        return OFF
+    seconds = form.get("wait_hlr_s", "").strip()
+    try:
+        value = float(seconds) if seconds else DEFAULT_WAIT_HLR_S
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise UsageError(f"wait for HLR results: {seconds!r} is not a number of seconds")
+    return value
 
 
 def _is_mapping(name: str) -> bool:

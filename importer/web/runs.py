@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from ..followup import plan_undo, read_results_book
 from ..history import PastImport, carried_counts
 from ..models import ImportSummary, RowOutcome, Status, cell_text
 from ..pipeline import INTERRUPTED, RunControl, run_import
+from ..report import reachable
 from ..settings import Settings
 from .app import Web, web
 from .jobs import Job, Kind, Work
@@ -54,8 +56,9 @@ def job_page(job_id: str) -> str:
     if job.kind == "check" and job.state != "running" and job.output and job.output.is_file():
         columns, problems = _problems(job.output)
     notes = [n for n in job.summary.notes if n != INTERRUPTED] if job.summary else []
+    share = reachable(Counter(getattr(job.result, "hlr_counts", None) or {}))  # as in Summary
     return render_template("job.html", job=job, status=job.status(), columns=columns,
-                           problems=problems, notes=notes)  # fmt: skip
+                           problems=problems, notes=notes, reachable=share)  # fmt: skip
 
 
 @blueprint.get("/jobs/<job_id>/status")

@@ -68,6 +68,9 @@ function followJob() {
     text("elapsed", duration(status.elapsed));
     text("state", status.stopping ? "stopping…" : status.state);
     document.getElementById("waiting").hidden = !status.waiting;
+    const hlr = document.getElementById("hlr-waiting");
+    hlr.hidden = !status.hlr_waiting;
+    hlr.textContent = status.hlr_waiting || "";
     const counts = document.getElementById("counts");
     if (counts) {
       counts.replaceChildren(...Object.keys(status.counts).sort().map((name) => {
