@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ import openpyxl
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from importer.models import FINAL_HLR
 from importer.profiles import save_profile
-from importer.sandbox import Faults
+from importer.sandbox import Faults, HlrModel
 from importer.settings import resolve
 
 from .conftest import sheet_rows
@@ -217,6 +219,34 @@ def test_reload_mid_import_then_stop_and_resume_from_history(
         page.wait_for_selector("#summary")
         assert "Created\t800" in page.inner_text("#summary")
     assert sorted(phones_in(sandbox)) == sorted(phones)  # every phone created exactly once
+
+
+def test_an_import_that_waits_for_hlr_results(
+    tmp_path: Path, server: Any, sandbox: Any, page: Page, shots: Path
+) -> None:
+    sandbox.account.hlr = HlrModel(delay=3.0)
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, SAMPLE_XLSX)
+        page.fill("#list_name", "Promo")
+        page.fill("#default_region", "UA")
+        page.check("#wait_hlr")
+        page.fill("#wait_hlr_s", "60")
+        page.click("#import")
+        page.wait_for_selector("#hlr-waiting:not([hidden])")
+        assert re.fullmatch(r"waiting for HLR: \d+ of 45", page.inner_text("#hlr-waiting"))
+        assert page.is_hidden("#waiting")  # not "waiting for BSG"
+        shot(page, shots, "11-waiting-for-hlr")
+        page.wait_for_selector("#summary")
+        reachable = page.inner_text("#reachable")
+        shot(page, shots, "12-reachable")
+        with page.expect_download() as results:
+            page.click("#download-results")
+        workbook = tmp_path / "downloaded.xlsx"
+        results.value.save_as(workbook)
+    created = [r for r in sheet_rows(workbook) if r["status"] == "created"]
+    assert len(created) == 45 and all(r["hlr_status"] in FINAL_HLR for r in created)
+    active = sum(r["hlr_status"] == "active" for r in created)
+    assert f"{active / 45:.0%} of the numbers checked ({active} of 45 active)" in reachable
 
 
 def done(page: Page) -> int:

@@ -47,6 +47,7 @@ class Job:
     counts: Counter[str] = field(default_factory=Counter)
     #: (contacts with a final HLR status, contacts waited for) once the run waits for HLR
     hlr: tuple[int, int] | None = None
+    sent: float | None = None  # when the wait for HLR began: the rows' rate ends there
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     _samples: deque[tuple[float, int]] = field(default_factory=deque)
@@ -71,8 +72,9 @@ class Job:
         with self._lock:
             waiting, running = self._waiting(), self.state == "running"
             elapsed = (self.ended or time.monotonic()) - self.started
-            if not running:  # the average over the run; nothing left to wait for
-                rate, left = (self.done / elapsed if elapsed else None), None
+            if not running:  # the average over the sending; nothing left to wait for
+                sending = (self.sent or self.ended or time.monotonic()) - self.started
+                rate, left = (self.done / sending if sending else None), None
             else:
                 rate = None if waiting or self.hlr else self._rate()
                 left = (self.total - self.done) / rate if rate and self.total else None
@@ -101,6 +103,7 @@ class Job:
     def _hlr_progress(self, done: int, total: int) -> None:
         with self._lock:
             self.hlr = (done, total)
+            self.sent = self.sent or time.monotonic()
 
     def _outcomes(self, outcomes: Sequence[RowOutcome]) -> None:
         with self._lock:
