@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,29 @@ def test_an_import_that_waits_says_so_then_shows_the_share_of_reachable_numbers(
     reachable = f"{active / 45:.0%} of the numbers checked ({active} of 45 active)"
     assert f"<th>Reachable</th><td>{reachable}</td>" in page
     assert "pending" not in page and 'id="hlr-waiting" class="badge info" hidden' in page
+
+
+def test_stop_while_waiting_keeps_the_statuses_that_arrived(
+    tmp_path: Path, server: Any, sandbox: Any
+) -> None:
+    sandbox.account.hlr = HlrModel(delay=0, never=0.5)  # half the checks never finish
+    client = create_app(page_config(tmp_path, server)).test_client()
+    file_url, csrf = send_file(client, SAMPLE_XLSX)
+    form = {"csrf": csrf, "list_name": "Promo", "default_region": "UA", "wait_hlr": "on",
+            "wait_hlr_s": "600", "action": "import"}  # fmt: skip
+    job_url = client.post(file_url, data=form).headers["Location"]
+    deadline = time.monotonic() + 60
+    while not client.get(job_url + "/status").get_json()["hlr_waiting"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    client.post(job_url + "/stop", data={"csrf": csrf})  # what Ctrl-C does
+    assert finished(client, job_url)["state"] == "stopped"
+
+    page = client.get(job_url).get_data(as_text=True)
+    assert "Stopped while waiting for HLR results: every row was sent" in page
+    with client.get(job_url + "/results.xlsx") as download:
+        (tmp_path / "results.xlsx").write_bytes(download.data)
+    created = [r for r in sheet_rows(tmp_path / "results.xlsx") if r["status"] == "created"]
+    pending = [r for r in created if r["hlr_status"] not in FINAL_HLR]
+    assert len(created) == 45 and 0 < len(pending) < 45
+    assert f"{len(pending)} more not checked yet" in page
