@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
+# The browser tests drive Debian's chromium: Playwright's own browser download is not used.
+CHROMIUM = /usr/bin/chromium
+AS_ROOT  = $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run serve test lint bench clean
 
@@ -21,9 +24,13 @@ run: $(BIN)/bsg-import
 serve: $(BIN)/bsg-import
 	$(BIN)/bsg-import serve --sandbox
 
-## test: set up, then run the whole test suite
-test: $(BIN)/bsg-import
+## test: set up (with Debian's chromium for the browser tests), then run the whole test suite
+test: $(BIN)/bsg-import $(CHROMIUM)
 	$(BIN)/pytest
+
+$(CHROMIUM):
+	$(AS_ROOT) apt-get update -q
+	$(AS_ROOT) apt-get install -y -q chromium
 
 ## lint: ruff (lint and format) and mypy --strict
 lint: $(BIN)/bsg-import
