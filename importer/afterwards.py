@@ -102,7 +102,7 @@ def _caller(
     calls = connect(settings, control, transport)
     assert calls is not None  # settings without a key and without dry_run raise in connect
     try:
-        yield Caller(calls, settings.concurrency)
+        yield Caller(calls, settings.sending_threads)
     finally:
         calls.client.close()
     if calls.halted is not None:  # the key refused at a login during the run

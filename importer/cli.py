@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -102,7 +103,8 @@ SERVICE_OPTIONS = [
     _option("--sandbox", is_flag=True, help="Use the built-in sandbox instead of BSG."),
     _option("--base-url", metavar="URL", help="API root (default https://one-api.bsg.world)."),
     _option("--api-key", metavar="KEY", help="API key (prefer the BSG_API_KEY variable)."),
-    _option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight at once."),
+    _option("--concurrency", type=click.IntRange(1, 256),
+            help="At most N requests in flight (default: found while sending, up to 256)."),
     _option("--rate", type=click.FloatRange(min=0.1), help="At most R requests a second."),
     _option("--patience", type=click.FloatRange(min=0),
             help="Seconds to wait out an outage before giving up (default 300)."),
@@ -288,6 +290,35 @@ def _logging(view: _View) -> Iterator[None]:
         logs.close()
 
 
+#: The sandbox's faults, all off unless given (the defaults are Faults').
+SANDBOX_FAULTS = [
+    _option("--latency", type=float, help="Seconds added to every answer."),
+    _option("--error-rate", type=float, help="Share of requests answered 5xx."),
+    _option("--forbidden-rate", type=float, help="Share answered 403."),
+    _option("--throttle-rate", type=float,
+            help="Share answered 429 at random (BSG's duplicate-request message)."),
+    _option("--retry-after", help="Retry-After of those 429s (seconds or an HTTP date; 1)."),
+    _option("--commit-then-fail-rate", type=float, help="Done, then answered 500."),
+    _option("--drop-rate", type=float, help="Done, then the connection dropped."),
+    _option("--malformed-rate", type=float, help="Done, then a garbled answer."),
+    _option("--token-expiry-every", type=int, help="Tokens expire after N requests."),
+    _option("--token-ttl", type=float, help="Tokens expire after S seconds (3600)."),
+    _option("--rate-cap", type=float,
+            help="Token bucket: requests a second (a burst of one second's worth)."),
+    _option("--sliding-limit", type=int, help="At most N requests in any one second."),
+    _option("--window-limit", type=int,
+            help="At most N requests per fixed window, with X-RateLimit-* headers."),
+    _option("--window-seconds", type=float, help="Length of that fixed window (60)."),
+    _option("--max-in-flight", type=int, help="At most N requests served at once (429 beyond)."),
+    _option("--duplicate-window", type=float,
+            help="Seconds in which an identical request is refused with 429."),
+    _option("--fault-endpoint", metavar="[METHOD] PATH",
+            help="Only this endpoint meets the faults, e.g. 'POST /api/contacts/fields' "
+            "(the login too)."),
+    _option("--seed", type=int, help="Seed of the fault dice."),
+]  # fmt: skip
+
+
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
@@ -305,30 +336,7 @@ def _logging(view: _View) -> Iterator[None]:
     metavar="PHONE",
     help="A phone that test_ keys may create (repeatable).",
 )
-@click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
-@click.option("--error-rate", type=float, default=0.0, help="Share of requests answered 5xx.")
-@click.option("--forbidden-rate", type=float, default=0.0, help="Share answered 403.")
-@click.option("--throttle-rate", type=float, default=0.0, help="Share answered 429.")
-@click.option("--retry-after", default="1", help="Retry-After of a 429 (seconds or an HTTP date).")
-@click.option("--commit-then-fail-rate", type=float, default=0.0, help="Done, then answered 500.")
-@click.option("--drop-rate", type=float, default=0.0, help="Done, then the connection dropped.")
-@click.option("--malformed-rate", type=float, default=0.0, help="Done, then a garbled answer.")
-@click.option("--token-expiry-every", type=int, default=0, help="Tokens expire after N requests.")
-@click.option("--token-ttl", type=float, default=3600.0, help="Tokens expire after S seconds.")
-@click.option("--rate-cap", type=float, default=0.0, help="Requests a second before 429s.")
-@click.option(
-    "--duplicate-window",
-    type=float,
-    default=0.0,
-    help="Seconds in which an identical request is refused with 429.",
-)
-@click.option(
-    "--fault-endpoint",
-    default="",
-    metavar="[METHOD] PATH",
-    help="Only this endpoint meets the faults, e.g. 'POST /api/contacts/fields' (the login too).",
-)
-@click.option("--seed", type=int, default=None, help="Seed of the fault dice.")
+@_with(SANDBOX_FAULTS)
 @click.option(
     "--hlr-at-creation",
     type=click.Choice(["null", "sent"]),
@@ -352,7 +360,8 @@ def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple
     hlr = {name: faults.pop(f"hlr_{name}") for name in ("at_creation", "delay", "never")}
     model = HlrModel(**{name: value for name, value in hlr.items() if value is not None})
     modes = {key: "test" if key.startswith("test_") else "live" for key in keys}
-    sandbox = Sandbox(Faults(**faults), keys=modes, verified_phones=verified, hlr=model)
+    given = {name: value for name, value in faults.items() if value is not None}
+    sandbox = Sandbox(Faults(**given), keys=modes, verified_phones=verified, hlr=model)
     stop = threading.Event()
     with _signals(stop, "Sandbox stopped"), serve(sandbox, host, port) as server:
         click.echo(f"BSG sandbox listening on {server.url} (Ctrl-C to stop)", err=True)
@@ -480,7 +489,12 @@ def _import_one(settings: Settings, view: _View) -> ImportSummary:
     logs.event("start", f"importing {settings.file} into list {settings.list_name!r}",
                file=str(settings.file), list=settings.list_name)  # fmt: skip
     progress = _progress(view)
-    control = RunControl(threading.Event(), progress=progress.update, hlr_progress=progress.hlr)
+    control = RunControl(
+        threading.Event(),
+        progress=progress.update,
+        hlr_progress=progress.hlr,
+        paused=progress.paused,
+    )
 
     def run() -> ImportSummary:
         try:
@@ -542,12 +556,22 @@ class _Bar:
     def __init__(self) -> None:
         self.bar: tqdm[Any] | None = None
         self.waiting = False
+        self.paused_until = 0.0
 
     def update(self, done: int, total: int) -> None:
         if self.bar is None:
             self.bar = tqdm(total=total, unit="row", file=sys.stderr, dynamic_ncols=True)
         self.bar.n = done
+        left = self.paused_until - time.monotonic()
+        self.bar.set_postfix_str(logs.waiting_text(left) if left >= 1 else "", refresh=False)
         self.bar.refresh()
+
+    def paused(self, seconds: float) -> None:
+        """The whole run waits for BSG: say so on the bar and in the log."""
+        self.paused_until = time.monotonic() + seconds
+        logs.waiting(seconds)
+        if self.bar is not None and not self.waiting:
+            self.update(int(self.bar.n), int(self.bar.total or 0))
 
     def hlr(self, done: int, total: int) -> None:
         """The wait for HLR results: one line that counts, where the rows' bar was."""
@@ -566,6 +590,9 @@ class _Bar:
 class _NoBar:
     def update(self, done: int, total: int) -> None:
         pass
+
+    def paused(self, seconds: float) -> None:
+        logs.waiting(seconds)
 
     def hlr(self, done: int, total: int) -> None:
         pass

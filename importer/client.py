@@ -24,21 +24,28 @@ import httpx
 
 from .bearer import Bearer
 from .errors import AuthError, UnreachableError, UsageError
+from .evidence import Answer, Slot
 from .models import Contact, ContactList, CustomField
 from .retry import Rejected, Throttled, Transient
 
 PAGE_LIMIT = 100
 #: The largest page of contacts BSG serves (its OpenAPI description: 15 to 500).
 LIST_PAGE_LIMIT = 500
+#: Logins again within one call, each after a 401 on a fresh bearer.
+RENEWALS = 3
 USER_AGENT = "bsg-import/0.1"
 HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
 
 class Pacer(Protocol):
-    """Decides when a request may start, and hears how the service answered."""
+    """Decides when a request may start, and hears how the service answered.
 
-    def before_request(self) -> None: ...
-    def after_response(self, throttled: bool, retry_after: float | None) -> None: ...
+    ``before_request`` waits for a place in flight and the request's turn;
+    ``after_response`` hands the place back with the answer (None when none came).
+    """
+
+    def before_request(self) -> Slot: ...
+    def after_response(self, slot: Slot, answer: Answer | None) -> None: ...
 
 
 class BsgClient:
@@ -258,33 +265,45 @@ class BsgClient:
         """One call with the bearer; the parsed JSON answer (None when empty).
 
         A 401 means the bearer is no longer good (expired, used up), never that the key
-        is refused (only the login can say that): log in again and repeat once. A fresh
-        bearer refused at once too is a Transient, for the retry policy to wait out.
+        is refused (only the login can say that): log in again and repeat, up to RENEWALS
+        times. Fresh bearers refused at once every time are a Transient, for the retry
+        policy to wait out.
         """
         token = self._bearer()
         answer = self._send(method, path, token.value, **kwargs)
-        if answer.status_code == 401:
+        for _ in range(RENEWALS):  # under many threads a fresh bearer can be used up at once
+            if answer.status_code != 401:
+                break
             self._renew(token)
-            answer = self._send(method, path, self._bearer().value, **kwargs)
-            if answer.status_code == 401:
-                raise Transient("BSG did not accept a fresh login (401)")
+            token = self._bearer()
+            answer = self._send(method, path, token.value, **kwargs)
+        if answer.status_code == 401:
+            raise Transient("BSG did not accept a fresh login (401)")
         return _parsed(_checked(answer))
 
     def _send(self, method: str, path: str, bearer: str | None, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-        if self._pacer:
-            self._pacer.before_request()
+        if self._pacer is None:
+            return self._attempt(method, path, headers, **kwargs)
+        slot = self._pacer.before_request()
         try:
-            answer = self._exchange(method, path, headers, **kwargs)
+            answer = self._attempt(method, path, headers, **kwargs)
+        except BaseException:
+            self._pacer.after_response(slot, None)
+            raise
+        self._pacer.after_response(slot, _for_pacer(answer, time.monotonic() - slot.sent_at))
+        return answer
+
+    def _attempt(
+        self, method: str, path: str, headers: dict[str, str], **kwargs: Any
+    ) -> httpx.Response:
+        try:
+            return self._exchange(method, path, headers, **kwargs)
         except httpx.TimeoutException as exc:
             raise Transient("BSG did not answer in time", outcome_unknown=True) from exc
         except httpx.TransportError as exc:
             _refuse_untrusted(exc, self._root)
             raise Transient(_transport_reason(exc), outcome_unknown=_maybe_sent(exc)) from exc
-        if self._pacer:
-            throttled = answer.status_code == 429
-            self._pacer.after_response(throttled, _retry_after(answer) if throttled else None)
-        return answer
 
     def _exchange(
         self,
@@ -369,6 +388,14 @@ def _transport_reason(exc: httpx.TransportError) -> str:
 def _maybe_sent(exc: httpx.TransportError) -> bool:
     """False only when the request certainly never reached the service."""
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+def _for_pacer(answer: httpx.Response, rtt: float) -> Answer:
+    if answer.status_code != 429:
+        return Answer.from_http(answer.status_code, rtt, answer.headers)
+    return Answer.from_http(
+        429, rtt, answer.headers, retry_after=_retry_after(answer), message=_message(answer) or ""
+    )
 
 
 def _retry_after(answer: httpx.Response) -> float | None:

@@ -49,7 +49,7 @@ class Text(logging.Formatter):
 
 
 #: Events that reach stderr as log lines; warnings, errors and the summary are printed plainly.
-STDERR_EVENTS = frozenset({"start", "note", "progress"})
+STDERR_EVENTS = frozenset({"start", "note", "progress", "waiting"})
 
 
 def configure(*, log_file: Path | None, log_format: LogFormat, to_stderr: bool) -> None:
@@ -83,6 +83,16 @@ def close() -> None:
         LOGGER.removeHandler(handler)
 
 
+def waiting_text(seconds: float) -> str:
+    """``waiting for BSG: 12 s``"""
+    return f"waiting for BSG: {seconds:.0f} s"
+
+
+def waiting(seconds: float) -> None:
+    """Log that the whole run waits for the service (a 429 asked it to)."""
+    event("waiting", waiting_text(seconds), seconds=round(seconds, 1))
+
+
 class ProgressLog:
     """A progress event every few seconds, for runs with no terminal to draw a bar on."""
 
@@ -105,6 +115,9 @@ class ProgressLog:
         if self._due(done, total) or not self.waiting:
             self.waiting = True
             event("progress", hlr_waited(done, total), hlr_done=done, hlr_total=total)
+
+    def paused(self, seconds: float) -> None:
+        waiting(seconds)
 
     def _due(self, done: int, total: int) -> bool:
         now = self.clock()

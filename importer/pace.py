@@ -1,121 +1,303 @@
-"""How fast the whole run sends: a fixed cap, or one that finds the service's limit.
+"""How fast the whole run sends: requests in flight, requests a second, and 429s read as evidence.
 
-Requests are spaced evenly (1/rate apart) rather than sent in bursts, so that a
-service's token bucket sees a steady stream. A 429 that asks for a pause
-(``Retry-After`` above 0, or none) pauses every request until it has passed,
-including those already waiting for their turn.
+Nothing is known of the service's limit in advance, so the pacer finds it:
 
-Without ``--rate`` the run finds the limit. It starts at 100 requests a second and
-doubles the rate every 0.2 s while answers are good (*slow start*), so that an
-unknown limit is met by a small overshoot rather than a flood. A 429 that asks for a pause
-means the run is above the service's limit: the limit is then estimated as the
-rate of good answers since the previous 429 (the *ceiling*), and the rate drops to
-90% of it. Measured over a whole cycle (a pause, then sending until the next 429),
-that rate is what a token bucket lets through, burst included, so the second
-estimate is already close to the real limit. The rate climbs back to 97% of the
-ceiling and stays there; only after a long quiet spell does it probe above, slowly,
-in case the limit has risen. A 429 with ``Retry-After: 0`` is a refusal to retry at
-once, not a request to slow down.
+- **In flight.** A limit on requests in flight grows while round trips stay flat and
+  shrinks when they stretch (a latency-gradient limit, as TCP Vegas or Netflix's
+  concurrency-limits keep): a far-away link gets many requests in flight, a
+  saturated service few. ``--concurrency N`` is its ceiling.
+- **Rate.** Requests leave evenly spaced, 1/rate apart. The rate grows 50% every 0.2 s
+  until a rate limit shows; then the *ceiling* is the rate of good answers over the
+  last second (what the service let through), the rate drops below it (to half the
+  first time, which ends the slow start; to 93% later), climbs back to 96% and stays
+  there. The first ceiling, measured as the run began, is probed at once (10%/s);
+  later, after 10 quiet seconds, 2%/s and faster the longer no 429 comes.
+- **429s** are read by :mod:`importer.evidence`: the headers of a fixed window pause
+  the run until the window's reset (the run spends each window's allowance and never
+  waits longer than the server asked); 429s beyond some number in flight lower the
+  in-flight ceiling; a rising share of 429s lowers the rate; a 429 about one request
+  (BSG's duplicate-request message, or a share of 429s that stays put when the rate
+  drops) only delays its own row, which the retry policy sends again after its
+  ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 
+from .evidence import Answer, Evidence, Kind, Slot, wait_s
+
+__all__ = ["Answer", "RatePacer", "Slot"]
+
 START_RATE = 100.0
-DOUBLE_EVERY_S = 0.2
+GROW_EVERY_S = 0.2
+#: Until a rate limit shows, the rate grows this much every GROW_EVERY_S (slow start).
+SLOW_START = 1.5
 MAX_RATE = 10_000.0
-DECREASE = 0.90
-CRUISE = 0.97
-RECOVER_PER_S = 0.10
-PROBE_AFTER_S = 30.0
-PROBE_PER_S = 0.01
+DECREASE = 0.93
+#: The first rate limit met ends the slow start: the rate halves, then climbs back.
+FIRST_DECREASE = 0.5
+CRUISE = 0.96
+#: While the first slow-down is judged, the rate stays below this share of the ceiling.
+JUDGED_AT = 0.9
+#: Above the first ceiling (measured as the run began, often too low), the rate grows this
+#: much a second until the next 429s show where the limit is.
+TENTATIVE_PROBE_PER_S = 0.1
+RECOVER_PER_S = 0.5
+PROBE_AFTER_S = 10.0
+PROBE_PER_S = 0.02
 MIN_RATE = 1.0
-#: 429s this soon after a slow-down answer requests sent before it: they count once.
-SETTLE_S = 0.5
+START_IN_FLIGHT = 8
+MAX_IN_FLIGHT = 256
+#: A window's wait ends this long after its reset, so that the first request lands in the new one.
+RESET_MARGIN_S = 0.02
+#: Waits at least this long are announced ("waiting for BSG: 12 s").
+ANNOUNCE_WAIT_S = 1.0
 
 
 class RatePacer:
-    """A Pacer shared by every thread of a run."""
+    """The Pacer shared by every thread of a run (see client.Pacer)."""
 
     def __init__(
         self,
         rate: float | None = None,
         *,
+        concurrency: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
+        on_wait: Callable[[float], None] | None = None,
     ) -> None:
         self.adaptive = rate is None
         self.rate = START_RATE if rate is None else rate
         self.ceiling: float | None = None
+        self.limit = InFlightLimit(concurrency or MAX_IN_FLIGHT, clock)
+        self.evidence = Evidence(clock)
         self.throttled = 0
         self._clock = clock
         self._sleep = sleep
+        self._on_wait = on_wait
         self._lock = threading.Lock()
+        self._slot_freed = threading.Condition(self._lock)
         self._next_at = 0.0
         self._resume_at = 0.0
         self._pauses = 0
-        self._started = clock()
-        self._adjusted_at = self._started
-        self._slowed_at = self._started
-        self._good_since_slowed = 0
+        self._adjusted_at = self._slowed_at = clock()
+        self._saved: tuple[float, float | None] | None = None
+        self._tentative = False
 
-    def before_request(self) -> None:
-        """Wait for this request's turn; a pause that begins meanwhile means a new turn."""
+    @property
+    def waiting_s(self) -> float:
+        """Seconds the whole run still waits for the service (0 when it is not waiting)."""
+        return max(0.0, self._resume_at - self._clock())
+
+    # -- before a request ---------------------------------------------------------------
+
+    def before_request(self) -> Slot:
+        """Wait for a place in flight and this request's turn; the slot to hand back."""
+        self._take_place()
+        try:
+            self._sleep(0)  # a run that is stopping sends nothing more
+            return self._wait_turn()
+        finally:
+            with self._lock:
+                self.limit.waiting -= 1
+                self._slot_freed.notify()
+
+    def _take_place(self) -> None:
+        with self._lock:
+            while not self.limit.has_room():
+                self._slot_freed.wait(0.25)
+            self.limit.waiting += 1
+
+    def _wait_turn(self) -> Slot:
+        """Wait for the next turn; a pause that begins meanwhile means a new turn."""
         while True:
             with self._lock:
                 now = self._clock()
-                start = max(now, self._resume_at, self._next_at)
-                self._next_at = start + 1.0 / self.rate
+                turn = self._reserve(now)
+                if turn is not None and turn <= now:
+                    return self.limit.send()
                 pauses = self._pauses
-            if start <= now:
-                return
-            self._sleep(start - now)
+            until = max(now + 0.02, self._resume_at) if turn is None else turn
+            self._sleep(until - now)
             with self._lock:
-                if self._pauses == pauses:
-                    return
+                if turn is not None and self._pauses == pauses and self._window_open():
+                    return self.limit.send()
 
-    def after_response(self, throttled: bool, retry_after: float | None) -> None:
-        """Learn from an answer: pause and slow down on 429, speed up while answers are good."""
+    def _reserve(self, now: float) -> float | None:
+        """The next turn, reserved; None while a spent window holds every request back."""
+        if not self._window_open():
+            return None
+        turn = max(now, self._resume_at, self._next_at)
+        self._next_at = turn + 1.0 / self.rate
+        return turn
+
+    def _window_open(self) -> bool:
+        return self.evidence.window.allows(self.limit.sent)
+
+    # -- after an answer ----------------------------------------------------------------
+
+    def after_response(self, slot: Slot, answer: Answer | None) -> None:
+        """Learn from an answer (None: no answer came) and hand the slot back."""
         with self._lock:
             now = self._clock()
-            if not throttled:
-                self._good_since_slowed += 1
+            self.limit.answered(slot, answer)
+            self._slot_freed.notify()
+            if answer is None:
+                return
+            kind = self.evidence.record(slot, answer, self.limit.sent)
+            if answer.throttled:
+                self._throttled(kind, slot, answer, now)
+            else:
                 self._climb(now)
-            elif retry_after is None or retry_after > 0:
-                self.throttled += 1
-                resume_at = now + (retry_after or 1.0)
-                if resume_at > self._resume_at:
-                    self._resume_at = resume_at
-                    self._next_at = max(self._next_at, resume_at)
-                    self._pauses += 1
-                self._slow_down(now)
+            self._check_noise(now)
+
+    def _throttled(self, kind: Kind, slot: Slot, answer: Answer, now: float) -> None:
+        if kind == "row":
+            return
+        self.throttled += 1
+        if kind == "window":
+            self._pause(now, wait_s(answer) + RESET_MARGIN_S)
+        elif kind == "in-flight":
+            self.limit.cap(slot.served_with - 1)
+        elif kind == "rate":
+            self._slow_down(now)
+
+    def _pause(self, now: float, seconds: float) -> None:
+        resume_at = now + seconds
+        if resume_at <= self._resume_at:
+            return
+        self._resume_at = resume_at
+        self._next_at = max(self._next_at, resume_at)
+        self._pauses += 1
+        if self._on_wait and seconds >= ANNOUNCE_WAIT_S:
+            self._on_wait(seconds)
 
     def _slow_down(self, now: float) -> None:
         if not self.adaptive:
             return
-        if self.ceiling is not None and now - self._slowed_at < SETTLE_S:
-            return
-        elapsed = max(now - self._slowed_at, DOUBLE_EVERY_S)
-        self.ceiling = max(MIN_RATE, self._good_since_slowed / elapsed)
-        self.rate = max(MIN_RATE, self.ceiling * DECREASE)
+        first = self.ceiling is None
+        # The first slow-down is deep enough to tell a rate limit from noise; one that
+        # comes while it is judged ends the judging: noise never refuses that many.
+        self._saved = (self.rate, self.ceiling) if first else None
+        self._tentative = first
+        self.ceiling = max(MIN_RATE, self.evidence.good_per_s())
+        self.rate = max(
+            MIN_RATE, min(self.rate, self.ceiling) * (FIRST_DECREASE if first else DECREASE)
+        )
         self._adjusted_at = self._slowed_at = now
-        self._good_since_slowed = 0
+        self.evidence.changed(now, deep=first)
+
+    def _check_noise(self, now: float) -> None:
+        """Undo a slow-down that did not lower the share of 429s: they were not the rate's."""
+        if self._saved is None or not self.evidence.verdict_due(now):
+            return
+        if self.evidence.share_held():
+            self.rate, self.ceiling = self._saved
+        self._saved = None
 
     def _climb(self, now: float) -> None:
         if not self.adaptive:
             return
         elapsed = now - self._adjusted_at
-        if elapsed < DOUBLE_EVERY_S:
+        if elapsed < GROW_EVERY_S:
             return
         self._adjusted_at = now
         if self.ceiling is None:
-            self.rate = min(MAX_RATE, self.rate * 2)
+            self.rate = min(MAX_RATE, self.rate * SLOW_START)
             return
-        cruise = self.ceiling * CRUISE
+        # While a slow-down is judged, stay below the rate that met 429s.
+        judging = self._saved is not None
+        cruise = self.ceiling * (JUDGED_AT if judging else CRUISE)
+        if judging and self.rate >= cruise:
+            return
         if self.rate < cruise:
             self.rate = min(cruise, self.rate * (1 + RECOVER_PER_S * elapsed))
-        elif now - self._slowed_at > PROBE_AFTER_S:
-            self.rate *= 1 + PROBE_PER_S * elapsed
+        elif self._tentative:  # the first ceiling, measured as the run began: probe it now
+            self.rate *= 1 + TENTATIVE_PROBE_PER_S * elapsed
+        elif now - self._slowed_at > PROBE_AFTER_S:  # faster the longer it stays quiet
+            quiet = (now - self._slowed_at) / PROBE_AFTER_S
+            self.rate *= 1 + PROBE_PER_S * quiet * elapsed
+
+
+class InFlightLimit:
+    """How many requests may be in flight: grown while round trips stay flat (gradient)."""
+
+    GROW_WHILE = 0.8  # min round trip / recent round trip above this: flat
+    SHRINK_BELOW = 0.5  # ... below this: the service (or this machine) is queueing,
+    STRETCHED = 3  # ... when it stays so for this many periods (not a pause of this machine's)
+    PERIOD_S = 0.1
+    MIN = 2
+
+    def __init__(self, ceiling: int, clock: Callable[[], float]) -> None:
+        self.ceiling = ceiling
+        self.limit = float(min(START_IN_FLIGHT, ceiling))
+        self.waiting = 0  # requests holding a place, waiting for their turn
+        self.sent = 0  # requests sent and not yet answered
+        self.capped: int | None = None  # the ceiling an in-flight 429 showed
+        self._live: set[Slot] = set()
+        self._clock = clock
+        self._capped_at = 0.0
+        self._slow_start = True
+        self._min_rtt = math.inf
+        self._rtts: list[float] = []
+        self._busiest = 0
+        self._stretched = 0
+        self._period_from = clock()
+
+    @property
+    def places(self) -> int:
+        return max(1, int(self.limit))
+
+    def has_room(self) -> bool:
+        return self.sent + self.waiting < self.places
+
+    def send(self) -> Slot:
+        self.sent += 1
+        self._busiest = max(self._busiest, self.sent)
+        slot = Slot(self._clock(), self.sent)
+        self._live.add(slot)
+        return slot
+
+    def cap(self, places: int) -> None:
+        """An in-flight 429 with ``places + 1`` in flight: never go above ``places``."""
+        self.capped = max(1, min(places, self.capped or places))
+        self.limit = min(self.limit, float(self.capped))
+        self._capped_at = self._clock()
+        self._slow_start = False
+
+    def answered(self, slot: Slot, answer: Answer | None) -> None:
+        self.sent -= 1
+        self._live.discard(slot)
+        if answer is None or answer.throttled:
+            for later in self._live:  # counted this one, which the service never held
+                later.refused_with += later.sent_at >= slot.sent_at
+        if answer is None:
+            return
+        self._min_rtt = min(self._min_rtt, answer.rtt)
+        self._rtts.append(answer.rtt)
+        now = self._clock()
+        period = max(self._min_rtt, self.PERIOD_S)
+        if len(self._rtts) >= max(8, self.places // 2) and now - self._period_from >= period:
+            self._adjust(now)
+
+    def _adjust(self, now: float) -> None:
+        recent = sorted(self._rtts)[len(self._rtts) // 2]
+        gradient = self._min_rtt / recent if recent > 0 else 1.0
+        used = self._busiest >= self.places - 1
+        self._rtts, self._busiest, self._period_from = [], self.sent, now
+        self._stretched = self._stretched + 1 if gradient < self.SHRINK_BELOW else 0
+        if self._stretched >= self.STRETCHED:
+            self.limit = max(float(self.MIN), self.limit * 0.9)
+            self._slow_start, self._stretched = False, 0
+        elif gradient >= self.GROW_WHILE and used:
+            step = self.limit if self._slow_start else max(1.0, math.sqrt(self.limit))
+            self.limit = min(self._top(now), self.limit + step)
+
+    def _top(self, now: float) -> float:
+        if self.capped is not None and now - self._capped_at > PROBE_AFTER_S:
+            self.capped, self._capped_at = self.capped + 1, now
+        return float(min(self.ceiling, self.capped or self.ceiling))

@@ -65,6 +65,8 @@ class RunControl:
     #: hlr_progress(contacts with a final HLR status, contacts waited for)
     hlr_progress: Progress | None = None
     outcomes: Outcomes | None = None
+    #: paused(seconds): the whole run waits that long for the service (a window's reset)
+    paused: Callable[[float], None] | None = None
 
     def sleep(self, seconds: float) -> None:
         """Sleep unless the run is stopping; raise Stopped when it is."""
@@ -114,7 +116,7 @@ def run_import(
             finished = _send(table, normaliser, journal, sender, settings, control, progress)
             journal.set_meta(finished=finished, ended=dt.datetime.now().astimezone().isoformat())
             if finished and settings.wait_hlr is not None and not settings.dry_run:
-                caller = Caller(calls, settings.concurrency)
+                caller = Caller(calls, settings.sending_threads)
                 info.notes = [*info.notes, *_await_hlr(journal, caller, info, settings, control)]
             results = journal.results(NOT_SENT)
             if not finished:
@@ -205,7 +207,12 @@ def connect(
         key,
         transport=transport,
         timeout=settings.timeout,
-        pacer=RatePacer(settings.rate, sleep=control.sleep),
+        pacer=RatePacer(
+            settings.rate,
+            concurrency=settings.concurrency,
+            sleep=control.sleep,
+            on_wait=control.paused,
+        ),
     )
     try:
         patience = Health(min(settings.patience, LOGIN_PATIENCE_S))
@@ -315,7 +322,7 @@ def _send(
 
     rows = _to_send(_chunks(table, normaliser), journal, carried, record)
     finished = dispatch(
-        rows, sender, concurrency=settings.concurrency, marks=journal, record=record,
+        rows, sender, concurrency=settings.sending_threads, marks=journal, record=record,
         stop=control.stop,
     )  # fmt: skip
     for _ in rows:  # stopped early: the rows not read yet go into the journal, as not sent

@@ -16,6 +16,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .errors import UsageError
 from .notify import NotifyFormat, check_url
+from .pace import MAX_IN_FLIGHT
 
 DEFAULT_BASE_URL = "https://one-api.bsg.world"
 SANDBOX_BASE_URL = "http://sandbox.invalid"
@@ -55,7 +56,7 @@ class Settings:
     sandbox: bool = False
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = field(default=None, repr=False)
-    concurrency: int = 32
+    concurrency: int | None = None  # None: found while sending (pace.py)
     rate: float | None = None
     resume: bool = True
     patience: float = 300.0
@@ -84,6 +85,11 @@ class Settings:
     def api_root(self) -> str:
         """The base URL the client talks to."""
         return SANDBOX_BASE_URL if self.sandbox else self.base_url.rstrip("/")
+
+    @property
+    def sending_threads(self) -> int:
+        """Threads that send: ``--concurrency``, or as many as the pacer may keep in flight."""
+        return self.concurrency or MAX_IN_FLIGHT
 
     @property
     def key(self) -> str | None:

@@ -1,119 +1,242 @@
-"""The pacer against a simulated service: a token bucket, a round trip, a pool of senders.
+"""The pacer against simulated services: each kind of limit, a round trip, as many rows as needed.
 
 Time is virtual, so these runs are exact and instant: the figures they check are the
-pacer's decisions, not this machine's speed.
+pacer's decisions (shares of the limit, shares of 429s), not this machine's speed.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
 
 import pytest
 
+from importer.evidence import Answer, Slot
 from importer.pace import RatePacer
 
+DUPLICATE = "Too many duplicate request detected"
 
-class Bucket:
-    """A service that allows ``cap`` requests a second, with a burst of one second's worth."""
+
+@dataclass
+class Verdict:
+    status: int = 200
+    retry_after: float | None = None
+    message: str = ""
+    limit: int | None = None
+    remaining: int | None = None
+    reset_in: float | None = None
+
+
+class Service:
+    """No limit at all; subclasses refuse some requests."""
+
+    def admit(self, now: float, serving: int) -> Verdict:
+        return Verdict()
+
+
+class Bucket(Service):
+    """``cap`` a second, a burst of one second's worth."""
 
     def __init__(self, cap: float) -> None:
-        self.cap = cap
-        self.tokens = cap
-        self.at = 0.0
+        self.cap, self.tokens, self.at = cap, cap, 0.0
 
-    def allows(self, now: float) -> bool:
+    def admit(self, now: float, serving: int) -> Verdict:
         self.tokens = min(self.cap, self.tokens + (now - self.at) * self.cap)
         self.at = now
         if self.tokens < 1:
-            return False
+            return Verdict(429, 1.0, "Too Many Requests")
         self.tokens -= 1
-        return True
+        return Verdict()
+
+
+class Sliding(Service):
+    """At most ``limit`` in any second; whole-second Retry-After."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.accepted = limit, deque[float]()
+
+    def admit(self, now: float, serving: int) -> Verdict:
+        while self.accepted and self.accepted[0] <= now - 1.0:
+            self.accepted.popleft()
+        if len(self.accepted) >= self.limit:
+            return Verdict(429, float(max(1, math.ceil(self.accepted[0] + 1 - now))), "Too Many")
+        self.accepted.append(now)
+        return Verdict()
+
+
+class Fixed(Service):
+    """Laravel's throttle: ``limit`` per window of ``seconds``, with X-RateLimit-* headers."""
+
+    def __init__(self, limit: int, seconds: int) -> None:
+        self.limit, self.seconds, self.hits, self.resets_at = limit, seconds, 0, 0
+
+    def admit(self, now: float, serving: int) -> Verdict:
+        second = math.floor(now)
+        if second >= self.resets_at:
+            self.hits, self.resets_at = 0, second + self.seconds
+        if self.hits >= self.limit:
+            wait = self.resets_at - second
+            return Verdict(429, wait, "Too Many Attempts.", self.limit, 0, self.resets_at - now)
+        self.hits += 1
+        return Verdict(limit=self.limit, remaining=self.limit - self.hits)
+
+
+class InFlight(Service):
+    """At most ``limit`` requests served at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def admit(self, now: float, serving: int) -> Verdict:
+        return Verdict(429, 1.0, "Too Many Requests") if serving >= self.limit else Verdict()
+
+
+class Random(Service):
+    """No limit, but a share of requests refused at random, Retry-After: 1."""
+
+    def __init__(self, share: float, message: str) -> None:
+        self.share, self.message, self.dice = share, message, random.Random(5)
+
+    def admit(self, now: float, serving: int) -> Verdict:
+        refused = self.dice.random() < self.share
+        return Verdict(429, 1.0, self.message) if refused else Verdict()
 
 
 class Simulation:
-    """Senders share one pacer; each answer arrives ``latency`` after its request."""
+    """Rows are sent through one pacer; each answer arrives ``latency`` after its request
+    (stretched when more than ``workers`` requests are served at once)."""
 
-    def __init__(self, cap: float | None, latency: float, senders: int, rate: float | None):
+    def __init__(self, service: Service, *, latency: float = 0.05, ceiling: int = 64,
+                 rate: float | None = None, workers: int = 10**6) -> None:  # fmt: skip
         self.now = 0.0
-        self.bucket = Bucket(cap) if cap else None
+        self.service = service
         self.latency = latency
-        self.senders = senders
-        self.answers: list[tuple[float, int, bool]] = []
+        self.workers = workers
+        self.answers: list[tuple[float, int, Slot, Verdict, bool]] = []
         self.order = itertools.count()
-        self.pacer = RatePacer(rate, clock=lambda: self.now, sleep=self._sleep)
-        self.good = self.refused = 0
+        self.pacer = RatePacer(rate, concurrency=ceiling, clock=lambda: self.now, sleep=self._sleep)
+        self.good = self.refused = self.serving = 0
+        self.good_at: list[float] = []
+        self.refused_at: list[float] = []
 
     def _deliver_until(self, moment: float) -> None:
         while self.answers and self.answers[0][0] <= moment:
-            at, _, allowed = heapq.heappop(self.answers)
+            at, _, slot, verdict, counted = heapq.heappop(self.answers)
             self.now = max(self.now, at)
-            self.good += allowed
-            self.refused += not allowed
-            self.pacer.after_response(not allowed, None if allowed else 1.0)
+            self.serving -= counted
+            if verdict.status == 429:
+                self.refused += 1
+                self.refused_at.append(self.now)
+            else:
+                self.good += 1
+                self.good_at.append(self.now)
+            answer = Answer(verdict.status, self.now - slot.sent_at, verdict.retry_after,
+                            verdict.message, verdict.limit, verdict.remaining,
+                            None if verdict.reset_in is None else verdict.reset_in)  # fmt: skip
+            self.pacer.after_response(slot, answer)
         self.now = max(self.now, moment)
 
     def _sleep(self, seconds: float) -> None:
         self._deliver_until(self.now + seconds)
 
-    def run(self, requests: int) -> float:
-        """Send until ``requests`` have been answered well; the seconds it took."""
+    def run(self, requests: int) -> Simulation:
+        """Send until ``requests`` have been answered well."""
         while self.good < requests:
-            if len(self.answers) >= self.senders:
+            if not self.pacer.limit.has_room():
                 self._deliver_until(self.answers[0][0])
                 continue
-            self.pacer.before_request()
-            self._deliver_until(self.now)
-            allowed = self.bucket is None or self.bucket.allows(self.now)
-            heapq.heappush(self.answers, (self.now + self.latency, next(self.order), allowed))
-        return self.now
+            slot = self.pacer.before_request()
+            verdict = self.service.admit(self.now, self.serving)
+            counted = verdict.status != 429
+            self.serving += counted
+            stretch = max(1.0, self.serving / self.workers)
+            at = self.now + self.latency * stretch
+            heapq.heappush(self.answers, (at, next(self.order), slot, verdict, counted))
+        return self
+
+    def rate(self, last: float = 0.5) -> float:
+        """Good answers a second over the last part of the run (once it has converged)."""
+        start = self.good_at[int(len(self.good_at) * (1 - last))]
+        return sum(1 for t in self.good_at if t >= start) / (self.now - start)
+
+    def refused_share(self, last: float = 0.5) -> float:
+        """The share of answers that were 429 over the last part of the run."""
+        start = self.good_at[int(len(self.good_at) * (1 - last))]
+        refused = sum(1 for t in self.refused_at if t >= start)
+        return refused / (refused + sum(1 for t in self.good_at if t >= start))
 
 
-@pytest.mark.parametrize("cap", [10, 50, 100, 200, 500])
+@pytest.mark.parametrize("cap", [20, 100, 200, 500])
 @pytest.mark.parametrize("latency", [0.05, 0.2])
-def test_an_unknown_limit_is_found_with_few_refusals(cap: int, latency: float) -> None:
-    simulation = Simulation(cap, latency, senders=64, rate=None)
-    seconds = simulation.run(cap * 50)
-    reachable = min(cap, 64 / latency)  # 64 senders, each one request per round trip
-    assert simulation.good / seconds >= 0.85 * reachable
-    sent = simulation.good + simulation.refused
-    # Under 5%, or for a tiny limit the first overshoot of the slow start (a few dozen).
-    assert simulation.refused < max(0.05 * sent, 40)
-    if cap < reachable:
-        ceiling = simulation.pacer.ceiling
-        assert ceiling is not None and 0.85 * cap <= ceiling <= 1.05 * cap
+def test_a_token_bucket_is_found(cap: int, latency: float) -> None:
+    run = Simulation(Bucket(cap), latency=latency, ceiling=256).run(cap * 60)
+    assert run.rate() >= 0.95 * cap
+    assert run.refused_share() < 0.02
 
 
-def test_without_a_limit_the_rate_reaches_what_the_senders_allow() -> None:
-    simulation = Simulation(None, 0.05, senders=64, rate=None)
-    seconds = simulation.run(5000)
-    assert simulation.refused == 0
-    assert 5000 / seconds >= 0.85 * 64 / 0.05
+@pytest.mark.parametrize("limit", [100, 200])
+def test_a_sliding_window_is_found(limit: int) -> None:
+    run = Simulation(Sliding(limit)).run(limit * 60)
+    assert run.rate() >= 0.95 * limit
+    assert run.refused_share() < 0.02
+
+
+@pytest.mark.parametrize(("limit", "seconds"), [(100, 1), (1000, 10), (6000, 60)])
+def test_a_fixed_window_is_paced_by_its_headers(limit: int, seconds: int) -> None:
+    run = Simulation(Fixed(limit, seconds), ceiling=256).run(limit * 4)
+    assert run.good / run.now >= 0.95 * limit / seconds
+    assert run.refused <= 6  # one request a window learns when it resets
+
+
+def test_a_limit_on_requests_in_flight_is_found() -> None:
+    run = Simulation(InFlight(8), ceiling=64).run(5000)
+    assert run.pacer.limit.capped in (8, 9) and run.pacer.ceiling is None  # 9: probing
+    assert run.rate() >= 0.95 * 8 / 0.05
+    assert run.refused_share() < 0.02
+
+
+@pytest.mark.parametrize("message", [DUPLICATE, "Too Many Requests"])
+def test_random_429s_delay_their_rows_not_the_run(message: str) -> None:
+    clean = Simulation(Service(), ceiling=64).run(10_000)
+    noisy = Simulation(Random(0.05, message), ceiling=64).run(10_000)
+    assert noisy.rate() >= 0.85 * clean.rate()
+    assert noisy.pacer.ceiling is None  # restored when the evidence showed it was not the rate
+
+
+def test_without_a_limit_in_flight_grows_while_round_trips_stay_flat() -> None:
+    run = Simulation(Service(), latency=0.2, ceiling=256).run(20_000)
+    assert run.pacer.limit.limit == 256
+    assert run.rate() >= 0.95 * 256 / 0.2
+
+
+def test_in_flight_stops_growing_where_round_trips_stretch() -> None:
+    run = Simulation(Service(), latency=0.05, ceiling=256, workers=40).run(20_000)
+    assert 30 <= run.pacer.limit.limit <= 100
+    assert run.rate() >= 0.8 * 40 / 0.05
 
 
 def test_a_fixed_rate_is_kept_and_never_exceeded() -> None:
-    simulation = Simulation(200, 0.05, senders=64, rate=190)
-    seconds = simulation.run(2000)
-    assert simulation.refused == 0
-    assert 185 <= 2000 / seconds <= 190
+    run = Simulation(Bucket(200), rate=190).run(2000)
+    assert run.refused == 0
+    assert 185 <= run.good / run.now <= 190
 
 
 def test_a_pause_holds_back_requests_already_waiting_for_their_turn() -> None:
     now = [0.0]
+    slots: list[Slot] = []
 
     def sleep(seconds: float) -> None:
-        if now[0] == 0.0:  # while this request waits for its turn, another one gets a 429
-            pacer.after_response(True, 5.0)
+        if now[0] == 0.0 and seconds > 0:  # while this request waits, a window is spent
+            pacer.after_response(slots[0], Answer(429, 0.05, 5.0, "Too Many Attempts.", 10, 0))
         now[0] += seconds
 
-    pacer = RatePacer(10, clock=lambda: now[0], sleep=sleep)
-    pacer.before_request()  # its turn is now; the next one's is 0.1 s later
+    waited: list[float] = []
+    pacer = RatePacer(10, clock=lambda: now[0], sleep=sleep, on_wait=waited.append)
+    slots.append(pacer.before_request())  # its turn is now; the next one's is 0.1 s later
     pacer.before_request()
-    assert now[0] == 5.0 and pacer.throttled == 1
-
-
-def test_retry_after_zero_neither_pauses_nor_slows() -> None:
-    pacer = RatePacer(None, clock=lambda: 0.0, sleep=lambda s: None)
-    rate = pacer.rate
-    pacer.after_response(True, 0.0)
-    assert pacer.rate == rate and pacer.throttled == 0 and pacer.ceiling is None
+    assert now[0] == pytest.approx(5.02) and pacer.throttled == 1
+    assert waited == [pytest.approx(5.02)]

@@ -14,12 +14,15 @@ from werkzeug.wrappers import Request, Response
 from . import contacts, groups
 from .faults import Decision, DropConnection, FaultPlan, Faults
 from .hlr import HlrModel
+from .limits import ADMITTED, Admission
 from .render import PROXY_PAGE, custom_field
 from .state import Account
 from .wire import ApiAnswer, answer, body, refusal
 
 Handler = Callable[[Account, Request, dict[str, Any]], Response]
 FIELD_TAKEN = "The name has already been taken."
+#: BSG's one documented 429: about one request, not the rate.
+DUPLICATE_REQUESTS = "Too many duplicate request detected"
 
 
 class SandboxApp:
@@ -58,21 +61,35 @@ class SandboxApp:
         return self._api(str(endpoint), request, dict(args))
 
     def _api(self, endpoint: str, request: Request, args: dict[str, Any]) -> Response:
-        if self.faults.latency:
-            time.sleep(self.faults.latency)
         login = endpoint == "login"
         faulty = self.faults.names(request.method, request.path, default=not login)
-        decision = self.plan.decide(_signature(request)) if faulty else Decision()
+        plan = self.plan
+        gate = plan.enter() if faulty else ADMITTED
+        try:
+            if self.faults.latency:
+                time.sleep(self.faults.latency)
+            if gate.refused:
+                return self._logged(request, _too_many(gate), committed=False)
+            decision = plan.decide(_signature(request)) if faulty else Decision()
+            return self._decided(endpoint, request, args, decision)
+        finally:
+            if faulty and not gate.refused:
+                plan.leave()
+
+    def _decided(
+        self, endpoint: str, request: Request, args: dict[str, Any], decision: Decision
+    ) -> Response:
         early = self._before(decision)
         if early is not None:
             return self._logged(request, early, committed=False)
         try:
             with self.account.lock:
-                if not login:
+                if endpoint != "login":
                     self._authorise(request)
                 response = API[endpoint](self.account, request, args)
         except ApiAnswer as refused:
             response = refusal(refused.status, refused.message)
+        response.headers.update(decision.admission.headers)
         self._logged(request, response, committed=response.status_code < 300)
         return self._after(decision, response)
 
@@ -84,10 +101,11 @@ class SandboxApp:
             raise DropConnection(committed=False)
         if fault == "forbidden":
             return refusal(403, "This action is unauthorized.")
-        if fault in ("throttle", "cap", "duplicate"):
+        if fault == "limit":
+            return _too_many(decision.admission)
+        if fault in ("throttle", "duplicate"):
             headers = {"Retry-After": self.faults.retry_after}
-            body = {"message": "Too many duplicate request detected"}
-            return answer(429, body, headers)
+            return answer(429, {"message": DUPLICATE_REQUESTS}, headers)
         status = self.plan.choice(["500", "502", "503"])
         if status == "502":
             return Response(PROXY_PAGE, status=502, mimetype="text/html")
@@ -133,6 +151,11 @@ class SandboxApp:
                  "status": response.status_code, "phone": phone, "committed": committed}
             )  # fmt: skip
         return response
+
+
+def _too_many(refusal: Admission) -> Response:
+    headers = {**refusal.headers, "Retry-After": str(refusal.retry_after)}
+    return answer(429, {"message": refusal.message}, headers)
 
 
 def _json(request: Request) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from .limits import ADMITTED, Admission, FixedWindow, InFlight, SlidingWindow, TokenBucket
+
 
 class DropConnection(Exception):
     """Close the connection without answering; ``committed`` says whether the work was done."""
@@ -40,6 +42,10 @@ class Faults:
     token_expiry_every: int = 0
     token_ttl: float = 3600.0
     rate_cap: float = 0.0
+    sliding_limit: int = 0
+    window_limit: int = 0
+    window_seconds: float = 60.0
+    max_in_flight: int = 0
     duplicate_window: float = 0.0
     #: Only this endpoint meets the faults above ("POST /api/contacts/fields", or a path for
     #: every method); empty: every endpoint but the login.
@@ -71,8 +77,9 @@ class Faults:
 class Decision:
     """What happens to one request."""
 
-    before: str | None = None  # "error", "forbidden", "throttle", "drop", "cap", "duplicate"
+    before: str | None = None  # "error", "forbidden", "throttle", "drop", "limit", "duplicate"
     after: str | None = None  # "commit-then-fail", "drop", "malformed"
+    admission: Admission = ADMITTED  # a rate limiter's verdict and headers
 
 
 class FaultPlan:
@@ -82,15 +89,16 @@ class FaultPlan:
         self.faults = faults
         self._random = random.Random(faults.seed)
         self._lock = threading.Lock()
-        self._bucket = faults.rate_cap
-        self._filled_at = time.monotonic()
+        self._limiters = _limiters(faults)
+        self.in_flight = InFlight(faults.max_in_flight) if faults.max_in_flight > 0 else None
         self._recent: OrderedDict[tuple[Any, ...], float] = OrderedDict()
 
     def decide(self, signature: tuple[Any, ...]) -> Decision:
         """The fate of a request; ``signature`` identifies identical requests."""
         with self._lock:
-            if self._over_cap():
-                return Decision(before="cap")
+            admission = self._admission()
+            if admission.refused:
+                return Decision(before="limit", admission=admission)
             if self._repeated(signature):
                 return Decision(before="duplicate")
             before = self._pick(
@@ -100,13 +108,21 @@ class FaultPlan:
                 ("drop", self.faults.drop_before_rate),
             )
             if before:
-                return Decision(before=before)
+                return Decision(before=before, admission=admission)
             after = self._pick(
                 ("commit-then-fail", self.faults.commit_then_fail_rate),
                 ("drop", self.faults.drop_rate),
                 ("malformed", self.faults.malformed_rate),
             )
-            return Decision(after=after)
+            return Decision(after=after, admission=admission)
+
+    def enter(self) -> Admission:
+        """Count a request in flight (``leave()`` when answered), or refuse it."""
+        return self.in_flight.enter() if self.in_flight else ADMITTED
+
+    def leave(self) -> None:
+        if self.in_flight:
+            self.in_flight.leave()
 
     def choice(self, options: list[str]) -> str:
         with self._lock:
@@ -120,17 +136,16 @@ class FaultPlan:
             roll -= chance
         return None
 
-    def _over_cap(self) -> bool:
-        cap = self.faults.rate_cap
-        if cap <= 0:
-            return False
-        now = time.monotonic()
-        self._bucket = min(cap, self._bucket + (now - self._filled_at) * cap)
-        self._filled_at = now
-        if self._bucket < 1:
-            return True
-        self._bucket -= 1
-        return False
+    def _admission(self) -> Admission:
+        """The first refusal of the rate limiters in force, or the headers they add."""
+        headers: dict[str, str] = {}
+        for limiter in self._limiters:
+            clock = time.time() if isinstance(limiter, FixedWindow) else time.monotonic()
+            admission = limiter.admit(clock)
+            if admission.refused:
+                return admission
+            headers.update(admission.headers)
+        return Admission(headers=headers) if headers else ADMITTED
 
     def _repeated(self, signature: tuple[Any, ...]) -> bool:
         window = self.faults.duplicate_window
@@ -143,3 +158,14 @@ class FaultPlan:
         self._recent[signature] = now
         self._recent.move_to_end(signature)
         return seen
+
+
+def _limiters(faults: Faults) -> list[TokenBucket | SlidingWindow | FixedWindow]:
+    limiters: list[TokenBucket | SlidingWindow | FixedWindow] = []
+    if faults.rate_cap > 0:
+        limiters.append(TokenBucket(faults.rate_cap, time.monotonic()))
+    if faults.sliding_limit > 0:
+        limiters.append(SlidingWindow(faults.sliding_limit))
+    if faults.window_limit > 0:
+        limiters.append(FixedWindow(faults.window_limit, faults.window_seconds))
+    return limiters
