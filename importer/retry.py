@@ -89,7 +89,7 @@ class Health:
 class RetryPolicy:
     """How often and how long to retry a call."""
 
-    max_attempts: int = 6
+    max_attempts: int = 10
     max_throttled: int = 20
     initial_delay: float = 0.5
     max_delay: float = 30.0

@@ -60,7 +60,7 @@ class Settings:
     rate: float | None = None
     resume: bool = True
     patience: float = 300.0
-    max_attempts: int = 6
+    max_attempts: int = 10
     timeout: float = 30.0
     date_order: DateOrder = "dmy"
     bad_values: BadValues = "reject"
