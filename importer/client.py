@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
@@ -27,6 +27,7 @@ from .errors import AuthError, UnreachableError, UsageError
 from .evidence import Answer, Slot
 from .models import Contact, ContactList, CustomField
 from .retry import Rejected, Throttled, Transient
+from .wire import HttpClientWire, HttpxWire, Reply, Wire
 
 PAGE_LIMIT = 100
 #: The largest page of contacts BSG serves (its OpenAPI description: 15 to 500).
@@ -34,6 +35,7 @@ LIST_PAGE_LIMIT = 500
 #: Logins again within one call, each after a 401 on a fresh bearer.
 RENEWALS = 3
 USER_AGENT = "bsg-import/0.1"
+MAX_PLACES = 1 << 16
 HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
 
@@ -44,6 +46,8 @@ class Pacer(Protocol):
     ``after_response`` hands the place back with the answer (None when none came).
     """
 
+    @property
+    def places(self) -> int: ...
     def before_request(self) -> Slot: ...
     def after_response(self, slot: Slot, answer: Answer | None) -> None: ...
 
@@ -63,13 +67,13 @@ class BsgClient:
         if transport is None:
             require_safe_url(base_url)
         self._root = base_url.rstrip("/")
-        self._shared = transport
+        self._timeout = timeout
+        self._shared = None if transport is None else HttpxWire(transport, self._root, timeout)
         # One TLS context for every connection: building one costs ~20 ms of CPU.
         self._tls = _tls_context()
-        self._timeout = httpx.Timeout(timeout).as_dict()
         self._local = threading.local()
-        self._transports: list[httpx.BaseTransport] = []
-        self._transports_lock = threading.Lock()
+        self._wires: list[Wire] = []
+        self._wires_lock = threading.Lock()
         self._key = api_key
         self._token: Bearer | None = None
         self._lock = threading.Lock()
@@ -77,30 +81,30 @@ class BsgClient:
 
     def close(self) -> None:
         """Close every connection."""
-        with self._transports_lock:
-            transports, self._transports = self._transports, []
-        for transport in transports:
-            transport.close()
+        with self._wires_lock:
+            wires, self._wires = self._wires, []
+        for wire in wires:
+            wire.close()
 
-    def _transport(self) -> httpx.BaseTransport:
-        """This thread's own keep-alive connection (or the in-process transport given).
+    def _wire(self) -> Wire:
+        """This thread's own keep-alive connection (or the wire to the transport given).
 
         One pool shared by many threads serialises them on its lock (measured: 64
         threads on one httpx.Client spent 90% of their time waiting for it), so each
-        sending thread keeps its own connection, and the pool is the set of them. The
-        transport is called directly: httpx.Client's cookie, redirect and URL-merging
-        layers cost more CPU than the request itself and give this API nothing.
+        sending thread keeps its own connection, and the pool is the set of them.
         """
         if self._shared is not None:
             return self._shared
-        transport: httpx.BaseTransport | None = getattr(self._local, "transport", None)
-        if transport is None:
-            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-            transport = httpx.HTTPTransport(verify=self._tls, limits=limits)
-            self._local.transport = transport
-            with self._transports_lock:
-                self._transports.append(transport)
-        return transport
+        wire: Wire | None = getattr(self._local, "wire", None)
+        if wire is None:
+            wire = self._local.wire = HttpClientWire(self._root, self._tls, self._timeout)
+            with self._wires_lock:
+                self._wires.append(wire)
+        return wire
+
+    def in_flight(self) -> int:
+        """How many requests the pacer lets be in flight now (a great many without one)."""
+        return self._pacer.places if self._pacer is not None else MAX_PLACES
 
     def __enter__(self) -> BsgClient:
         return self
@@ -281,7 +285,7 @@ class BsgClient:
             raise Transient("BSG did not accept a fresh login (401)")
         return _parsed(_checked(answer))
 
-    def _send(self, method: str, path: str, bearer: str | None, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, bearer: str | None, **kwargs: Any) -> Reply:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
         if self._pacer is None:
             return self._attempt(method, path, headers, **kwargs)
@@ -294,9 +298,7 @@ class BsgClient:
         self._pacer.after_response(slot, _for_pacer(answer, time.monotonic() - slot.sent_at))
         return answer
 
-    def _attempt(
-        self, method: str, path: str, headers: dict[str, str], **kwargs: Any
-    ) -> httpx.Response:
+    def _attempt(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Reply:
         try:
             return self._exchange(method, path, headers, **kwargs)
         except httpx.TimeoutException as exc:
@@ -313,21 +315,18 @@ class BsgClient:
         *,
         json: Any = None,
         params: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        request = httpx.Request(
-            method,
-            self._root + path,
-            params=params,
-            json=json,
-            headers={**HEADERS, **headers},
-            extensions={"timeout": self._timeout},
-        )
-        answer = self._transport().handle_request(request)
-        try:
-            answer.read()
-        finally:
-            answer.close()
-        return answer
+    ) -> Reply:
+        target = f"{path}?{urlencode(params, quote_via=quote)}" if params else path
+        body = None
+        if json is not None:
+            body = _json_body(json)
+            headers = {**headers, "Content-Type": "application/json"}
+        return self._wire().exchange(method, target, {**HEADERS, **headers}, body)
+
+
+def _json_body(value: Any) -> bytes:
+    """JSON as httpx sends it: UTF-8, compact, no NaN."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def require_safe_url(base_url: str) -> None:
@@ -390,7 +389,7 @@ def _maybe_sent(exc: httpx.TransportError) -> bool:
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
 
 
-def _for_pacer(answer: httpx.Response, rtt: float) -> Answer:
+def _for_pacer(answer: Reply, rtt: float) -> Answer:
     if answer.status_code != 429:
         return Answer.from_http(answer.status_code, rtt, answer.headers)
     return Answer.from_http(
@@ -398,7 +397,7 @@ def _for_pacer(answer: httpx.Response, rtt: float) -> Answer:
     )
 
 
-def _retry_after(answer: httpx.Response) -> float | None:
+def _retry_after(answer: Reply) -> float | None:
     value = answer.headers.get("Retry-After")
     if not value:
         return None
@@ -413,7 +412,7 @@ def _retry_after(answer: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _checked(answer: httpx.Response) -> httpx.Response:
+def _checked(answer: Reply) -> Reply:
     status = answer.status_code
     if status < 300:
         return answer
@@ -425,7 +424,7 @@ def _checked(answer: httpx.Response) -> httpx.Response:
     raise Rejected(message, status)
 
 
-def _message(answer: httpx.Response) -> str | None:
+def _message(answer: Reply) -> str | None:
     try:
         body = answer.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -434,17 +433,17 @@ def _message(answer: httpx.Response) -> str | None:
     return str(message) if message else None
 
 
-def _parsed(answer: httpx.Response) -> Any:
+def _parsed(answer: Reply) -> Any:
     if not answer.content.strip():
         return None
     try:
         return answer.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        kind = answer.headers.get("Content-Type", "unknown content")
+        kind = answer.headers.get("Content-Type") or "unknown content"
         raise Transient(f"BSG's answer was not valid JSON ({kind})", outcome_unknown=True) from exc
 
 
-def _bearer(answer: httpx.Response) -> Bearer:
+def _bearer(answer: Reply) -> Bearer:
     """The bearer of a login or refresh answer."""
     value = _json_object(answer).get("bearer")
     if not isinstance(value, str) or not value:
@@ -452,7 +451,7 @@ def _bearer(answer: httpx.Response) -> Bearer:
     return Bearer.of(value)
 
 
-def _json_object(answer: httpx.Response) -> dict[str, Any]:
+def _json_object(answer: Reply) -> dict[str, Any]:
     body = _parsed(answer)
     if not isinstance(body, dict):
         raise Transient("BSG's answer was not a JSON object", outcome_unknown=True)

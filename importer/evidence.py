@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
+
+from .wire import Headers
 
 Kind = Literal["good", "window", "in-flight", "rate", "row"]
 
@@ -98,7 +100,7 @@ class Answer:
         cls,
         status: int,
         rtt: float,
-        headers: Mapping[str, str],
+        headers: Headers,
         *,
         retry_after: float | None = None,
         message: str = "",

@@ -89,6 +89,11 @@ class RatePacer:
         self._tentative = False
 
     @property
+    def places(self) -> int:
+        """How many requests may be in flight now."""
+        return self.limit.places
+
+    @property
     def waiting_s(self) -> float:
         """Seconds the whole run still waits for the service (0 when it is not waiting)."""
         return max(0.0, self._resume_at - self._clock())
