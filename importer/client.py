@@ -35,7 +35,6 @@ LIST_PAGE_LIMIT = 500
 #: Logins again within one call, each after a 401 on a fresh bearer.
 RENEWALS = 3
 USER_AGENT = "bsg-import/0.1"
-MAX_PLACES = 1 << 16
 HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
 
@@ -46,8 +45,6 @@ class Pacer(Protocol):
     ``after_response`` hands the place back with the answer (None when none came).
     """
 
-    @property
-    def places(self) -> int: ...
     def before_request(self) -> Slot: ...
     def after_response(self, slot: Slot, answer: Answer | None) -> None: ...
 
@@ -101,10 +98,6 @@ class BsgClient:
             with self._wires_lock:
                 self._wires.append(wire)
         return wire
-
-    def in_flight(self) -> int:
-        """How many requests the pacer lets be in flight now (a great many without one)."""
-        return self._pacer.places if self._pacer is not None else MAX_PLACES
 
     def __enter__(self) -> BsgClient:
         return self

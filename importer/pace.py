@@ -9,8 +9,8 @@ Nothing is known of the service's limit in advance, so the pacer finds it:
 - **Rate.** Requests leave evenly spaced, 1/rate apart. The rate grows 50% every 0.2 s
   until a rate limit shows; then the *ceiling* is the rate of good answers over the
   last second (what the service let through), the rate drops below it (to half the
-  first time, which ends the slow start; to 93% later), climbs back to 96% and stays
-  there. The first ceiling, measured as the run began, is probed at once (10%/s);
+  first time, which ends the slow start; to 93% later), climbs back to 98% and stays
+  there. The first ceiling, measured as the run began, is probed at once (5%/s);
   later, after 10 quiet seconds, 2%/s and faster the longer no 429 comes.
 - **429s** are read by :mod:`importer.evidence`: the headers of a fixed window pause
   the run until the window's reset (the run spends each window's allowance and never
@@ -40,12 +40,12 @@ MAX_RATE = 10_000.0
 DECREASE = 0.93
 #: The first rate limit met ends the slow start: the rate halves, then climbs back.
 FIRST_DECREASE = 0.5
-CRUISE = 0.96
+CRUISE = 0.98
 #: While the first slow-down is judged, the rate stays below this share of the ceiling.
 JUDGED_AT = 0.9
 #: Above the first ceiling (measured as the run began, often too low), the rate grows this
 #: much a second until the next 429s show where the limit is.
-TENTATIVE_PROBE_PER_S = 0.1
+TENTATIVE_PROBE_PER_S = 0.05
 RECOVER_PER_S = 0.5
 PROBE_AFTER_S = 10.0
 PROBE_PER_S = 0.02
@@ -87,11 +87,6 @@ class RatePacer:
         self._adjusted_at = self._slowed_at = clock()
         self._saved: tuple[float, float | None] | None = None
         self._tentative = False
-
-    @property
-    def places(self) -> int:
-        """How many requests may be in flight now."""
-        return self.limit.places
 
     @property
     def waiting_s(self) -> float:

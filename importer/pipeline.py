@@ -322,8 +322,8 @@ def _send(
 
     rows = _to_send(_chunks(table, normaliser), journal, carried, record)
     finished = dispatch(
-        rows, sender, concurrency=settings.sending_threads, in_flight=sender.client.in_flight,
-        marks=journal, record=record, stop=control.stop,
+        rows, sender, concurrency=settings.sending_threads, marks=journal, record=record,
+        stop=control.stop,
     )  # fmt: skip
     for _ in rows:  # stopped early: the rows not read yet go into the journal, as not sent
         pass

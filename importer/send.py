@@ -172,16 +172,11 @@ class RowMarks(Protocol):
     def found(self, source_rows: Sequence[int]) -> None: ...
 
 
-#: Rows started at once, for each request the pacer lets be in flight.
-WINDOW = 2
-
-
 def dispatch(
     rows: Iterable[tuple[PreparedRow, Resumed]],
     sender: RowSender,
     *,
     concurrency: int,
-    in_flight: Callable[[], int] | None = None,
     marks: RowMarks,
     record: Callable[[Sequence[RowOutcome]], None],
     stop: threading.Event,
@@ -189,10 +184,7 @@ def dispatch(
 ) -> bool:
     """Send rows (with what a dead run left them as) until done or stopped.
 
-    Returns False when the stop event cut the run short. Rows are started a few more
-    than ``in_flight()`` (what the pacer lets be in flight now) at a time, so that the
-    threads are about as many as the requests in flight, not ``concurrency``: idle
-    threads only cost CPU.
+    Returns False when the stop event cut the run short.
     """
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bsg-send")
     queue = _Window(pool, sender, marks)
@@ -201,8 +193,7 @@ def dispatch(
         exhausted = False
         while True:
             if not exhausted and not stop.is_set():
-                places = concurrency if in_flight is None else min(concurrency, in_flight())
-                exhausted = queue.fill(source, WINDOW * places + 4)
+                exhausted = queue.fill(source, concurrency * 2)
             final = exhausted or stop.is_set()
             queue.flush_found(final=final)
             if queue.idle:
