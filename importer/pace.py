@@ -87,6 +87,7 @@ class RatePacer:
         self._adjusted_at = self._slowed_at = clock()
         self._saved: tuple[float, float | None] | None = None
         self._tentative = False
+        self._refused_at = -math.inf  # the last 429 to a request sent since the slow-down
 
     @property
     def waiting_s(self) -> float:
@@ -156,6 +157,8 @@ class RatePacer:
             self._check_noise(now)
 
     def _throttled(self, kind: Kind, slot: Slot, answer: Answer, now: float) -> None:
+        if slot.sent_at >= self._slowed_at:
+            self._refused_at = now
         if kind == "row":
             return
         self.throttled += 1
@@ -197,6 +200,11 @@ class RatePacer:
             return
         if self.evidence.share_held():
             self.rate, self.ceiling = self._saved
+        elif self.ceiling is not None and now - self._refused_at < 1.0:
+            # Refused at the rate it climbed back to: the first ceiling, measured as the
+            # rate overshot, held the burst a token bucket had saved; this one does not.
+            self.ceiling = max(MIN_RATE, min(self.ceiling, self.evidence.good_per_s()))
+            self.rate = min(self.rate, self.ceiling * CRUISE)
         self._saved = None
 
     def _climb(self, now: float) -> None:
@@ -209,10 +217,11 @@ class RatePacer:
         if self.ceiling is None:
             self.rate = min(MAX_RATE, self.rate * SLOW_START)
             return
-        # While a slow-down is judged, stay below the rate that met 429s.
+        # While a slow-down is judged, stay below the rate that met 429s, and climb only
+        # while requests sent at the new rate are not refused.
         judging = self._saved is not None
         cruise = self.ceiling * (JUDGED_AT if judging else CRUISE)
-        if judging and self.rate >= cruise:
+        if judging and (self.rate >= cruise or now - self._refused_at < GROW_EVERY_S):
             return
         if self.rate < cruise:
             self.rate = min(cruise, self.rate * (1 + RECOVER_PER_S * elapsed))
