@@ -10,8 +10,11 @@ Nothing is known of the service's limit in advance, so the pacer finds it:
   until a rate limit shows; then the *ceiling* is the rate of good answers over the
   last second (what the service let through), the rate drops below it (to half the
   first time, which ends the slow start; to 93% later), climbs back to 98% and stays
-  there. The first ceiling, measured as the run began, is probed at once (5%/s);
-  later, after 10 quiet seconds, 2%/s and faster the longer no 429 comes.
+  there. After the first slow-down the rate climbs only while requests sent at the new
+  rate are not refused; refused again when it is judged (2 s on), the ceiling is taken
+  anew (the first, measured as the rate overshot, may hold a token bucket's saved
+  burst). The first ceiling is probed at once (5%/s); later, after 10 quiet seconds,
+  2%/s and faster the longer no 429 comes.
 - **429s** are read by :mod:`importer.evidence`: the headers of a fixed window pause
   the run until the window's reset (the run spends each window's allowance and never
   waits longer than the server asked); 429s beyond some number in flight lower the
