@@ -138,6 +138,7 @@ class Window:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.remaining: int | None = None
         self.resets_at: float | None = None
+        self._learnt_at = -math.inf
         self._clock = clock
 
     def allows(self, in_flight: int) -> bool:
@@ -148,15 +149,21 @@ class Window:
             return True
         return in_flight == 0 and self.resets_at is None  # one request learns when it resets
 
-    def update(self, answer: Answer, in_flight: int) -> None:
+    def update(self, answer: Answer, in_flight: int, sent_at: float) -> None:
+        """Learn from an answer to a request sent at ``sent_at``. More remaining than was
+        known means a new window only for a request sent after that was learnt: answers
+        reach a busy client out of order, and an old one must not reopen a spent window."""
         if answer.throttled and answer.has_window:
             self.remaining, self.resets_at = 0, self._clock() + wait_s(answer)
+            self._learnt_at = self._clock()
         elif answer.remaining is None:
             return
-        elif self.remaining is None or answer.remaining > self.remaining + in_flight:
-            self.remaining = answer.remaining  # a new window (within one, it only falls)
-        else:
-            self.remaining = min(self.remaining, answer.remaining)
+        elif self.remaining is None or (
+            answer.remaining > self.remaining + in_flight and sent_at > self._learnt_at
+        ):
+            self.remaining, self._learnt_at = answer.remaining, self._clock()  # a new window
+        elif answer.remaining < self.remaining:
+            self.remaining, self._learnt_at = answer.remaining, self._clock()
 
 
 def wait_s(answer: Answer) -> float:
@@ -197,7 +204,7 @@ class Evidence:
         self._records.append(record)
         while self._records[0].answered_at < now - LOOKBACK_S:
             self._records.popleft()
-        self.window.update(answer, in_flight)
+        self.window.update(answer, in_flight, slot.sent_at)
         return self._kind(answer, slot, now) if answer.throttled else "good"
 
     def _kind(self, answer: Answer, slot: Slot, now: float) -> Kind:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from importer.evidence import Answer, Slot
+from importer.evidence import Answer, Slot, Window
 from importer.pace import RatePacer
 
 DUPLICATE = "Too many duplicate request detected"
@@ -240,3 +240,20 @@ def test_a_pause_holds_back_requests_already_waiting_for_their_turn() -> None:
     pacer.before_request()
     assert now[0] == pytest.approx(5.02) and pacer.throttled == 1
     assert waited == [pytest.approx(5.02)]
+
+
+def test_a_late_answer_does_not_reopen_a_spent_window() -> None:
+    """Answers reach a busy client out of order: one sent early, with more remaining than
+    is known, is an old answer of this window, not a new window (which let a 1,000-a-window
+    run send ~30 requests too many each window)."""
+    now = [0.0]
+    window = Window(lambda: now[0])
+    now[0] = 0.05
+    window.update(Answer(200, 0.05, remaining=10), in_flight=0, sent_at=0.0)
+    now[0] = 0.06
+    window.update(Answer(200, 0.05, remaining=50), in_flight=5, sent_at=0.01)
+    assert window.remaining == 10
+    assert window.allows(in_flight=9) and not window.allows(in_flight=10)
+    now[0] = 0.2
+    window.update(Answer(200, 0.05, remaining=999), in_flight=0, sent_at=0.15)
+    assert window.remaining == 999  # sent after 10 was learnt: a new window
