@@ -13,7 +13,7 @@ Nothing is known of the service's limit in advance, so the pacer finds it:
   there. After the first slow-down the rate climbs only while requests sent at the new
   rate are not refused; refused again when it is judged (2 s on), the ceiling is taken
   anew (the first, measured as the rate overshot, may hold a token bucket's saved
-  burst). The first ceiling is probed at once (5%/s); later, after 10 quiet seconds,
+  burst). The first ceiling is probed at once (10%/s); later, after 10 quiet seconds,
   2%/s and faster the longer no 429 comes.
 - **429s** are read by :mod:`importer.evidence`: the headers of a fixed window pause
   the run until the window's reset (the run spends each window's allowance and never
@@ -48,7 +48,7 @@ CRUISE = 0.98
 JUDGED_AT = 0.9
 #: Above the first ceiling (measured as the run began, often too low), the rate grows this
 #: much a second until the next 429s show where the limit is.
-TENTATIVE_PROBE_PER_S = 0.05
+TENTATIVE_PROBE_PER_S = 0.1
 RECOVER_PER_S = 0.5
 PROBE_AFTER_S = 10.0
 PROBE_PER_S = 0.02
