@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 import pytest
@@ -18,16 +19,11 @@ TLS = ssl.create_default_context()
 
 
 class _Answers(BaseHTTPRequestHandler):
-    """Answers every POST with its body; closes the connection afterwards when asked to
-    (without saying so, as a server does whose keep-alive timed out)."""
+    """Answers every POST with its body; closes the connection afterwards when the server
+    says so (without telling the client, as a server does whose keep-alive timed out)."""
 
     protocol_version = "HTTP/1.1"
-    close_after: bool = False
-    connections: int = 0
-
-    def setup(self) -> None:
-        super().setup()
-        type(self).connections += 1
+    server: _Server
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -36,21 +32,38 @@ class _Answers(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.close_connection = self.close_after
+        self.close_connection = self.server.close_after
 
     def log_message(self, *args: object) -> None:
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    """Counts the connections it accepted, and signals each one it closed."""
+
+    def __init__(self, close_after: bool) -> None:
+        super().__init__(("127.0.0.1", 0), _Answers)
+        self.close_after = close_after
+        self.connections = 0
+        self.closed = threading.Semaphore(0)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.closed.release()
+
+
 @contextmanager
-def _server(close_after: bool) -> Iterator[tuple[str, type[_Answers]]]:
-    """A real server on loopback: its root, and its handler class (which counts connections)."""
-    handler = type("Handler", (_Answers,), {"close_after": close_after, "connections": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def _server(close_after: bool) -> Iterator[tuple[str, _Server]]:
+    """A real server on loopback, and its root."""
+    server = _Server(close_after)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+        yield f"http://127.0.0.1:{server.server_address[1]}", server
     finally:
         server.shutdown()
         server.server_close()
@@ -62,21 +75,20 @@ def _post(wire: HttpClientWire, n: int) -> bytes:
     return reply.content
 
 
-def test_one_connection_carries_every_request() -> None:
-    with _server(close_after=False) as (root, handler):
+@pytest.mark.parametrize(("closed_while_idle", "connections"), [(False, 1), (True, 3)])
+def test_a_kept_alive_connection_is_replaced_only_once_the_server_closed_it(
+    closed_while_idle: bool, connections: int
+) -> None:
+    """One connection carries every request; one the server closed while idle is replaced
+    before the next request (sent on the dead socket, its fate would be unknown)."""
+    with _server(close_after=closed_while_idle) as (root, server):
         wire = HttpClientWire(root, TLS, timeout=5)
-        assert [_post(wire, n) for n in range(3)] == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']
+        for n in range(3):
+            assert _post(wire, n) == b'{"n": %d}' % n
+            if closed_while_idle:
+                assert server.closed.acquire(timeout=5)  # closed before the next request
         wire.close()
-    assert handler.connections == 1
-
-
-def test_a_connection_closed_while_idle_is_replaced_before_the_next_request() -> None:
-    """Sent on the dead socket, the request would fail with its fate unknown."""
-    with _server(close_after=True) as (root, handler):
-        wire = HttpClientWire(root, TLS, timeout=5)
-        assert [_post(wire, n) for n in range(3)] == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']
-        wire.close()
-    assert handler.connections == 3
+    assert server.connections == connections
 
 
 def test_no_one_listening_is_a_request_never_sent() -> None:
