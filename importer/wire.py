@@ -5,8 +5,8 @@
   the GIL, so its CPU per request is the run's top speed when nothing else limits it.
   Measured at 50 ms with 64 threads on one connection each, CPU per request: httpx's
   transport (httpcore, h11) ~660 µs, urllib3 ~540 µs (with httpx's ``Request``),
-  ``http.client`` ~290 µs; an import with no limit went from ~850 to ~1,100 rows a
-  second (README, Speed).
+  ``http.client`` ~290 µs; in ``make bench`` an import with no limit went from 785 to
+  909-988 rows a second (README, Speed).
 - ``HttpxWire``, for an httpx transport given instead: the in-process sandbox, and the
   test doubles that wrap it.
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -82,9 +83,11 @@ class HttpxWire:
 class HttpClientWire:
     """Requests to one origin over one kept-alive ``http.client`` connection: one per thread.
 
-    Headers and body leave in one send, and a connection the service closed while idle
-    is replaced before a request, never found closed after one (which would leave
-    unknown whether that request reached it).
+    Nagle's algorithm is off (as urllib3 and httpx have it): ``http.client`` sends the
+    headers and the body apart, and the body would otherwise wait for the server's
+    delayed ACK of the headers, up to 40-200 ms a request. A connection the service
+    closed while idle is replaced before a request, never found closed after one (which
+    would leave unknown whether that request reached it).
     """
 
     def __init__(self, root: str, tls: ssl.SSLContext, timeout: float) -> None:
@@ -121,6 +124,7 @@ class HttpClientWire:
         connection = self._new()
         try:
             connection.connect()
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc)) from exc
         except OSError as exc:

@@ -91,6 +91,17 @@ def test_a_kept_alive_connection_is_replaced_only_once_the_server_closed_it(
     assert server.connections == connections
 
 
+def test_small_requests_are_not_held_back_by_nagle() -> None:
+    """http.client sends headers and body apart: with Nagle's algorithm on, the body would
+    wait for the server's delayed ACK of the headers."""
+    with _server(close_after=False) as (root, _):
+        wire = HttpClientWire(root, TLS, timeout=5)
+        _post(wire, 1)
+        sock = wire._connected().sock
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        wire.close()
+
+
 def test_no_one_listening_is_a_request_never_sent() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
