@@ -2,14 +2,13 @@
 
 Foreign errors are translated where they enter: transport failures, 5xx and a fresh
 bearer refused become ``Transient``, 429 ``Throttled``, other 4xx ``Rejected``, a login
-that refuses the key ``AuthError``.
-Retrying is the caller's choice (see retry.py). The key and the bearer never
-appear in any message.
+that refuses the key ``AuthError``. What an answer says is read in answers.py;
+retrying is the caller's choice (see retry.py). The key and the bearer never appear in
+any message.
 """
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import json
 import os
@@ -22,11 +21,12 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
+from . import answers
 from .bearer import Bearer
 from .errors import AuthError, UnreachableError, UsageError
 from .evidence import Answer, Slot
 from .models import Contact, ContactList, CustomField
-from .retry import Rejected, Throttled, Transient
+from .retry import Transient
 from .wire import HttpClientWire, HttpxWire, Reply, Wire
 
 PAGE_LIMIT = 100
@@ -116,7 +116,7 @@ class BsgClient:
         answer = self._send("POST", "/api/auth/login", None, json={"api_key": self._key})
         if answer.status_code in (401, 403, 422):
             raise AuthError("BSG refused the API key; check BSG_API_KEY (or --api-key)")
-        self._token = _bearer(_checked(answer))
+        self._token = answers.bearer(answers.checked(answer))
 
     def _bearer(self) -> Bearer:
         """The bearer to send: logged in first, renewed before its ``exp`` when it has one."""
@@ -137,7 +137,7 @@ class BsgClient:
         try:
             answer = self._send("POST", "/api/auth/refresh", token.value)
             if answer.status_code < 300:
-                self._token = _bearer(answer)
+                self._token = answers.bearer(answer)
                 return
         except Transient:
             pass
@@ -156,16 +156,18 @@ class BsgClient:
         query = {"search[field]": "name", "search[operator]": "=", "search[value]": name}
         for item in self._pages("/api/groups/search", query):
             if item.get("name") == name:
-                return _contact_list(item)
+                return answers.contact_list(item)
         return None
 
     def lists(self) -> list[ContactList]:
         """Every list of the account."""
-        return [_contact_list(item) for item in self._pages("/api/groups", {})]
+        return [answers.contact_list(item) for item in self._pages("/api/groups", {})]
 
     def create_list(self, name: str) -> ContactList:
         """Create a list; Rejected("Contact group is already exists") when taken."""
-        return _contact_list(_data(self.request("POST", "/api/groups", json={"name": name})))
+        return answers.contact_list(
+            answers.data(self.request("POST", "/api/groups", json={"name": name}))
+        )
 
     def attach(self, contact_ids: Iterable[int], list_id: int) -> None:
         """Add existing contacts to a list."""
@@ -183,15 +185,17 @@ class BsgClient:
 
     def fields(self) -> list[CustomField]:
         """The account's custom contact fields."""
-        items = _data(self.request("GET", "/api/contacts/fields"))
+        items = answers.data(self.request("GET", "/api/contacts/fields"))
         if not isinstance(items, list):
             raise Transient("BSG's list of custom fields is not a list")
-        return [_custom_field(item) for item in items]
+        return [answers.custom_field(item) for item in items]
 
     def create_field(self, name: str, kind: str) -> CustomField:
         """Create a custom field of type text, number or date."""
         body = {"name": name, "type": kind, "is_visible": True}
-        return _custom_field(_data(self.request("POST", "/api/contacts/fields", json=body)))
+        return answers.custom_field(
+            answers.data(self.request("POST", "/api/contacts/fields", json=body))
+        )
 
     # -- contacts ------------------------------------------------------------------------
 
@@ -205,29 +209,29 @@ class BsgClient:
         values = [{"id": fid, "value": value} for fid, value in fields]
         if values:
             body["fields"] = values
-        return _contact(_data(self.request("POST", "/api/contacts", json=body)))
+        return answers.contact(answers.data(self.request("POST", "/api/contacts", json=body)))
 
     def find_contact(self, phone: int) -> Contact | None:
         """The contact with this phone in the contact book, if any."""
         query = {"search[field]": "phone", "search[operator]": "=", "search[value]": str(phone)}
         for item in self._pages("/api/contacts/search", query):
-            contact = _contact(item)
+            contact = answers.contact(item)
             if contact.phone == phone:
                 return contact
         return None
 
     def get_contact(self, contact_id: int) -> Contact:
         """One contact, with a fresh HLR status."""
-        return _contact(_data(self.request("GET", f"/api/contacts/{contact_id}")))
+        return answers.contact(answers.data(self.request("GET", f"/api/contacts/{contact_id}")))
 
     def list_page(self, list_id: int, offset: int, limit: int) -> tuple[list[Contact], int]:
         """One page of a list's contacts, with fresh HLR statuses, and the list's total."""
         params = {"groups[]": str(list_id), "page[offset]": str(offset), "page[limit]": str(limit)}
         body = self.request("GET", "/api/contacts", params=params)
-        items, total = _data(body), body.get("total")
+        items, total = answers.data(body), body.get("total")
         if not isinstance(items, list) or isinstance(total, bool) or not isinstance(total, int):
             raise Transient("BSG's page of contacts has no list or no total", outcome_unknown=True)
-        return [_contact(item) for item in items], total
+        return [answers.contact(item) for item in items], total
 
     def update_contact(
         self, contact: Contact, groups: Iterable[int], fields: dict[int, str]
@@ -238,7 +242,9 @@ class BsgClient:
             "groups": list(groups),
             "fields": [{"id": fid, "value": value} for fid, value in fields.items()],
         }
-        return _contact(_data(self.request("PUT", f"/api/contacts/{contact.id}", json=body)))
+        return answers.contact(
+            answers.data(self.request("PUT", f"/api/contacts/{contact.id}", json=body))
+        )
 
     def delete_contact(self, contact_id: int) -> None:
         """Delete one contact from the contact book."""
@@ -250,7 +256,7 @@ class BsgClient:
         offset = 0
         while True:
             params = {**query, "page[offset]": str(offset), "page[limit]": str(PAGE_LIMIT)}
-            items = _data(self.request("GET", path, params=params))
+            items = answers.data(self.request("GET", path, params=params))
             if not isinstance(items, list):
                 raise Transient(f"BSG's answer to {path} is not a list")
             yield from (item for item in items if isinstance(item, dict))
@@ -276,7 +282,7 @@ class BsgClient:
             answer = self._send(method, path, token.value, **kwargs)
         if answer.status_code == 401:
             raise Transient("BSG did not accept a fresh login (401)")
-        return _parsed(_checked(answer))
+        return answers.parsed(answers.checked(answer))
 
     def _send(self, method: str, path: str, bearer: str | None, **kwargs: Any) -> Reply:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
@@ -288,7 +294,7 @@ class BsgClient:
         except BaseException:
             self._pacer.after_response(slot, None)
             raise
-        self._pacer.after_response(slot, _for_pacer(answer, time.monotonic() - slot.sent_at))
+        self._pacer.after_response(slot, answers.for_pacer(answer, time.monotonic() - slot.sent_at))
         return answer
 
     def _attempt(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Reply:
@@ -380,144 +386,3 @@ def _transport_reason(exc: httpx.TransportError) -> str:
 def _maybe_sent(exc: httpx.TransportError) -> bool:
     """False only when the request certainly never reached the service."""
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-
-
-def _for_pacer(answer: Reply, rtt: float) -> Answer:
-    if answer.status_code != 429:
-        return Answer.from_http(answer.status_code, rtt, answer.headers)
-    return Answer.from_http(
-        429, rtt, answer.headers, retry_after=_retry_after(answer), message=_message(answer) or ""
-    )
-
-
-def _retry_after(answer: Reply) -> float | None:
-    value = answer.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _checked(answer: Reply) -> Reply:
-    status = answer.status_code
-    if status < 300:
-        return answer
-    if status == 429:
-        raise Throttled("BSG asked to slow down (429)", retry_after=_retry_after(answer))
-    if status >= 500:
-        raise Transient(f"BSG answered {status}", outcome_unknown=True)
-    message = _message(answer) or f"BSG answered {status}"
-    raise Rejected(message, status)
-
-
-def _message(answer: Reply) -> str | None:
-    try:
-        body = answer.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message) if message else None
-
-
-def _parsed(answer: Reply) -> Any:
-    if not answer.content.strip():
-        return None
-    try:
-        return answer.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        kind = answer.headers.get("Content-Type") or "unknown content"
-        raise Transient(f"BSG's answer was not valid JSON ({kind})", outcome_unknown=True) from exc
-
-
-def _bearer(answer: Reply) -> Bearer:
-    """The bearer of a login or refresh answer."""
-    value = _json_object(answer).get("bearer")
-    if not isinstance(value, str) or not value:
-        raise Transient("BSG's login answer holds no bearer token", outcome_unknown=True)
-    return Bearer.of(value)
-
-
-def _json_object(answer: Reply) -> dict[str, Any]:
-    body = _parsed(answer)
-    if not isinstance(body, dict):
-        raise Transient("BSG's answer was not a JSON object", outcome_unknown=True)
-    return body
-
-
-def _data(body: Any) -> Any:
-    if not isinstance(body, dict) or "data" not in body:
-        raise Transient("BSG's answer has no 'data'", outcome_unknown=True)
-    return body["data"]
-
-
-def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise Transient(f"BSG's answer has no valid {what}", outcome_unknown=True)
-    try:
-        number = int(value)
-    except ValueError:
-        raise Transient(f"BSG's answer has no valid {what}", outcome_unknown=True) from None
-    if number <= 0:
-        raise Transient(f"BSG's answer has no valid {what}", outcome_unknown=True)
-    return number
-
-
-def _contact_list(item: Any) -> ContactList:
-    if not isinstance(item, dict):
-        raise Transient("BSG's answer holds no list", outcome_unknown=True)
-    return ContactList(id=_int(item.get("id"), "list id"), name=str(item.get("name", "")))
-
-
-def _custom_field(item: Any) -> CustomField:
-    if not isinstance(item, dict):
-        raise Transient("BSG's answer holds no custom field", outcome_unknown=True)
-    return CustomField(
-        id=_int(item.get("id"), "field id"),
-        name=str(item.get("name", "")),
-        type=str(item.get("type", "text")),
-    )
-
-
-def _contact(item: Any) -> Contact:
-    if not isinstance(item, dict):
-        raise Transient("BSG's answer holds no contact", outcome_unknown=True)
-    groups = item.get("groups") or []
-    return Contact(
-        id=_int(item.get("id"), "contact id"),
-        phone=_int(item.get("phone"), "phone"),
-        groups=tuple(_int(g.get("id") if isinstance(g, dict) else g, "list id") for g in groups),
-        fields=_field_values(item.get("fields")),
-        hlr_status=_optional_text(item.get("hlr_status")),
-        hlr_last_check=_optional_text(item.get("hlr_last_check")),
-    )
-
-
-def _field_values(raw: Any) -> dict[int, str]:
-    """Every shape BSG uses: {"388077": "v"}, [{"id": 388077, "value": "v"}], [{"388077": "v"}]."""
-    items = [raw] if isinstance(raw, dict) else raw if isinstance(raw, list) else []
-    pairs: list[tuple[Any, Any]] = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        if "id" in item and "value" in item:
-            pairs.append((item["id"], item["value"]))
-        else:
-            pairs.extend(item.items())
-    values: dict[int, str] = {}
-    for key, value in pairs:
-        try:
-            values[int(key)] = "" if value is None else str(value)
-        except (TypeError, ValueError):
-            continue
-    return values
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
