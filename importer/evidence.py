@@ -153,17 +153,17 @@ class Window:
         """Learn from an answer to a request sent at ``sent_at``. More remaining than was
         known means a new window only for a request sent after that was learnt: answers
         reach a busy client out of order, and an old one must not reopen a spent window."""
+        now = self._clock()
         if answer.throttled and answer.has_window:
-            self.remaining, self.resets_at = 0, self._clock() + wait_s(answer)
-            self._learnt_at = self._clock()
-        elif answer.remaining is None:
+            self.remaining, self.resets_at, self._learnt_at = 0, now + wait_s(answer), now
             return
-        elif self.remaining is None or (
-            answer.remaining > self.remaining + in_flight and sent_at > self._learnt_at
-        ):
-            self.remaining, self._learnt_at = answer.remaining, self._clock()  # a new window
-        elif answer.remaining < self.remaining:
-            self.remaining, self._learnt_at = answer.remaining, self._clock()
+        if answer.remaining is None:
+            return
+        known = self.remaining
+        falls = known is None or answer.remaining < known  # within a window it only falls
+        new_window = known is not None and answer.remaining > known + in_flight
+        if falls or (new_window and sent_at > self._learnt_at):
+            self.remaining, self._learnt_at = answer.remaining, now
 
 
 def wait_s(answer: Answer) -> float:
