@@ -4,8 +4,8 @@ A 429 is one of four things, and each calls for its own response (see pace.py):
 
 - ``window``: it carries a framework's ``X-RateLimit-*`` headers: the fixed window is
   spent; the run waits for its reset, as the headers say.
-- ``in-flight``: 429s come only above some number of requests in flight (almost every
-  request sent above it is refused, none below): a limit on concurrent requests.
+- ``in-flight``: 429s come only with some number of requests in flight (the service
+  had a given number in hand), none with fewer: a limit on concurrent requests.
 - ``rate``: the share of 429s among the answers to requests sent since the rate last
   changed stands above the background share: the run is above a rate limit.
 - ``row``: about this request only, which the retry policy sends again after its
@@ -47,9 +47,12 @@ MIN_JUDGED = 30
 MOST = 0.5
 #: Random refusals above this share are not believed: that many 429s are the rate's.
 MOST_NOISE = 0.25
-#: Refused: this share of the requests sent with at least some number in flight (+ LAG).
+#: An in-flight limit: this share of the 429s came with one number in flight (or one more)
 NEARLY_ALL = 0.9
-LAG = 3
+#: ... at least this many, and a rate limit (refusing that share of requests with any number
+#: in flight) would have spared every one sent with fewer by at most this chance.
+MIN_AT_EDGE = 5
+CHANCE = 0.05
 #: How long to wait for evidence of an in-flight limit before taking 429s for the rate's.
 UNDECIDED_S = 0.1
 
@@ -195,6 +198,7 @@ class Evidence:
         self._before: list[_Record] = []
         self._awaiting = False
         self._undecided_since = math.inf
+        self._edge: int | None = None  # the fewest in flight an in-flight limit refused
 
     def record(self, slot: Slot, answer: Answer, in_flight: int) -> Kind:
         """Add an answer; what it means."""
@@ -213,6 +217,8 @@ class Evidence:
         last_second = [r for r in self._records if r.answered_at >= now - 1.0]
         if answer.about_one_request and _share(last_second) < MOST:
             return "row"
+        if self._edge is not None and slot.served_with >= self._edge:
+            return "in-flight"  # an in-flight limit already found, probed
         settled = self._changed_at + SETTLE_S
         since = [r for r in last_second if r.sent_at >= settled and not r.about_one]
         refused = sum(r.throttled for r in since)
@@ -235,18 +241,24 @@ class Evidence:
         return "rate"
 
     def _in_flight_bound(self) -> bool | None:
-        """Refusals only from some number in flight up, and nearly every request sent with
-        a few more than that (answers still on their way back blur the edge); None while
-        too few were sent with that many."""
+        """Refused only from some number in flight up, and nearly all with that number: a
+        limit of N refuses a request that finds N in hand, so each refused one was sent
+        with N + 1 (or one more: an answer still on its way back); a rate limit refuses
+        with any number, and would hardly have spared every request sent with fewer.
+        None while too few were refused to tell."""
         counted = [r for r in self._records if not r.about_one]
-        lowest = min(r.in_flight for r in counted if r.throttled)
-        if sum(1 for r in counted if r.in_flight < lowest) < 5:
+        refused = [r.in_flight for r in counted if r.throttled]
+        edge = min(refused)
+        at_edge = sum(1 for n in refused if n <= edge + 1)
+        if at_edge < len(refused) * NEARLY_ALL:
             return False
-        for edge in (lowest, lowest + LAG):
-            beyond = [r for r in counted if r.in_flight >= edge]
-            if len(beyond) >= 5 and _share(beyond) >= NEARLY_ALL:
-                return True
-        return None if len(beyond) < 5 else False
+        if at_edge < MIN_AT_EDGE:
+            return None
+        below = sum(1 for r in counted if r.in_flight < edge)
+        if (1 - len(refused) / len(counted)) ** below > CHANCE:
+            return False
+        self._edge = edge
+        return True
 
     def changed(self, now: float, *, deep: bool) -> None:
         """The rate was lowered now; a deep cut is judged in a while: did it lower the 429s?

@@ -107,15 +107,18 @@ class Random(Service):
 
 
 class Simulation:
-    """Rows are sent through one pacer; each answer arrives ``latency`` after its request
-    (stretched when more than ``workers`` requests are served at once)."""
+    """Rows are sent through one pacer; each answer leaves the service ``latency`` after its
+    request (stretched when more than ``workers`` requests are served at once) and reaches
+    the pacer up to ``lag`` later (a busy client reads its answers late)."""
 
     def __init__(self, service: Service, *, latency: float = 0.05, ceiling: int = 64,
-                 rate: float | None = None, workers: int = 10**6) -> None:  # fmt: skip
+                 rate: float | None = None, workers: int = 10**6,
+                 lag: float = 0.0) -> None:  # fmt: skip
         self.now = 0.0
         self.service = service
         self.latency = latency
         self.workers = workers
+        self.lag, self.dice = lag, random.Random(7)
         self.answers: list[tuple[float, int, Slot, Verdict, bool]] = []
         self.order = itertools.count()
         self.pacer = RatePacer(rate, concurrency=ceiling, clock=lambda: self.now, sleep=self._sleep)
@@ -128,6 +131,10 @@ class Simulation:
             at, _, slot, verdict, counted = heapq.heappop(self.answers)
             self.now = max(self.now, at)
             self.serving -= counted
+            if counted and self.lag:  # the service let go of it; the pacer hears of it later
+                late = (self.now + self.dice.uniform(0, self.lag), next(self.order))
+                heapq.heappush(self.answers, (*late, slot, verdict, False))
+                continue
             if verdict.status == 429:
                 self.refused += 1
                 self.refused_at.append(self.now)
@@ -192,8 +199,9 @@ def test_a_fixed_window_is_paced_by_its_headers(limit: int, seconds: int) -> Non
     assert run.refused <= 6  # one request a window learns when it resets
 
 
-def test_a_limit_on_requests_in_flight_is_found() -> None:
-    run = Simulation(InFlight(8), ceiling=64).run(5000)
+@pytest.mark.parametrize("lag", [0.0, 0.005])
+def test_a_limit_on_requests_in_flight_is_found(lag: float) -> None:
+    run = Simulation(InFlight(8), ceiling=64, lag=lag).run(5000)
     assert run.pacer.limit.capped in (8, 9) and run.pacer.ceiling is None  # 9: probing
     assert run.rate() >= 0.95 * 8 / 0.05
     assert run.refused_share() < 0.02
