@@ -200,8 +200,10 @@ class Evidence:
         self._undecided_since = math.inf
         self._edge: int | None = None  # the fewest in flight an in-flight limit refused
 
-    def record(self, slot: Slot, answer: Answer, in_flight: int) -> Kind:
-        """Add an answer; what it means."""
+    def record(self, slot: Slot, answer: Answer, in_flight: int, *, rate_found: bool) -> Kind:
+        """Add an answer; what it means. Once a rate limit is found, the number in flight
+        follows the rate, and its 429s come with the most in flight (when requests bunch):
+        they are no longer read as an in-flight limit's."""
         now = self._clock()
         record = _Record(now, slot.sent_at, slot.served_with, answer.throttled,
                          answer.about_one_request)  # fmt: skip
@@ -209,9 +211,9 @@ class Evidence:
         while self._records[0].answered_at < now - LOOKBACK_S:
             self._records.popleft()
         self.window.update(answer, in_flight, slot.sent_at)
-        return self._kind(answer, slot, now) if answer.throttled else "good"
+        return self._kind(answer, slot, now, rate_found) if answer.throttled else "good"
 
-    def _kind(self, answer: Answer, slot: Slot, now: float) -> Kind:
+    def _kind(self, answer: Answer, slot: Slot, now: float, rate_found: bool) -> Kind:
         if answer.has_window:
             return "window"
         last_second = [r for r in self._records if r.answered_at >= now - 1.0]
@@ -225,7 +227,7 @@ class Evidence:
         enough = refused >= MIN_THROTTLED and len(since) >= MIN_ANSWERS
         if not enough or _share(since) <= self.background + MARGIN:
             return "row"
-        bound = self._in_flight_bound()
+        bound = False if rate_found else self._in_flight_bound()
         if bound is None:  # too few requests sent with many in flight yet: wait a little
             self._undecided_since = min(self._undecided_since, now)
             if now - self._undecided_since < UNDECIDED_S:

@@ -11,14 +11,15 @@ Nothing is known of the service's limit in advance, so the pacer finds it:
   last second (what the service let through), the rate drops below it (to half the
   first time, which ends the slow start; to 93% later), climbs back to 98% and stays
   there. After the first slow-down the rate climbs only while requests sent at the new
-  rate are not refused; refused again when it is judged (2 s on), the ceiling is taken
-  anew (the first, measured as the rate overshot, may hold a token bucket's saved
-  burst). The first ceiling is probed at once (10%/s); later, after 10 quiet seconds,
-  2%/s and faster the longer no 429 comes.
+  rate are not refused; one sent after a step refused, it steps back and holds. If it
+  had to, or is still refused when the slow-down is judged (2 s on), the ceiling is
+  taken anew (the first, measured as the rate overshot, may hold a token bucket's
+  saved burst). The first ceiling is probed at once (10%/s); later, after 10 quiet
+  seconds, 2%/s and faster the longer no 429 comes.
 - **429s** are read by :mod:`importer.evidence`: the headers of a fixed window pause
   the run until the window's reset (the run spends each window's allowance and never
-  waits longer than the server asked); 429s beyond some number in flight lower the
-  in-flight ceiling; a rising share of 429s lowers the rate; a 429 about one request
+  waits longer than the server asked); 429s that all come with one number in flight
+  lower the in-flight ceiling; a rising share of 429s lowers the rate; a 429 about one request
   (BSG's duplicate-request message, or a share of 429s that stays put when the rate
   drops) only delays its own row, which the retry policy sends again after its
   ``Retry-After``.
@@ -91,6 +92,8 @@ class RatePacer:
         self._saved: tuple[float, float | None] | None = None
         self._tentative = False
         self._refused_at = -math.inf  # the last 429 to a request sent since the slow-down
+        self._stepped = (math.inf, 0.0)  # the last climb while judged: when, from what rate
+        self._overshot = False  # a request sent after a climb while judged was refused
 
     @property
     def waiting_s(self) -> float:
@@ -152,7 +155,8 @@ class RatePacer:
             self._slot_freed.notify()
             if answer is None:
                 return
-            kind = self.evidence.record(slot, answer, self.limit.sent)
+            rate_found = self.ceiling is not None
+            kind = self.evidence.record(slot, answer, self.limit.sent, rate_found=rate_found)
             if answer.throttled:
                 self._throttled(kind, slot, answer, now)
             else:
@@ -162,6 +166,10 @@ class RatePacer:
     def _throttled(self, kind: Kind, slot: Slot, answer: Answer, now: float) -> None:
         if slot.sent_at >= self._slowed_at:
             self._refused_at = now
+        judged = self._saved is not None
+        if judged and not self._overshot and slot.sent_at >= self._stepped[0]:
+            self._overshot = True  # the last step went too far: back, and no further
+            self.rate = min(self.rate, self._stepped[1])
         if kind == "row":
             return
         self.throttled += 1
@@ -195,6 +203,7 @@ class RatePacer:
             MIN_RATE, min(self.rate, self.ceiling) * (FIRST_DECREASE if first else DECREASE)
         )
         self._adjusted_at = self._slowed_at = now
+        self._stepped, self._overshot = (math.inf, 0.0), False
         self.evidence.changed(now, deep=first)
 
     def _check_noise(self, now: float) -> None:
@@ -203,9 +212,9 @@ class RatePacer:
             return
         if self.evidence.share_held():
             self.rate, self.ceiling = self._saved
-        elif self.ceiling is not None and now - self._refused_at < 1.0:
-            # Refused at the rate it climbed back to: the first ceiling, measured as the
-            # rate overshot, held the burst a token bucket had saved; this one does not.
+        elif self.ceiling is not None and (self._overshot or now - self._refused_at < 1.0):
+            # Refused as it climbed back, or still refused: the first ceiling, measured as
+            # the rate overshot, held the burst a token bucket had saved; this one does not.
             self.ceiling = max(MIN_RATE, min(self.ceiling, self.evidence.good_per_s()))
             self.rate = min(self.rate, self.ceiling * CRUISE)
         self._saved = None
@@ -221,12 +230,15 @@ class RatePacer:
             self.rate = min(MAX_RATE, self.rate * SLOW_START)
             return
         # While a slow-down is judged, stay below the rate that met 429s, and climb only
-        # while requests sent at the new rate are not refused.
+        # while requests sent since are not refused; once one sent after a step is
+        # refused, step back and climb no more.
         judging = self._saved is not None
         cruise = self.ceiling * (JUDGED_AT if judging else CRUISE)
-        if judging and (self.rate >= cruise or now - self._refused_at < GROW_EVERY_S):
+        refused = now - self._refused_at < GROW_EVERY_S
+        if judging and (self.rate >= cruise or refused or self._overshot):
             return
         if self.rate < cruise:
+            self._stepped = (now, self.rate)
             self.rate = min(cruise, self.rate * (1 + RECOVER_PER_S * elapsed))
         elif self._tentative:  # the first ceiling, measured as the run began: probe it now
             self.rate *= 1 + TENTATIVE_PROBE_PER_S * elapsed
