@@ -46,6 +46,17 @@ class Reply:
         return json.loads(self.content)
 
 
+class _Fields(dict[str, str]):
+    """Headers read once into a dict by lower-case name: each lookup in ``http.client``'s
+    own (an ``email`` message) scans and parses every header again."""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        super().__init__((name.lower(), value) for name, value in fields)
+
+    def get(self, name: str, default: Any = None, /) -> Any:
+        return super().get(name.lower(), default)
+
+
 class Wire(Protocol):
     def exchange(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None
@@ -111,7 +122,7 @@ class HttpClientWire:
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
-        return Reply(answer.status, answer.headers, content)
+        return Reply(answer.status, _Fields(answer.getheaders()), content)
 
     def _connected(self) -> http.client.HTTPConnection:
         """The kept-alive connection, or a new one when the service closed it meanwhile
