@@ -19,9 +19,9 @@ Nothing is known of the service's limit in advance, so the pacer finds it:
 - **429s** are read by :mod:`importer.evidence`: the headers of a fixed window pause
   the run until the window's reset (the run spends each window's allowance and never
   waits longer than the server asked); 429s that all come with one number in flight
-  lower the in-flight ceiling; a rising share of 429s lowers the rate; a 429 about one request
-  (BSG's duplicate-request message, or a share of 429s that stays put when the rate
-  drops) only delays its own row, which the retry policy sends again after its
+  lower the in-flight ceiling; a rising share of 429s lowers the rate; a 429 about one
+  request (BSG's duplicate-request message, or a share of 429s that stays put when the
+  rate drops) only delays its own row, which the retry policy sends again after its
   ``Retry-After``.
 """
 
@@ -238,7 +238,8 @@ class RatePacer:
         if judging and (self.rate >= cruise or refused or self._overshot):
             return
         if self.rate < cruise:
-            self._stepped = (now, self.rate)
+            if judging:
+                self._stepped = (now, self.rate)
             self.rate = min(cruise, self.rate * (1 + RECOVER_PER_S * elapsed))
         elif self._tentative:  # the first ceiling, measured as the run began: probe it now
             self.rate *= 1 + TENTATIVE_PROBE_PER_S * elapsed

@@ -72,6 +72,9 @@ def _server(close_after: bool) -> Iterator[tuple[str, _Server]]:
 def _post(wire: HttpClientWire, n: int) -> bytes:
     reply = wire.exchange("POST", "/api/contacts", {}, b'{"n": %d}' % n)
     assert reply.status_code == 201
+    content_type = "application/json"
+    assert reply.headers.get("content-type") == reply.headers.get("Content-Type") == content_type
+    assert reply.headers.get("X-RateLimit-Remaining") is None
     return reply.content
 
 
