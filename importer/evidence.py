@@ -228,7 +228,7 @@ class Evidence:
         if not enough or _share(since) <= self.background + MARGIN:
             return "row"
         bound = False if rate_found else self._in_flight_bound()
-        if bound is None:  # too few requests sent with many in flight yet: wait a little
+        if bound is None:  # too few refused yet to tell: wait a little
             self._undecided_since = min(self._undecided_since, now)
             if now - self._undecided_since < UNDECIDED_S:
                 return "row"
