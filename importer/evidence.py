@@ -239,7 +239,11 @@ class Evidence:
             if _share(since) <= MOST_NOISE:
                 return "row"
             self._awaiting = False
-        self._before = [r for r in last_second if not r.about_one]
+        # Before the slow-down: from the first refusal on (the slow start's answers before
+        # it, never refused, would dilute a limit's share into a noise-like one).
+        counted = [r for r in last_second if not r.about_one]
+        first = min(r.sent_at for r in counted if r.throttled)
+        self._before = [r for r in counted if r.sent_at >= first]
         return "rate"
 
     def _in_flight_bound(self) -> bool | None:
@@ -279,11 +283,13 @@ class Evidence:
         return [r for r in self._records if r.sent_at >= judged and not r.about_one]
 
     def share_held(self) -> bool:
-        """After a slow-down: did the share of 429s stay? If so it is the background."""
+        """After a slow-down: did the share of 429s stay (as far as chance can tell)? If so
+        it is the background. (A few 429s among few answers, gone after the slow-down,
+        are as likely noise as a limit.)"""
         self._awaiting = False
         since = self._judged()
         share = _share(since)
-        if len(since) < MIN_JUDGED or not MARGIN <= share <= MOST_NOISE:
+        if len(since) < MIN_JUDGED or share > MOST_NOISE:
             return False
         if not _alike(self._before, since):
             return False
