@@ -221,8 +221,9 @@ class Evidence:
             return "row"
         if self._edge is not None and slot.served_with >= self._edge:
             return "in-flight"  # an in-flight limit already found, probed
+        counted = [r for r in last_second if not r.about_one]
         settled = self._changed_at + SETTLE_S
-        since = [r for r in last_second if r.sent_at >= settled and not r.about_one]
+        since = [r for r in counted if r.sent_at >= settled]
         refused = sum(r.throttled for r in since)
         enough = refused >= MIN_THROTTLED and len(since) >= MIN_ANSWERS
         if not enough or _share(since) <= self.background + MARGIN:
@@ -241,7 +242,6 @@ class Evidence:
             self._awaiting = False
         # Before the slow-down: from the first refusal on (the slow start's answers before
         # it, never refused, would dilute a limit's share into a noise-like one).
-        counted = [r for r in last_second if not r.about_one]
         first = min(r.sent_at for r in counted if r.throttled)
         self._before = [r for r in counted if r.sent_at >= first]
         return "rate"

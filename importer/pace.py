@@ -100,6 +100,11 @@ class RatePacer:
         """Seconds the whole run still waits for the service (0 when it is not waiting)."""
         return max(0.0, self._resume_at - self._clock())
 
+    @property
+    def _judging(self) -> bool:
+        """Is the first slow-down being judged (rate limit or noise)?"""
+        return self._saved is not None
+
     # -- before a request ---------------------------------------------------------------
 
     def before_request(self) -> Slot:
@@ -166,8 +171,7 @@ class RatePacer:
     def _throttled(self, kind: Kind, slot: Slot, answer: Answer, now: float) -> None:
         if slot.sent_at >= self._slowed_at:
             self._refused_at = now
-        judged = self._saved is not None
-        if judged and not self._overshot and slot.sent_at >= self._stepped[0]:
+        if self._judging and not self._overshot and slot.sent_at >= self._stepped[0]:
             self._overshot = True  # the last step went too far: back, and no further
             self.rate = min(self.rate, self._stepped[1])
         if kind == "row":
@@ -232,7 +236,7 @@ class RatePacer:
         # While a slow-down is judged, stay below the rate that met 429s, and climb only
         # while requests sent since are not refused; once one sent after a step is
         # refused, step back and climb no more.
-        judging = self._saved is not None
+        judging = self._judging
         cruise = self.ceiling * (JUDGED_AT if judging else CRUISE)
         refused = now - self._refused_at < GROW_EVERY_S
         if judging and (self.rate >= cruise or refused or self._overshot):
