@@ -113,10 +113,11 @@ class RatePacer:
         try:
             self._sleep(0)  # a run that is stopping sends nothing more
             return self._wait_turn()
-        finally:
-            with self._lock:
+        except BaseException:
+            with self._lock:  # never sent: its place is free again
                 self.limit.waiting -= 1
                 self._slot_freed.notify()
+            raise
 
     def _take_place(self) -> None:
         with self._lock:
@@ -156,8 +157,9 @@ class RatePacer:
         """Learn from an answer (None: no answer came) and hand the slot back."""
         with self._lock:
             now = self._clock()
+            places = self.limit.places
             self.limit.answered(slot, answer)
-            self._slot_freed.notify()
+            self._slot_freed.notify(1 + max(0, self.limit.places - places))
             if answer is None:
                 return
             rate_found = self.ceiling is not None
@@ -285,6 +287,8 @@ class InFlightLimit:
         return self.sent + self.waiting < self.places
 
     def send(self) -> Slot:
+        """A waiting request leaves."""
+        self.waiting -= 1
         self.sent += 1
         self._busiest = max(self._busiest, self.sent)
         slot = Slot(self._clock(), self.sent)
