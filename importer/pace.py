@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .evidence import Answer, Evidence, Kind, Slot, wait_s
+from .evidence import MIN_THROTTLED, Answer, Evidence, Kind, Slot, wait_s
 
 __all__ = ["Answer", "RatePacer", "Slot"]
 
@@ -58,6 +58,8 @@ START_IN_FLIGHT = 8
 MAX_IN_FLIGHT = 256
 #: A window's wait ends this long after its reset, so that the first request lands in the new one.
 RESET_MARGIN_S = 0.02
+#: A 429 to a request sent this long after a slow-down is one the new rate met.
+SETTLED_S = 1.0
 #: Waits at least this long are announced ("waiting for BSG: 12 s").
 ANNOUNCE_WAIT_S = 1.0
 
@@ -94,6 +96,7 @@ class RatePacer:
         self._refused_at = -math.inf  # the last 429 to a request sent since the slow-down
         self._stepped = (math.inf, 0.0)  # the last climb while judged: when, from what rate
         self._overshot = False  # a request sent after a climb while judged was refused
+        self._refused_since_settled = 0  # 429s too few to slow down for, since the slow-down
 
     @property
     def waiting_s(self) -> float:
@@ -174,9 +177,12 @@ class RatePacer:
         if slot.sent_at >= self._slowed_at:
             self._refused_at = now
         if self._judging and not self._overshot and slot.sent_at >= self._stepped[0]:
-            self._overshot = True  # the last step went too far: back, and no further
-            self.rate = min(self.rate, self._stepped[1])
+            self._overshot = True  # the climb met the limit: what it let through is the limit
+            assert self.ceiling is not None
+            self.ceiling = max(MIN_RATE, min(self.ceiling, self.evidence.good_per_s()))
+            self.rate = min(self._stepped[1], self.ceiling * JUDGED_AT)
         if kind == "row":
+            self._refused_in_cruise(slot, answer)
             return
         self.throttled += 1
         if kind == "window":
@@ -185,6 +191,20 @@ class RatePacer:
             self.limit.cap(slot.served_with - 1)
         elif kind == "rate":
             self._slow_down(now)
+
+    def _refused_in_cruise(self, slot: Slot, answer: Answer) -> None:
+        """Too few 429s to slow down for, but they keep coming at a rate below a ceiling
+        found a while ago: the ceiling, measured as a token bucket spent its saved burst,
+        is a little high. Lowered once per slow-down, and by no more than a slow-down, so
+        that random 429s, or requests that bunched up, cost it little."""
+        if (self._judging or self._tentative or self.ceiling is None or answer.about_one_request
+                or slot.sent_at < self._slowed_at + SETTLED_S):  # fmt: skip
+            return
+        self._refused_since_settled += 1
+        if self._refused_since_settled == MIN_THROTTLED:
+            floor = self.ceiling * DECREASE
+            self._remeasure()
+            self.ceiling = max(self.ceiling, floor)
 
     def _pause(self, now: float, seconds: float) -> None:
         resume_at = now + seconds
@@ -209,7 +229,7 @@ class RatePacer:
             MIN_RATE, min(self.rate, self.ceiling) * (FIRST_DECREASE if first else DECREASE)
         )
         self._adjusted_at = self._slowed_at = now
-        self._stepped, self._overshot = (math.inf, 0.0), False
+        self._stepped, self._overshot, self._refused_since_settled = (math.inf, 0.0), False, 0
         self.evidence.changed(now, deep=first)
 
     def _check_noise(self, now: float) -> None:
@@ -218,12 +238,19 @@ class RatePacer:
             return
         if self.evidence.share_held():
             self.rate, self.ceiling = self._saved
-        elif self.ceiling is not None and (self._overshot or now - self._refused_at < 1.0):
-            # Refused as it climbed back, or still refused: the first ceiling, measured as
-            # the rate overshot, held the burst a token bucket had saved; this one does not.
-            self.ceiling = max(MIN_RATE, min(self.ceiling, self.evidence.good_per_s()))
-            self.rate = min(self.rate, self.ceiling * CRUISE)
+        elif self._overshot:
+            self._tentative = False  # measured where the climb back met the limit
+        elif self.ceiling is not None and now - self._refused_at < 1.0:
+            # Still refused: the first ceiling, measured as the rate overshot, held the
+            # burst a token bucket had saved; this one does not.
+            self._remeasure()
         self._saved = None
+
+    def _remeasure(self) -> None:
+        """The ceiling is what the service let through in the last second, if lower."""
+        assert self.ceiling is not None
+        self.ceiling = max(MIN_RATE, min(self.ceiling, self.evidence.good_per_s()))
+        self.rate = min(self.rate, self.ceiling * CRUISE)
 
     def _climb(self, now: float) -> None:
         if not self.adaptive:
