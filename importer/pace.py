@@ -11,11 +11,13 @@ Nothing is known of the service's limit in advance, so the pacer finds it:
   last second (what the service let through), the rate drops below it (to half the
   first time, which ends the slow start; to 93% later), climbs back to 98% and stays
   there. After the first slow-down the rate climbs only while requests sent at the new
-  rate are not refused; one sent after a step refused, it steps back and holds. If it
-  had to, or is still refused when the slow-down is judged (2 s on), the ceiling is
-  taken anew (the first, measured as the rate overshot, may hold a token bucket's
-  saved burst). The first ceiling is probed at once (10%/s); later, after 10 quiet
-  seconds, 2%/s and faster the longer no 429 comes.
+  rate are not refused; once one sent after a step is refused, the ceiling is what the
+  service let through in the last second, and the rate holds below it. Still refused
+  when the slow-down is judged (2 s on), the ceiling is taken anew too: the first,
+  measured as the rate overshot, may hold a token bucket's saved burst. A first ceiling
+  not taken anew at the limit is probed at once (10%/s); later ones after 10 quiet
+  seconds, 2%/s and faster the longer no 429 comes. 429s that keep coming in cruise,
+  too few to slow down for, lower the ceiling to what got through, once per slow-down.
 - **429s** are read by :mod:`importer.evidence`: the headers of a fixed window pause
   the run until the window's reset (the run spends each window's allowance and never
   waits longer than the server asked); 429s that all come with one number in flight
