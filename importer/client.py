@@ -73,6 +73,7 @@ class BsgClient:
         self._wires_lock = threading.Lock()
         self._key = api_key
         self._token: Bearer | None = None
+        self._refused: Bearer | None = None  # a 401 came back for it: being renewed
         self._lock = threading.Lock()
         self._pacer = pacer
 
@@ -119,9 +120,10 @@ class BsgClient:
         self._token = answers.bearer(answers.checked(answer))
 
     def _bearer(self) -> Bearer:
-        """The bearer to send: logged in first, renewed before its ``exp`` when it has one."""
+        """The bearer to send: logged in first, renewed before its ``exp`` when it has one,
+        and the new one once a 401 came back for it (not sent again while it is renewed)."""
         token = self._token
-        if token is None or token.due():
+        if token is None or token.due() or token is self._refused:
             with self._lock:
                 token = self._token
                 if token is None:
@@ -145,6 +147,7 @@ class BsgClient:
 
     def _renew(self, refused: Bearer) -> None:
         """Log in again after a 401: once per bearer, however many threads saw it refused."""
+        self._refused = refused
         with self._lock:
             if self._token is refused:
                 self._login()
