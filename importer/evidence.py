@@ -7,12 +7,13 @@ A 429 is one of four things, and each calls for its own response (see pace.py):
 - ``in-flight``: 429s come only with some number of requests in flight (the service
   had a given number in hand), none with fewer: a limit on concurrent requests.
 - ``rate``: the share of 429s among the answers to requests sent since the rate last
-  changed stands above the background share: the run is above a rate limit.
+  changed stands above the background share, by more than chance: the run is above a
+  rate limit.
 - ``row``: about this request only, which the retry policy sends again after its
   ``Retry-After``: BSG's duplicate-request message while most requests get through, or
   too few 429s to tell. A slow-down that leaves the share of 429s where it was shows
-  that they are not the rate's: that share becomes the background, and the slow-down
-  is undone.
+  that they are not the rate's: that share (before and after it) becomes the
+  background, and the slow-down is undone.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .wire import Headers
 Kind = Literal["good", "window", "in-flight", "rate", "row"]
 
 LOOKBACK_S = 4.0
-#: A share of 429s this far above the background is a rate signal...
+#: A share of 429s this far above the background (and beyond chance) is a rate signal...
 MARGIN = 0.02
 #: ... once at least this many requests sent since the last change were refused.
 MIN_THROTTLED = 3
@@ -45,7 +46,8 @@ VERDICT_AFTER_S = 2.0
 MIN_JUDGED = 30
 #: Above this share of 429s, even BSG's duplicate-request message is about the rate.
 MOST = 0.5
-#: Random refusals above this share are not believed: that many 429s are the rate's.
+#: Random refusals above this share (beyond chance) are not believed: that many 429s are
+#: the rate's.
 MOST_NOISE = 0.25
 #: An in-flight limit: this share of the 429s came with one number in flight (or one more)
 NEARLY_ALL = 0.9
@@ -226,7 +228,7 @@ class Evidence:
         since = [r for r in counted if r.sent_at >= settled]
         refused = sum(r.throttled for r in since)
         enough = refused >= MIN_THROTTLED and len(since) >= MIN_ANSWERS
-        if not enough or _share(since) <= self.background + MARGIN:
+        if not enough or not self._above_background(since):
             return "row"
         bound = False if rate_found else self._in_flight_bound()
         if bound is None:  # too few refused yet to tell: wait a little
@@ -245,6 +247,14 @@ class Evidence:
         first = min(r.sent_at for r in counted if r.throttled)
         self._before = [r for r in counted if r.sent_at >= first]
         return "rate"
+
+    def _above_background(self, records: list[_Record]) -> bool:
+        """Is their share of 429s above the background by more than chance (2.5 standard
+        errors of a sample that size) and MARGIN? 3 of 20 refused is no sign of a limit
+        when one in ten is refused at random."""
+        background = self.background
+        error = math.sqrt(background * (1 - background) / len(records))
+        return _share(records) > background + max(MARGIN, 2.5 * error)
 
     def _in_flight_bound(self) -> bool | None:
         """Refused only from some number in flight up, and nearly all with that number: a
@@ -288,10 +298,11 @@ class Evidence:
         are as likely noise as a limit.)"""
         self._awaiting = False
         since = self._judged()
-        share = _share(since)
-        if len(since) < MIN_JUDGED or share > MOST_NOISE:
+        if len(since) < MIN_JUDGED or not _alike(self._before, since):
             return False
-        if not _alike(self._before, since):
+        pooled = self._before + since  # the background, from as many answers as there are
+        share = _share(pooled)
+        if share - 2.5 * math.sqrt(share * (1 - share) / len(pooled)) > MOST_NOISE:
             return False
         self.background = share
         return True
