@@ -27,7 +27,7 @@ from .errors import AuthError, UnreachableError, UsageError
 from .evidence import Answer, Slot
 from .models import Contact, ContactList, CustomField
 from .retry import Transient
-from .wire import HttpClientWire, HttpxWire, Reply, Wire
+from .wire import HttpxWire, Reply, SocketWire, Wire
 
 PAGE_LIMIT = 100
 #: The largest page of contacts BSG serves (its OpenAPI description: 15 to 500).
@@ -95,7 +95,7 @@ class BsgClient:
             return self._shared
         wire: Wire | None = getattr(self._local, "wire", None)
         if wire is None:
-            wire = self._local.wire = HttpClientWire(self._root, self._tls, self._timeout)
+            wire = self._local.wire = SocketWire(self._root, self._tls, self._timeout)
             with self._wires_lock:
                 self._wires.append(wire)
         return wire

@@ -1,12 +1,11 @@
 """One HTTP exchange with BSG: bytes out, a ``Reply`` back, over one of two wires.
 
-- ``HttpClientWire``, for a real server: one kept-alive connection of the standard
-  library's ``http.client`` per sending thread. The client is bound to one core by
-  the GIL, so its CPU per request is the run's top speed when nothing else limits it.
-  Measured at 50 ms with 64 threads on one connection each, CPU per request: httpx's
-  transport (httpcore, h11) ~660 µs, urllib3 ~540 µs (with httpx's ``Request``),
-  ``http.client`` ~290 µs; in ``make bench`` an import with no limit went from 785 to
-  909-988 rows a second (README, Speed).
+- ``SocketWire``, for a real server: one kept-alive socket per sending thread, answers
+  read by httptools. The client is bound to one core by the GIL, so its CPU per request
+  is the run's top speed when nothing else limits it. CPU per request, measured at 50 ms
+  with 64 threads on one connection each: httpx's transport (httpcore, h11) ~660 µs,
+  urllib3 ~540 µs (with httpx's ``Request``), ``http.client`` ~290 µs; one request at a
+  time on loopback: ``http.client`` ~170 µs, this wire ~70 (README, Speed).
 - ``HttpxWire``, for an httpx transport given instead: the in-process sandbox, and the
   test doubles that wrap it.
 
@@ -16,7 +15,6 @@ could not be made) from "maybe sent" (it broke after the request left) one way.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import ssl
@@ -24,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import httptools
 import httpx
 from urllib3.util import wait_for_read
 
@@ -91,66 +90,124 @@ class HttpxWire:
         """Nothing: the transport is its giver's to close."""
 
 
-class HttpClientWire:
-    """Requests to one origin over one kept-alive ``http.client`` connection: one per thread.
+class SocketWire:
+    """Requests to one origin over one kept-alive socket: one per thread. Answers are read
+    by httptools (Node's llhttp parser); each request leaves in one ``sendall``.
 
-    Nagle's algorithm is off (as urllib3 and httpx have it): ``http.client`` sends the
-    headers and the body apart, and the body would otherwise wait for the server's
-    delayed ACK of the headers, up to 40-200 ms a request. A connection the service
+    The client is bound to one core by the GIL, so its CPU per request is the run's top
+    speed when nothing else limits it: ``http.client`` parses every answer's headers with
+    the ``email`` package, ~100 µs of the ~170 a request costs it, ~70 here.
+
+    Nagle's algorithm is off (as urllib3 and httpx have it). A connection the service
     closed while idle is replaced before a request, never found closed after one (which
     would leave unknown whether that request reached it).
     """
 
     def __init__(self, root: str, tls: ssl.SSLContext, timeout: float) -> None:
         parts = urlsplit(root)
-        self._host, self._port = parts.hostname or "", parts.port
-        self._tls = tls if parts.scheme == "https" else None
+        self._host, self._tls = parts.hostname or "", tls if parts.scheme == "https" else None
+        self._port = parts.port or (443 if self._tls else 80)
+        default = self._port == (443 if self._tls else 80)
+        self._authority = self._host if default else f"{self._host}:{self._port}"
         self._timeout = timeout
-        self._connection: http.client.HTTPConnection | None = None
+        self._sock: socket.socket | None = None
 
     def exchange(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None
     ) -> Reply:
-        connection = self._connected()
+        sock = self._connected()
         try:
-            connection.request(method, target, body=body, headers=headers)
-            answer = connection.getresponse()
-            content = answer.read()
+            sock.sendall(self._request(method, target, headers, body))
+            answer = _Answer.read(sock)
         except TimeoutError as exc:
             self.close()
             raise httpx.ReadTimeout(str(exc)) from exc
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, httptools.HttpParserError) as exc:
             self.close()
             raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
-        return Reply(answer.status, _Fields(answer.getheaders()), content)
+        if not answer.keep_alive:
+            self.close()
+        return Reply(answer.status, _Fields(answer.fields), answer.content)
 
-    def _connected(self) -> http.client.HTTPConnection:
-        """The kept-alive connection, or a new one when the service closed it meanwhile
-        (it would fail a request that may then have been sent or not)."""
-        connection = self._connection
-        sock = connection.sock if connection is not None else None
-        if connection is not None and sock is not None and not wait_for_read(sock, timeout=0):
-            return connection
+    def _request(
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None
+    ) -> bytes:
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self._authority}",
+                 "Accept-Encoding: identity"]  # fmt: skip
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        if body is not None or method in ("POST", "PUT", "PATCH"):
+            lines.append(f"Content-Length: {len(body or b'')}")
+        return "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + (body or b"")
+
+    def _connected(self) -> socket.socket:
+        """The kept-alive socket, or a new one when the service closed it meanwhile (it
+        would fail a request that may then have been sent or not)."""
+        sock = self._sock
+        if sock is not None and not wait_for_read(sock, timeout=0):
+            return sock
         self.close()
-        connection = self._new()
         try:
-            connection.connect()
-            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock = socket.create_connection((self._host, self._port), self._timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._tls is not None:
+                sock = self._tls.wrap_socket(sock, server_hostname=self._host)
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc)) from exc
         except OSError as exc:
             raise httpx.ConnectError(str(exc)) from exc
-        self._connection = connection
-        return connection
-
-    def _new(self) -> http.client.HTTPConnection:
-        if self._tls is None:
-            return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-        return http.client.HTTPSConnection(
-            self._host, self._port, timeout=self._timeout, context=self._tls
-        )
+        self._sock = sock
+        return sock
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+
+class _Answer:
+    """One answer, fed to httptools as it arrives (its callbacks fill this in)."""
+
+    def __init__(self) -> None:
+        self.fields: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.headed = self.complete = False
+        self.status = 0
+        self.keep_alive = False
+        self.parser: Any = None  # httptools.HttpResponseParser, which calls back on_*
+
+    @classmethod
+    def read(cls, sock: socket.socket) -> _Answer:
+        """Read one whole answer; an OSError when the connection ends before it does."""
+        answer = cls()
+        answer.parser = httptools.HttpResponseParser(answer)
+        while not answer.complete:
+            data = sock.recv(65536)
+            if not data and answer.ends_with_connection():
+                break
+            if not data:
+                raise ConnectionError("the connection closed before the whole answer came")
+            answer.parser.feed_data(data)
+        return answer
+
+    def ends_with_connection(self) -> bool:
+        """An answer with neither a length nor chunks: its body runs to the connection's end."""
+        names = {name.lower() for name, _ in self.fields}
+        return self.headed and not names & {"content-length", "transfer-encoding"}
+
+    @property
+    def content(self) -> bytes:
+        return b"".join(self.chunks)
+
+    def on_headers_complete(self) -> None:
+        self.headed = True
+        self.status = self.parser.get_status_code()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.fields.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()  # only known until the next one

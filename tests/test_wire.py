@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.wire import HttpClientWire
+from importer.wire import SocketWire
 
 TLS = ssl.create_default_context()
 
@@ -69,7 +69,7 @@ def _server(close_after: bool) -> Iterator[tuple[str, _Server]]:
         server.server_close()
 
 
-def _post(wire: HttpClientWire, n: int) -> bytes:
+def _post(wire: SocketWire, n: int) -> bytes:
     reply = wire.exchange("POST", "/api/contacts", {}, b'{"n": %d}' % n)
     assert reply.status_code == 201
     content_type = "application/json"
@@ -85,7 +85,7 @@ def test_a_kept_alive_connection_is_replaced_only_once_the_server_closed_it(
     """One connection carries every request; one the server closed while idle is replaced
     before the next request (sent on the dead socket, its fate would be unknown)."""
     with _server(close_after=closed_while_idle) as (root, server):
-        wire = HttpClientWire(root, TLS, timeout=5)
+        wire = SocketWire(root, TLS, timeout=5)
         for n in range(3):
             assert _post(wire, n) == b'{"n": %d}' % n
             if closed_while_idle:
@@ -95,13 +95,12 @@ def test_a_kept_alive_connection_is_replaced_only_once_the_server_closed_it(
 
 
 def test_small_requests_are_not_held_back_by_nagle() -> None:
-    """http.client sends headers and body apart: with Nagle's algorithm on, the body would
-    wait for the server's delayed ACK of the headers."""
+    """With Nagle's algorithm on, a request's last segment would wait for the server's
+    delayed ACK of the one before, up to 40-200 ms a request."""
     with _server(close_after=False) as (root, _):
-        wire = HttpClientWire(root, TLS, timeout=5)
+        wire = SocketWire(root, TLS, timeout=5)
         _post(wire, 1)
-        sock = wire._connected().sock
-        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert wire._connected().getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         wire.close()
 
 
@@ -109,7 +108,7 @@ def test_no_one_listening_is_a_request_never_sent() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    wire = HttpClientWire(f"http://127.0.0.1:{port}", TLS, timeout=5)
+    wire = SocketWire(f"http://127.0.0.1:{port}", TLS, timeout=5)
     with pytest.raises(httpx.ConnectError):
         _post(wire, 1)
 
@@ -126,7 +125,64 @@ def test_a_connection_dropped_without_an_answer_may_have_been_sent() -> None:
 
         dropper = threading.Thread(target=drop)
         dropper.start()
-        wire = HttpClientWire(f"http://127.0.0.1:{listener.getsockname()[1]}", TLS, timeout=5)
+        wire = SocketWire(f"http://127.0.0.1:{listener.getsockname()[1]}", TLS, timeout=5)
         with pytest.raises(httpx.RemoteProtocolError):
             _post(wire, 1)
         dropper.join()
+
+
+@contextmanager
+def _canned(answer: bytes, *, close: bool) -> Iterator[str]:
+    """A server that reads one request and sends ``answer``, then closes if ``close``."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        accepted, _ = listener.accept()
+        with accepted:
+            accepted.recv(65536)
+            accepted.sendall(answer)
+            if not close:
+                accepted.recv(65536)  # until the client hangs up
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.join(timeout=5)
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "close"),
+    [
+        (b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"4\r\n{\"n\"\r\n4\r\n: 1}\r\n0\r\n\r\n", False),
+        (b"HTTP/1.0 201 Created\r\nContent-Type: application/json\r\n\r\n{\"n\": 1}", True),
+    ],
+    ids=["chunked", "to the connection's end"],
+)  # fmt: skip
+def test_an_answer_in_chunks_or_to_the_connection_s_end_is_read_whole(
+    answer: bytes, close: bool
+) -> None:
+    with _canned(answer, close=close) as root:
+        wire = SocketWire(root, TLS, timeout=5)
+        reply = wire.exchange("POST", "/api/contacts", {}, b'{"n": 1}')
+        assert (reply.status_code, reply.content) == (201, b'{"n": 1}')
+        wire.close()
+
+
+def test_an_answer_cut_short_may_have_been_sent() -> None:
+    answer = b'HTTP/1.1 201 Created\r\nContent-Length: 50\r\n\r\n{"n"'
+    with _canned(answer, close=True) as root:
+        wire = SocketWire(root, TLS, timeout=5)
+        with pytest.raises(httpx.RemoteProtocolError):
+            wire.exchange("POST", "/api/contacts", {}, b'{"n": 1}')
+
+
+def test_no_answer_in_time_is_a_read_timeout() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        wire = SocketWire(f"http://127.0.0.1:{listener.getsockname()[1]}", TLS, timeout=0.2)
+        with pytest.raises(httpx.ReadTimeout):
+            wire.exchange("POST", "/api/contacts", {}, b'{"n": 1}')
+        wire.close()
