@@ -388,4 +388,4 @@ def _transport_reason(exc: httpx.TransportError) -> str:
 
 def _maybe_sent(exc: httpx.TransportError) -> bool:
     """False only when the request certainly never reached the service."""
-    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.LocalProtocolError)

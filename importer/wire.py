@@ -93,10 +93,8 @@ class HttpxWire:
 class SocketWire:
     """Requests to one origin over one kept-alive socket: one per thread. Answers are read
     by httptools (Node's llhttp parser); each request leaves in one ``sendall``.
-
-    The client is bound to one core by the GIL, so its CPU per request is the run's top
-    speed when nothing else limits it: ``http.client`` parses every answer's headers with
-    the ``email`` package, ~100 µs of the ~170 a request costs it, ~70 here.
+    (``http.client`` parses every answer's headers with the ``email`` package: most of
+    the CPU it spends on a request.)
 
     Nagle's algorithm is off (as urllib3 and httpx have it). A connection the service
     closed while idle is replaced before a request, never found closed after one (which
@@ -107,8 +105,7 @@ class SocketWire:
         parts = urlsplit(root)
         self._host, self._tls = parts.hostname or "", tls if parts.scheme == "https" else None
         self._port = parts.port or (443 if self._tls else 80)
-        default = self._port == (443 if self._tls else 80)
-        self._authority = self._host if default else f"{self._host}:{self._port}"
+        self._authority = parts.netloc.rpartition("@")[2]  # host[:port], [v6] in brackets
         self._timeout = timeout
         self._sock: socket.socket | None = None
 
@@ -137,7 +134,14 @@ class SocketWire:
         lines += [f"{name}: {value}" for name, value in headers.items()]
         if body is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body or b'')}")
-        return "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + (body or b"")
+        head = "\r\n".join(lines)
+        breaks = len(lines) - 1
+        if head.count("\r") != breaks or head.count("\n") != breaks:
+            raise httpx.LocalProtocolError("a header holds a line break")  # a bearer's, say
+        try:
+            return head.encode("latin-1") + b"\r\n\r\n" + (body or b"")
+        except UnicodeEncodeError as exc:
+            raise httpx.LocalProtocolError("a header is not Latin-1 text") from exc
 
     def _connected(self) -> socket.socket:
         """The kept-alive socket, or a new one when the service closed it meanwhile (it

@@ -186,3 +186,14 @@ def test_no_answer_in_time_is_a_read_timeout() -> None:
         with pytest.raises(httpx.ReadTimeout):
             wire.exchange("POST", "/api/contacts", {}, b'{"n": 1}')
         wire.close()
+
+
+@pytest.mark.parametrize("bearer", ["abc\r\nX-Injected: 1", "abc\rdef", "abc\ndef", "abc€"])
+def test_a_header_that_would_break_the_request_is_never_sent(bearer: str) -> None:
+    """A bearer is the server's text: one with a line break would add headers of its own."""
+    with _server(close_after=False) as (root, server):
+        wire = SocketWire(root, TLS, timeout=5)
+        with pytest.raises(httpx.LocalProtocolError):
+            wire.exchange("POST", "/api/contacts", {"Authorization": bearer}, b"{}")
+        wire.close()
+    assert server.connections <= 1
