@@ -146,27 +146,31 @@ class Jobs:
         """Jobs newest first."""
         return sorted(self._jobs.values(), key=lambda j: j.started, reverse=True)
 
-    def start(self, job: Job, work: Work, after: Callable[[Job], None]) -> Job:
-        """Run ``work`` in a thread; ``after`` runs once the job has ended, however it ended."""
+    def start(self, job: Job, work: Work, after: Callable[[State], None]) -> Job:
+        """Run ``work`` in a thread; ``after`` runs once it has ended, with how it ended,
+        before the job shows it (a page that sees "done" sees what ``after`` did)."""
         self._jobs[job.id] = job
         thread = threading.Thread(target=self._run, args=(job, work, after), daemon=True)
         self._threads.append(thread)
         thread.start()
         return job
 
-    def _run(self, job: Job, work: Work, after: Callable[[Job], None]) -> None:
+    def _run(self, job: Job, work: Work, after: Callable[[State], None]) -> None:
+        state, result, error = self._outcome(job, work)
         try:
-            result = work(job.control)
-        except Interrupted as stopped:
-            job.finish("stopped", stopped.summary, self._scrub(str(stopped)))
-        except BsgImportError as error:
-            job.finish("failed", None, self._scrub(str(error)))
-        except Exception as error:  # the page must show something, never a traceback
-            job.finish("failed", None, f"unexpected error: {type(error).__name__}")
-        else:
-            job.finish("done", result)
+            after(state)
         finally:
-            after(job)
+            job.finish(state, result, error)
+
+    def _outcome(self, job: Job, work: Work) -> tuple[State, Any, str]:
+        try:
+            return "done", work(job.control), ""
+        except Interrupted as stopped:
+            return "stopped", stopped.summary, self._scrub(str(stopped))
+        except BsgImportError as error:
+            return "failed", None, self._scrub(str(error))
+        except Exception as error:  # the page must show something, never a traceback
+            return "failed", None, f"unexpected error: {type(error).__name__}"
 
     def stop_all(self, wait_s: float = 30.0) -> None:
         """Stop every run (the server is shutting down) and let each write its results."""

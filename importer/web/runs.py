@@ -20,7 +20,7 @@ from ..pipeline import INTERRUPTED, RunControl, run_import
 from ..report import reachable
 from ..settings import Settings
 from .app import Web, web
-from .jobs import Job, Kind, Work
+from .jobs import Job, Kind, State, Work
 from .uploads import Upload
 
 blueprint = Blueprint("runs", __name__)
@@ -40,8 +40,8 @@ def start_import(state: Web, stored: Upload, *, dry_run: bool) -> Job:
     job = Job(kind, f"{stored.name} into {settings.list_name!r}", upload_id=stored.id)
     job.output = output
 
-    def after(job: Job) -> None:
-        if job.kind == "import" and job.state == "done":
+    def after(ended: State) -> None:
+        if kind == "import" and ended == "done":
             stored.delete()  # imported: the upload is not kept
             state.uploads.pop(stored.id, None)
 
@@ -95,8 +95,8 @@ def past_resume(key: str) -> Response:
     job.output = past.output
     uploads = state.uploads_root.resolve()
 
-    def after(job: Job) -> None:
-        if job.state == "done" and uploads in past.file.resolve().parents:
+    def after(ended: State) -> None:
+        if ended == "done" and uploads in past.file.resolve().parents:
             Upload("", past.file.parent, past.file).delete()
 
     state.jobs.start(job, _importing(job, settings), after)
