@@ -185,7 +185,7 @@ class _Answer:
         answer = cls()
         answer.parser = httptools.HttpResponseParser(answer)
         while not answer.complete:
-            data = sock.recv(65536)
+            data = sock.recv(16384)  # answers are small; each call allocates this much
             if not data and answer.ends_with_connection():
                 break
             if not data:
