@@ -46,8 +46,7 @@ class Reply:
 
 
 class _Fields(dict[str, str]):
-    """Headers read once into a dict by lower-case name: each lookup in ``http.client``'s
-    own (an ``email`` message) scans and parses every header again."""
+    """An answer's headers by lower-case name, looked up in any case."""
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
         super().__init__((name.lower(), value) for name, value in fields)
