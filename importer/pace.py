@@ -180,9 +180,7 @@ class RatePacer:
             self._refused_at = now
         if self._judging and not self._overshot and slot.sent_at >= self._stepped[0]:
             self._overshot = True  # the climb met the limit: what it let through is the limit
-            assert self.ceiling is not None
-            self.ceiling = max(MIN_RATE, min(self.ceiling, self.evidence.good_per_s()))
-            self.rate = min(self._stepped[1], self.ceiling * JUDGED_AT)
+            self.rate = min(self._stepped[1], self._remeasure() * JUDGED_AT)
         if kind == "row":
             self._refused_in_cruise(slot, answer)
             return
@@ -248,11 +246,12 @@ class RatePacer:
             self._remeasure()
         self._saved = None
 
-    def _remeasure(self) -> None:
+    def _remeasure(self) -> float:
         """The ceiling is what the service let through in the last second, if lower."""
         assert self.ceiling is not None
         self.ceiling = max(MIN_RATE, min(self.ceiling, self.evidence.good_per_s()))
         self.rate = min(self.rate, self.ceiling * CRUISE)
+        return self.ceiling
 
     def _climb(self, now: float) -> None:
         if not self.adaptive:
