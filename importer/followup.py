@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 
 import openpyxl
 
-from .calls import CallFailed, Calls
-from .client import BsgClient
+from .bsg.calls import Calls
+from .bsg.client import BsgClient
+from .bsg.errors import CallFailed
 from .errors import InputError
 from .hlr import INVALID_CONTACT, read_contacts
 from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status

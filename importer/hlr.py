@@ -13,8 +13,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from .calls import CallFailed
-from .client import LIST_PAGE_LIMIT, BsgClient
+from .bsg.client import LIST_PAGE_LIMIT, BsgClient
+from .bsg.errors import CallFailed
 from .models import FINAL_HLR, Contact
 
 T = TypeVar("T")

@@ -21,8 +21,11 @@ from pathlib import Path
 import filelock
 import httpx
 
-from .calls import Calls
-from .client import BsgClient
+from .bsg.calls import Calls
+from .bsg.client import BsgClient
+from .bsg.errors import Stopped
+from .bsg.pace import RatePacer
+from .bsg.retry import Health, RetryPolicy
 from .errors import AlreadyRunning, Interrupted, UsageError
 from .followup import Caller
 from .history import journal_path, run_facts
@@ -30,11 +33,9 @@ from .hlr import wait_for_hlr
 from .journal import Journal
 from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
 from .normalise import Normaliser, prepare_rows
-from .pace import RatePacer
 from .plan import ImportPlan, make_plan
 from .read import Table, open_table
 from .report import EXCEL_MAX_ROWS, ReportInfo, write_report
-from .retry import Health, RetryPolicy, Stopped
 from .send import Resumed, RowSender, dispatch
 from .settings import Settings
 
@@ -213,6 +214,7 @@ def connect(
             sleep=control.sleep,
             on_wait=control.paused,
         ),
+        stop=control.stop,
     )
     try:
         patience = Health(min(settings.patience, LOGIN_PATIENCE_S))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
-from .calls import Calls
-from .client import BsgClient
+from .bsg.calls import Calls
+from .bsg.client import BsgClient
 from .errors import UsageError
 from .models import Cell, ContactList, CustomField, FieldColumn, is_blank, name_key
 from .normalise import ValueProblem, normalise_value

@@ -16,7 +16,8 @@ from itertools import islice
 from queue import Empty, SimpleQueue
 from typing import Any, Literal, Protocol
 
-from .calls import CallFailed, Calls
+from .bsg.calls import Calls
+from .bsg.errors import CallFailed
 from .models import ALREADY_IN_LIST, Contact, PreparedRow, RowOutcome, Status
 from .settings import OnExisting
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
+from .bsg.pace import MAX_IN_FLIGHT
 from .errors import UsageError
 from .notify import NotifyFormat, check_url
-from .pace import MAX_IN_FLIGHT
 
 DEFAULT_BASE_URL = "https://one-api.bsg.world"
 SANDBOX_BASE_URL = "http://sandbox.invalid"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from importer.bearer import Bearer
+from importer.bsg.bearer import Bearer
 from importer.sandbox import Faults, Sandbox, serve
 
 from .conftest import sheet_rows

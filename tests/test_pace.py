@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from importer.evidence import Answer, Slot, Window
-from importer.pace import RatePacer
+from importer.bsg.evidence import Answer, Slot, Window
+from importer.bsg.pace import RatePacer
 
 DUPLICATE = "Too many duplicate request detected"
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from importer.retry import GaveUp, Health, Rejected, RetryPolicy, Throttled, Transient
+from importer.bsg.errors import GaveUp, Rejected, Throttled, Transient
+from importer.bsg.retry import Health, RetryPolicy
 
 
 class Clock:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..client import is_loopback
+from ..bsg.client import is_loopback
 from ..settings import Layer
 from .app import WebConfig, create_app
 from .serve import password_for, sandbox_service, serving, url_of
@@ -21,6 +21,7 @@ def run_page(
     port: int,
     *,
     sandbox: bool,
+    allowed_hosts: tuple[str, ...] = (),
     password_file: Path | None,
     max_upload_mb: int,
     data_dir: Path | None,
@@ -39,7 +40,8 @@ def run_page(
                     "journal_dir": scratch / "journals"}  # fmt: skip
             data_dir = data_dir or scratch
         folder = data_dir or platformdirs.user_data_path("bsg-import") / "web"
-        config = WebConfig(base, environment, folder, password, max_upload_mb)
+        config = WebConfig(base, environment, folder, password, max_upload_mb,
+                           hosts=(host, *allowed_hosts))  # fmt: skip
         app = create_app(config)
         server = stack.enter_context(serving(app, host, port))
         against = "the built-in sandbox" if sandbox else "BSG"

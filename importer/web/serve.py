@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from ..client import is_loopback
+from ..bsg.client import is_loopback
 from ..errors import UsageError
 
 PASSWORD_VARIABLE = "BSG_WEB_PASSWORD"

@@ -13,10 +13,10 @@ import json
 import time
 from typing import Any
 
+from ..models import Contact, ContactList, CustomField
 from .bearer import Bearer
+from .errors import Rejected, Throttled, Transient
 from .evidence import Answer
-from .models import Contact, ContactList, CustomField
-from .retry import Rejected, Throttled, Transient
 from .wire import Reply
 
 

@@ -24,52 +24,49 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
+from ..errors import ApiError, AuthError, BsgImportError, Interrupted, UnreachableError
 from .client import BsgClient
-from .errors import ApiError, AuthError, BsgImportError, Interrupted, UnreachableError
-from .retry import GaveUp, Health, Rejected, RetryPolicy, Stopped, Transient
+from .errors import (
+    CallFailed,
+    Fatal,
+    GaveUp,
+    KeyRefused,
+    Rejected,
+    Stopped,
+    Transient,
+    Untrusted,
+)
+from .retry import Health, RetryPolicy
 
 T = TypeVar("T")
 #: Refusals that say the key may not do this, rather than that the request is wrong.
 FORBIDDEN = (401, 403)
 
 
-class CallFailed(Exception):
-    """A call that did not succeed under the policy; ``reason`` in words for a results cell.
+def fatal(failure: CallFailed, what: str) -> BsgImportError:
+    """The error that stops the command; ``what`` it tried, as a verb: "load the fields"."""
+    if failure.stopped:
+        return Interrupted(f"interrupted while trying to {what}")
+    if failure.status in FORBIDDEN:
+        return AuthError(
+            f"BSG refused to {what} ({failure.status}: {failure.message}): the API key may "
+            "not do this; use a key of an account allowed to manage contacts, lists and fields"
+        )
+    if failure.refused:
+        return ApiError(f"BSG refused to {what}: {failure.message}")
+    return UnreachableError(f"could not {what}: {failure.reason}")
 
-    ``refused``: BSG answered and refused (``status``, its ``message``); ``stopped``: the
-    run is stopping; otherwise BSG never answered well enough.
-    """
 
-    def __init__(
-        self,
-        reason: str,
-        *,
-        message: str = "",
-        status: int | None = None,
-        stopped: bool = False,
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.message = message
-        self.status = status
-        self.stopped = stopped
-
-    @property
-    def refused(self) -> bool:
-        return self.status is not None
-
-    def fatal(self, what: str) -> BsgImportError:
-        """The error that stops the command; ``what`` it tried, as a verb: "load the fields"."""
-        if self.stopped:
-            return Interrupted(f"interrupted while trying to {what}")
-        if self.status in FORBIDDEN:
-            return AuthError(
-                f"BSG refused to {what} ({self.status}: {self.message}): the API key may not "
-                "do this; use a key of an account allowed to manage contacts, lists and fields"
-            )
-        if self.refused:
-            return ApiError(f"BSG refused to {what}: {self.message}")
-        return UnreachableError(f"could not {what}: {self.reason}")
+def _fatal_error(error: Fatal, root: str) -> BsgImportError:
+    """A failure no call can get past, as the tool's fatal error."""
+    if isinstance(error, KeyRefused):
+        return AuthError(str(error))
+    if isinstance(error, Untrusted):
+        return UnreachableError(
+            f"{root}: {error}; if your company inspects TLS, point SSL_CERT_FILE at its CA "
+            "certificate"
+        )
+    return UnreachableError(str(error))
 
 
 @dataclass(frozen=True)
@@ -112,9 +109,10 @@ class Calls:
         """``attempt()`` under the policy; CallFailed when it does not succeed."""
         try:
             return self.policy.call(self.health, self._tracked(attempt))
-        except BsgImportError as fatal:  # a re-login refused the key; a certificate not trusted
-            self._halt(fatal)
-            raise CallFailed(str(fatal), stopped=True) from None
+        except Fatal as error:  # a re-login refused the key; a certificate not trusted
+            stopping = _fatal_error(error, self.client.root)
+            self._halt(stopping)
+            raise CallFailed(str(stopping), stopped=True) from None
         except Rejected as refused:
             message = refused.message
             words = message if refused.status == 422 else f"{message} ({refused.status})"
@@ -133,7 +131,7 @@ class Calls:
         try:
             return self.call(attempt)
         except CallFailed as failure:
-            raise self.halted or failure.fatal(what) from None
+            raise self.halted or fatal(failure, what) from None
 
     def _halt(self, fatal: BsgImportError) -> None:
         """Stop the run for an error no other call can get past; the command reports it."""
@@ -186,7 +184,7 @@ class Calls:
         try:
             return self.create(create, find, exists=exists, what=what).value
         except CallFailed as failure:
-            raise self.halted or failure.fatal(f"create {what}") from None
+            raise self.halted or fatal(failure, f"create {what}") from None
 
     def _tracked(self, attempt: Callable[[], T]) -> Callable[[], T]:
         def tracked() -> T:

@@ -9,8 +9,11 @@
 - ``HttpxWire``, for an httpx transport given instead: the in-process sandbox, and the
   test doubles that wrap it.
 
-Both raise httpx's errors, so that the client tells "never sent" (a connection that
-could not be made) from "maybe sent" (it broke after the request left) one way.
+This is where foreign errors enter, and where they are translated, once: a request
+that certainly never reached the service raises ``NeverSent``, one whose answer never
+came whole ``MaybeSent`` (see :mod:`importer.bsg.errors`). A whole answer has a deadline
+(connect, first byte and last byte together) and a size it may not pass, and a run that is
+stopping stops waiting for one within ``POLL_S``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -25,6 +30,13 @@ from urllib.parse import urlsplit
 import httptools
 import httpx
 from urllib3.util import wait_for_read
+
+from .errors import MaybeSent, NeverSent, Stopped, Untrusted
+
+#: No answer of the API is near this big (a page of 500 contacts is ~0.5 MB).
+MAX_ANSWER_BYTES = 16 << 20
+#: While waiting for an answer, a stopping run is noticed this often.
+POLL_S = 0.25
 
 
 class Headers(Protocol):
@@ -78,11 +90,18 @@ class HttpxWire:
     ) -> Reply:
         request = httpx.Request(method, self._root + target, headers=headers, content=body,
                                 extensions={"timeout": self._timeout})  # fmt: skip
-        answer = self._transport.handle_request(request)
         try:
-            answer.read()
-        finally:
-            answer.close()
+            answer = self._transport.handle_request(request)
+            try:
+                answer.read()
+            finally:
+                answer.close()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.LocalProtocolError) as exc:
+            raise NeverSent("could not connect to BSG") from exc
+        except httpx.TimeoutException as exc:
+            raise MaybeSent("BSG did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise MaybeSent("BSG closed the connection without answering") from exc
         return Reply(answer.status_code, answer.headers, answer.content)
 
     def close(self) -> None:
@@ -100,27 +119,41 @@ class SocketWire:
     would leave unknown whether that request reached it).
     """
 
-    def __init__(self, root: str, tls: ssl.SSLContext, timeout: float) -> None:
+    def __init__(
+        self,
+        root: str,
+        tls: ssl.SSLContext,
+        timeout: float,
+        stop: threading.Event | None = None,
+    ) -> None:
         parts = urlsplit(root)
         self._host, self._tls = parts.hostname or "", tls if parts.scheme == "https" else None
         self._port = parts.port or (443 if self._tls else 80)
         self._authority = parts.netloc.rpartition("@")[2]  # host[:port], [v6] in brackets
         self._timeout = timeout
+        self._stop = stop or threading.Event()
         self._sock: socket.socket | None = None
 
     def exchange(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None
     ) -> Reply:
-        sock = self._connected()
+        """One request and its whole answer, within ``timeout`` seconds in all."""
+        deadline = time.monotonic() + self._timeout
+        request = self._request(method, target, headers, body)
+        sock = self._connected(deadline)
         try:
-            sock.sendall(self._request(method, target, headers, body))
-            answer = _Answer.read(sock)
+            sock.settimeout(_left(deadline))
+            sock.sendall(request)
+            answer = _Answer.read(sock, deadline, self._stop)
         except TimeoutError as exc:
             self.close()
-            raise httpx.ReadTimeout(str(exc)) from exc
+            raise MaybeSent("BSG did not answer in time") from exc
         except (OSError, httptools.HttpParserError) as exc:
             self.close()
-            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
+            raise MaybeSent("BSG closed the connection without answering") from exc
+        except BaseException:
+            self.close()
+            raise
         if not answer.keep_alive:
             self.close()
         return Reply(answer.status, _Fields(answer.fields), answer.content)
@@ -136,13 +169,13 @@ class SocketWire:
         head = "\r\n".join(lines)
         breaks = len(lines) - 1
         if head.count("\r") != breaks or head.count("\n") != breaks:
-            raise httpx.LocalProtocolError("a header holds a line break")  # a bearer's, say
+            raise NeverSent("a header holds a line break")  # a bearer's, say
         try:
             return head.encode("latin-1") + b"\r\n\r\n" + (body or b"")
         except UnicodeEncodeError as exc:
-            raise httpx.LocalProtocolError("a header is not Latin-1 text") from exc
+            raise NeverSent("a header is not Latin-1 text") from exc
 
-    def _connected(self) -> socket.socket:
+    def _connected(self, deadline: float) -> socket.socket:
         """The kept-alive socket, or a new one when the service closed it meanwhile (it
         would fail a request that may then have been sent or not)."""
         sock = self._sock
@@ -150,14 +183,16 @@ class SocketWire:
             return sock
         self.close()
         try:
-            sock = socket.create_connection((self._host, self._port), self._timeout)
+            sock = socket.create_connection((self._host, self._port), _left(deadline))
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._tls is not None:
                 sock = self._tls.wrap_socket(sock, server_hostname=self._host)
+        except ssl.SSLCertVerificationError as exc:
+            raise Untrusted(f"its TLS certificate is not trusted ({exc.verify_message})") from exc
         except TimeoutError as exc:
-            raise httpx.ConnectTimeout(str(exc)) from exc
+            raise NeverSent("could not connect to BSG in time") from exc
         except OSError as exc:
-            raise httpx.ConnectError(str(exc)) from exc
+            raise NeverSent("could not connect to BSG") from exc
         self._sock = sock
         return sock
 
@@ -165,6 +200,26 @@ class SocketWire:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+
+def _left(deadline: float) -> float:
+    """Seconds left before ``deadline``; TimeoutError when none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("no whole answer in time")
+    return left
+
+
+def _received(sock: socket.socket, deadline: float, stop: threading.Event) -> bytes:
+    """The next bytes of an answer, waiting in short steps so that a stop is seen soon."""
+    while True:
+        if stop.is_set():
+            raise Stopped
+        sock.settimeout(min(POLL_S, _left(deadline)))
+        try:
+            return sock.recv(16384)  # answers are small; each call allocates this much
+        except TimeoutError:
+            continue
 
 
 class _Answer:
@@ -179,12 +234,18 @@ class _Answer:
         self.parser: Any = None  # httptools.HttpResponseParser, which calls back on_*
 
     @classmethod
-    def read(cls, sock: socket.socket) -> _Answer:
-        """Read one whole answer; an OSError when the connection ends before it does."""
+    def read(cls, sock: socket.socket, deadline: float, stop: threading.Event) -> _Answer:
+        """Read one whole answer by ``deadline``: TimeoutError past it, an OSError when the
+        connection ends before it does or it grows past MAX_ANSWER_BYTES, Stopped when the
+        run stops meanwhile."""
         answer = cls()
         answer.parser = httptools.HttpResponseParser(answer)
+        size = 0
         while not answer.complete:
-            data = sock.recv(16384)  # answers are small; each call allocates this much
+            data = _received(sock, deadline, stop)
+            size += len(data)
+            if size > MAX_ANSWER_BYTES:
+                raise ConnectionError(f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MB")
             if not data and answer.ends_with_connection():
                 break
             if not data:

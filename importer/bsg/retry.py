@@ -18,43 +18,9 @@ from typing import TypeVar
 
 import tenacity
 
+from .errors import GaveUp, Throttled, Transient
+
 T = TypeVar("T")
-
-
-class Transient(Exception):
-    """A failure worth retrying: 5xx, 429, a timeout, a dropped connection, a garbled answer.
-
-    ``outcome_unknown`` is set when the request may have been carried out even so.
-    """
-
-    def __init__(
-        self, reason: str, *, retry_after: float | None = None, outcome_unknown: bool = False
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.outcome_unknown = outcome_unknown
-
-
-class Throttled(Transient):
-    """429: too many requests; ``retry_after`` seconds when the service said."""
-
-
-class Rejected(Exception):
-    """BSG refused the request as it stands (422 and other 4xx): never retried unchanged."""
-
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-class Stopped(Exception):
-    """The run is stopping (Ctrl-C): leave the row as it is for the next run."""
-
-
-class GaveUp(Exception):
-    """BSG has not answered for longer than the run's patience."""
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """BsgClient: typed calls to the BSG One-API, one attempt each; the bearer kept fresh.
 
-Foreign errors are translated where they enter: transport failures, 5xx and a fresh
-bearer refused become ``Transient``, 429 ``Throttled``, other 4xx ``Rejected``, a login
-that refuses the key ``AuthError``. What an answer says is read in answers.py;
-retrying is the caller's choice (see retry.py). The key and the bearer never appear in
-any message.
+The wire raises what became of a request that got no answer (``NeverSent``,
+``MaybeSent``); what an answer says is read in answers.py (5xx and a fresh bearer
+refused are ``Transient``, 429 ``Throttled``, other 4xx ``Rejected``, a login that
+refuses the key ``KeyRefused``). Retrying is the caller's choice (see retry.py). The key
+and the bearer never appear in any message.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
+from ..errors import UsageError
+from ..models import Contact, ContactList, CustomField
 from . import answers
 from .bearer import Bearer
-from .errors import AuthError, UnreachableError, UsageError
+from .errors import KeyRefused, Transient
 from .evidence import Answer, Slot
-from .models import Contact, ContactList, CustomField
-from .retry import Transient
 from .wire import HttpxWire, Reply, SocketWire, Wire
 
 PAGE_LIMIT = 100
@@ -60,6 +60,7 @@ class BsgClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
         pacer: Pacer | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         if transport is None:
             require_safe_url(base_url)
@@ -76,6 +77,12 @@ class BsgClient:
         self._refused: Bearer | None = None  # a 401 came back for it: being renewed
         self._lock = threading.Lock()
         self._pacer = pacer
+        self._stop = stop
+
+    @property
+    def root(self) -> str:
+        """The API root, as messages name it."""
+        return self._root
 
     def close(self) -> None:
         """Close every connection."""
@@ -95,7 +102,7 @@ class BsgClient:
             return self._shared
         wire: Wire | None = getattr(self._local, "wire", None)
         if wire is None:
-            wire = self._local.wire = SocketWire(self._root, self._tls, self._timeout)
+            wire = self._local.wire = SocketWire(self._root, self._tls, self._timeout, self._stop)
             with self._wires_lock:
                 self._wires.append(wire)
         return wire
@@ -116,7 +123,7 @@ class BsgClient:
     def _login(self) -> None:
         answer = self._send("POST", "/api/auth/login", None, json={"api_key": self._key})
         if answer.status_code in (401, 403, 422):
-            raise AuthError("BSG refused the API key; check BSG_API_KEY (or --api-key)")
+            raise KeyRefused("BSG refused the API key; check BSG_API_KEY (or --api-key)")
         self._token = answers.bearer(answers.checked(answer))
 
     def _bearer(self) -> Bearer:
@@ -290,24 +297,15 @@ class BsgClient:
     def _send(self, method: str, path: str, bearer: str | None, **kwargs: Any) -> Reply:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
         if self._pacer is None:
-            return self._attempt(method, path, headers, **kwargs)
+            return self._exchange(method, path, headers, **kwargs)
         slot = self._pacer.before_request()
         try:
-            answer = self._attempt(method, path, headers, **kwargs)
+            answer = self._exchange(method, path, headers, **kwargs)
         except BaseException:
             self._pacer.after_response(slot, None)
             raise
         self._pacer.after_response(slot, answers.for_pacer(answer, time.monotonic() - slot.sent_at))
         return answer
-
-    def _attempt(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Reply:
-        try:
-            return self._exchange(method, path, headers, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise Transient("BSG did not answer in time", outcome_unknown=True) from exc
-        except httpx.TransportError as exc:
-            _refuse_untrusted(exc, self._root)
-            raise Transient(_transport_reason(exc), outcome_unknown=_maybe_sent(exc)) from exc
 
     def _exchange(
         self,
@@ -364,28 +362,3 @@ def _tls_context() -> ssl.SSLContext:
         ]
         where = named[0] if named else "certifi's CA bundle"
         raise UsageError(f"{where}: can't read certificates ({exc})") from exc
-
-
-def _refuse_untrusted(exc: httpx.TransportError, root: str) -> None:
-    """A certificate that fails verification is not a fault to wait out: stop at once."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            raise UnreachableError(
-                f"{root}: its TLS certificate is not trusted ({cause.verify_message}); "
-                "if your company inspects TLS, point SSL_CERT_FILE at its CA certificate"
-            ) from None
-        cause = cause.__cause__ or cause.__context__
-
-
-def _transport_reason(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return "could not connect to BSG"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "BSG closed the connection without answering"
-    return "the connection to BSG failed"
-
-
-def _maybe_sent(exc: httpx.TransportError) -> bool:
-    """False only when the request certainly never reached the service."""
-    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.LocalProtocolError)

@@ -1,0 +1,13 @@
+"""Everything that talks to BSG, as one wing.
+
+wire      one HTTP exchange: bytes out, a Reply back; foreign errors translated here
+bearer    the login's JWT and when to renew it
+answers   what an answer says: success, a failure to retry or not, typed objects
+client    BsgClient: typed calls, one attempt each, the bearer kept fresh
+evidence  what the answers tell the controller (Answer, Slot, the X-RateLimit window)
+pace      the controller: requests in flight and requests a second, from the evidence
+retry     the retry policy as one value, and the run's patience
+calls     the session: the client under the policy, the one way the stages call BSG;
+          the only place that turns call failures into the tool's fatal errors
+errors    the call failures, one tree
+"""
