@@ -374,6 +374,13 @@ def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--sandbox", is_flag=True, help="Import into the built-in sandbox (for a try).")
 @click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another name the page is reached by (repeatable); other Host names get 400.",
+)
+@click.option(
     "--password-file",
     type=click.Path(path_type=Path),
     help="File holding the page's password (or BSG_WEB_PASSWORD).",
@@ -398,8 +405,9 @@ def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple
     type=click.Path(path_type=Path),
     help="TOML file with the service's settings.",
 )
-def serve_command(host: str, port: int, sandbox: bool, password_file: Path | None,
-                  max_upload_mb: int, data_dir: Path | None, config_file: Path | None,
+def serve_command(host: str, port: int, sandbox: bool, allowed_hosts: tuple[str, ...],
+                  password_file: Path | None, max_upload_mb: int, data_dir: Path | None,
+                  config_file: Path | None,
                   **flags: object) -> None:  # fmt: skip
     """Serve the web page: drop a spreadsheet, check the mapping, import, download results."""
     from .web.command import run_page
@@ -408,7 +416,8 @@ def serve_command(host: str, port: int, sandbox: bool, password_file: Path | Non
     config = load_config(config_file) if config_file else {}
     code = _guarded(
         lambda: run_page(
-            host, port, sandbox=sandbox, password_file=password_file,
+            host, port, sandbox=sandbox, allowed_hosts=allowed_hosts,
+            password_file=password_file,
             max_upload_mb=max_upload_mb, data_dir=data_dir,
             base={**checked(config, str(config_file)), **checked(given, "the options")},
             environment=os.environ, say=lambda line: _say("serve", line),

@@ -15,6 +15,7 @@ from ..history import PastImport, journal_folder, past_imports, read_past
 from ..settings import Layer, Settings, resolve
 from . import guard
 from .jobs import Jobs
+from .signin import IDLE_S
 from .uploads import Upload
 
 
@@ -29,6 +30,8 @@ class WebConfig:
     max_upload_mb: int = 100
     profile_dir: Path | None = None
     secure_cookies: bool = False
+    hosts: tuple[str, ...] = ()  # Host names answered besides loopback's (--host, --allowed-host)
+    session_idle_s: float = IDLE_S
 
 
 @dataclass
@@ -102,7 +105,8 @@ def create_app(config: WebConfig) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_upload_mb << 20
     app.extensions["bsg_import"] = Web(config)
-    guard.install(app, config.password, secure_cookies=config.secure_cookies)
+    guard.install(app, config.password, secure_cookies=config.secure_cookies,
+                  hosts=config.hosts, idle_s=config.session_idle_s)  # fmt: skip
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(runs.blueprint)
     app.register_error_handler(HTTPException, _error_page)
