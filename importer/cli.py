@@ -60,7 +60,9 @@ def _option(*names: str, **kwargs: Any) -> Callable[[Command], Command]:
 #: Options that say how to read a file and what to do with its rows.
 FILE_OPTIONS = [
     _option("--sheet", metavar="NAME_OR_INDEX", help="Worksheet (default: the first with data)."),
-    _option("--phone-column", metavar="NAME", help="The phone column (default: detected)."),
+    _option("--phone-column", multiple=True, metavar="NAME",
+            help="The phone column (default: detected); repeatable: a row takes the first "
+                 "that holds a number."),
     _option("--map", "field_map", multiple=True, metavar="COLUMN=FIELD",
             help="Send COLUMN as custom field FIELD (repeatable)."),
     _option("--skip-column", "skip_columns", multiple=True, metavar="COLUMN",

@@ -70,7 +70,12 @@ def import_frame(
     ``api_key=...``, ``field_map={"Name": "First Name"}``...). Raises what run_import raises.
     """
     settings = _settings(list_name, output, options)
-    table = frame_table(frame, phone_column=settings.phone_column, limits=_limits(settings))
+    table = frame_table(
+        frame,
+        phone_column=settings.phone_column,
+        limits=_limits(settings),
+        region=settings.default_region,
+    )
     run = partial(run_import, settings, control=control, transport=transport, table=table)
     summary = notified(settings, run, _log_warning)
     inputs = frame.iloc[:, list(table.keep)].set_axis(list(table.columns), axis=1)

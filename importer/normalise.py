@@ -211,14 +211,16 @@ class Normaliser:
 
     def __init__(
         self,
-        phone_index: int,
+        phone_index: int | Sequence[int],
         field_columns: Sequence[FieldColumn],
         *,
         region: str | None,
         date_order: DateOrder = "dmy",
         bad_values: BadValues = "reject",
     ) -> None:
-        self.phone_index = phone_index
+        #: The phone columns in the order a row looks for its number (--phone-column, repeated).
+        self.phone_indexes = (phone_index,) if isinstance(phone_index, int) else tuple(phone_index)
+        self.phone_index = self.phone_indexes[0]
         self.field_columns = tuple(field_columns)
         self.region = region
         self.date_order: DateOrder = date_order
@@ -227,7 +229,7 @@ class Normaliser:
     def prepare(self, row: SourceRow) -> PreparedRow:
         """Check the phone and the field values of one row."""
         try:
-            phone = normalise_phone(row.cells[self.phone_index], self.region)
+            phone = self._phone(row)
         except PhoneError as problem:
             return PreparedRow(row.number, None, status=Status.INVALID, error=str(problem))
         fields, problems = self._fields(row)
@@ -235,6 +237,20 @@ class Normaliser:
             return PreparedRow(row.number, phone, status=Status.INVALID, error="; ".join(problems))
         note = "; ".join(f"{p} (left out)" for p in problems)
         return PreparedRow(row.number, phone, fields=fields, error=note)
+
+    def _phone(self, row: SourceRow) -> int:
+        """The first phone column that holds a valid number; else why the first that holds
+        anything is not one."""
+        problem: PhoneError | None = None
+        for index in self.phone_indexes:
+            cell = row.cells[index]
+            if len(self.phone_indexes) > 1 and is_blank(cell):
+                continue
+            try:
+                return normalise_phone(cell, self.region)
+            except PhoneError as error:
+                problem = problem or error
+        raise problem or PhoneError("no phone number")
 
     def prepare_all(self, rows: Sequence[SourceRow]) -> list[PreparedRow]:
         """prepare() for a chunk of rows: the unit of work of a worker process."""

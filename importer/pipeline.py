@@ -161,6 +161,7 @@ def _open(settings: Settings) -> Table:
         phone_column=settings.phone_column,
         max_unpacked_bytes=settings.max_unpacked_mb << 20,
         max_rows=settings.max_rows,
+        region=settings.default_region,
     )
 
 
@@ -229,7 +230,7 @@ def connect(
 
 def _normaliser(table: Table, plan: ImportPlan, settings: Settings) -> Normaliser:
     return Normaliser(
-        table.phone_index,
+        table.phone_indexes or table.phone_index,
         plan.field_columns,
         region=settings.default_region,
         date_order=settings.date_order,

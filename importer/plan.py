@@ -81,7 +81,8 @@ def column_roles(
     wanted = missing + ([(c, c) for c in unmatched] if settings.create_fields else [])
     indexes = [table.columns.index(c) for c, _ in wanted]
     kinds = infer_types(table, indexes, settings) if indexes else {}
-    roles = {table.phone_index: ColumnRole(table.columns[table.phone_index], "phone")}
+    phones = table.phone_indexes or (table.phone_index,)
+    roles = {i: ColumnRole(table.columns[i], "phone") for i in phones}
     roles |= {m.index: ColumnRole(m.column, "field", m.field.name, m.field.type) for m in matched}
     for column, name in wanted:
         index = table.columns.index(column)
@@ -142,7 +143,7 @@ def _match(
     unmatched: list[str] = []
     missing: list[tuple[str, str]] = []
     for index, column in enumerate(table.columns):
-        if index == table.phone_index or index in skipped:
+        if index in (table.phone_indexes or (table.phone_index,)) or index in skipped:
             continue
         wanted = explicit.get(index, column)
         field = by_key.get(name_key(wanted))

@@ -50,7 +50,10 @@ class Profile:
     @property
     def columns(self) -> list[str]:
         """The input columns the profile names: the phone, the mapped and the skipped."""
-        named = [str(self.values.get("phone_column") or "")]
+        phones = self.values.get("phone_column")
+        named = (
+            [phones] if isinstance(phones, str) else [str(c) for c in self._list("phone_column")]
+        )
         named += [column for column, _ in self._pairs()]
         named += [str(c) for c in self._list("skip_columns")]
         return [c for c in named if c]

@@ -44,7 +44,8 @@ class Settings:
     file: Path
     list_name: str
     sheet: str | None = None
-    phone_column: str | None = None
+    #: The phone columns, in the order a row looks for its number; () : detected.
+    phone_column: tuple[str, ...] = ()
     field_map: tuple[tuple[str, str], ...] = ()
     skip_columns: tuple[str, ...] = ()
     create_fields: bool = False
@@ -163,11 +164,15 @@ def _settings(layer: Layer) -> Settings:
 
 
 _TYPES: dict[str, Any] = get_type_hints(Settings)
+#: Lists that may be given as one name: a profile or page with one phone column.
+ONE_OR_MORE = frozenset({"phone_column"})
 
 
 def _typed(name: str, value: object, where: str) -> object:
     """``value`` as field ``name``'s type, or a UsageError that says what was expected."""
     hint = _TYPES[name]
+    if name in ONE_OR_MORE and isinstance(value, str):
+        value = [value] if value else []
     options = [a for a in get_args(hint) if a is not type(None)] if _is_union(hint) else [hint]
     for option in options:
         parsed = _parse(option, value)

@@ -15,7 +15,7 @@ dataframe      a pandas DataFrame -> a Table, for import_frame (no file to open)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,7 +31,7 @@ from .workbook import Book, Sheet, read_sheet, sheet_where
 from .xls import open_xls
 from .xlsx import open_xlsx
 
-__all__ = ["Detected", "Table", "detect", "open_table"]
+__all__ = ["Detected", "Table", "detect", "open_table", "phone_columns"]
 
 _OPENERS: dict[str, Callable[[Path, Limits], Book]] = {
     "xlsx": open_xlsx,
@@ -44,32 +44,46 @@ def open_table(
     path: Path,
     *,
     sheet: str | None = None,
-    phone_column: str | None = None,
+    phone_column: str | Sequence[str] | None = None,
     max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
     max_rows: int = MAX_ROWS,
+    region: str | None = None,
 ) -> Table:
     """Open a spreadsheet or delimited text file as a Table of contacts.
+
+    ``phone_column``: the phone columns in the order a row looks for its number (default:
+    the one the header and cells show); ``region``: --default-region, to tell which column
+    holds valid numbers.
 
     Raises InputError, naming the file (and sheet, row, column) and what to do, for a file
     that can't be read: missing, damaged, protected, hostile, too large, or without a
     header or a phone column.
     """
     limits = Limits(max_unpacked_bytes=max_unpacked_bytes, max_rows=max_rows)
+    phones = phone_columns(phone_column)
     kind = file_kind(path)
     notes = _kind_notes(path, kind)
     if kind == "text":
-        return _text_table(path, sheet, phone_column, limits, notes)
+        return _text_table(path, sheet, phones, limits, notes, region)
     book: Book = _OPENERS[kind](path, limits)
-    found, note = read_sheet(path, book, sheet, partial(_has_header, path, phone_column))
+    found, note = read_sheet(path, book, sheet, partial(_has_header, path, phones))
     return build_table(
         path,
         found.name,
         found.rows,
-        phone_column=phone_column,
+        phone_column=phones,
         merged=found.merged,
         notes=[*notes, note],
         limits=limits,
+        region=region,
     )
+
+
+def phone_columns(named: str | Sequence[str] | None) -> tuple[str, ...]:
+    """--phone-column as a tuple of names: none, one, or several in order."""
+    if named is None:
+        return ()
+    return (named,) if isinstance(named, str) else tuple(named)
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,12 @@ def detect(path: Path, *, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> Detec
 
 
 def _text_table(
-    path: Path, sheet: str | None, phone_column: str | None, limits: Limits, notes: list[str]
+    path: Path,
+    sheet: str | None,
+    phone_column: tuple[str, ...],
+    limits: Limits,
+    notes: list[str],
+    region: str | None,
 ) -> Table:
     if sheet is not None:
         raise InputError(f"{path}: --sheet applies to workbooks; this is a text file. Drop it")
@@ -119,10 +138,11 @@ def _text_table(
         phone_column=phone_column,
         notes=[*notes, described],
         limits=limits,
+        region=region,
     )
 
 
-def _has_header(path: Path, phone_column: str | None, sheet: Sheet) -> bool:
+def _has_header(path: Path, phone_column: tuple[str, ...], sheet: Sheet) -> bool:
     """True when the sheet has a header row naming a phone column."""
     try:
         find_header(sheet_where(path, sheet.name), sheet.rows, phone_column)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -42,19 +42,25 @@ _UNNAMED = re.compile(r"^Unnamed: \d+(?:_level_\d+)?$")
 
 
 def frame_table(
-    frame: pd.DataFrame, *, phone_column: str | None, limits: Limits = DEFAULT_LIMITS
+    frame: pd.DataFrame,
+    *,
+    phone_column: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+    region: str | None = None,
 ) -> Table:
     """The frame as a Table (InputError when it has no phone column, as a file would)."""
     header = [_label(label) for label in frame.columns]
     table = build_table(
         Path(FRAME_NAME),
         None,
-        partial(_rows, frame, header, None),
+        partial(_rows, frame, header, ()),
         phone_column=phone_column,
         limits=limits,
         known_header=(1, header),
+        region=region,
     )
-    rows = partial(_rows, frame, header, table.keep[table.phone_index])
+    phones = tuple(table.keep[i] for i in table.phone_indexes)
+    rows = partial(_rows, frame, header, phones)
     return replace(table, grid=rows, content_hash=partial(_content_hash, rows))
 
 
@@ -66,12 +72,12 @@ def _label(label: Any) -> str:
     return "" if _UNNAMED.match(text) else text.strip()
 
 
-def _rows(frame: pd.DataFrame, header: list[str], phone_at: int | None) -> Iterator[Row]:
+def _rows(frame: pd.DataFrame, header: list[str], phones: tuple[int, ...]) -> Iterator[Row]:
     yield 1, list(header)
     values = frame.itertuples(index=False, name=None)
     for number, row in enumerate(values, start=FIRST_ROW):
         cells = [cell(value) for value in row]
-        if phone_at is not None:
+        for phone_at in phones:
             cells[phone_at] = phone_cell(row[phone_at])
         yield number, cells
 

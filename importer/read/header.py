@@ -1,9 +1,13 @@
-"""Which row is the header: the first that names a phone column with phone numbers under it.
+"""Which row is the header: a row of names, with phone numbers under a phone column.
 
 Title rows, a logo row and blank rows often sit above the header. A row qualifies when one
-of its cells is a phone header ("Phone", "Mobile", "Телефон"...) or, failing any, contains a
-phone word ("Home phone"); among the qualifying rows the first with a phone-like value
-(seven digits or more) under that cell wins, else simply the first.
+of its cells is a phone header ("Phone", "Mobile", "Телефон"...) or contains a phone word
+("Home phone", "Phone 1 - Value"). A row that itself holds a phone number is data, even
+when one of its cells holds a phone word (a Google export's ``Phone 1 - Label`` =
+``Mobile``). Among the qualifying rows, the first with phone-like values (seven digits or
+more) under one of those cells wins, the last of them when several sit above the same
+data (a title "Phones" over the header "Phone"); else the first that names a phone
+header, else the first with a phone word.
 """
 
 from __future__ import annotations
@@ -37,20 +41,19 @@ Grid = Callable[[], Iterable[tuple[int, Sequence[Cell]]]]
 Texts = tuple[int, list[str]]
 
 
-def find_header(where: str, grid: Grid, phone_column: str | None) -> Texts:
+def find_header(where: str, grid: Grid, phone_column: Sequence[str] = ()) -> Texts:
     """The header row's number and its cells as text."""
     rows = _first_rows(grid)
     if not rows:
         raise InputError(f"{where}: is empty: no cell holds anything. Is it the right file?")
-    wanted = name_key(phone_column) if phone_column else None
+    wanted = {name_key(c) for c in phone_column}
     tests: list[Callable[[str], bool]] = (
-        [lambda key: key == wanted] if wanted else [PHONE_HEADERS.__contains__, is_phone_word]
+        [wanted.__contains__] if wanted else [PHONE_HEADERS.__contains__, is_phone_word]
     )
-    for test in tests:
-        found = _best(rows, test)
-        if found is not None:
-            return found
-    raise _no_header(where, rows[0], phone_column)
+    found = _with_numbers_under(rows, tests) or _first_named(rows, tests)
+    if found is None:
+        raise _no_header(where, rows[0], phone_column)
+    return found
 
 
 def _first_rows(grid: Grid) -> list[Texts]:
@@ -58,17 +61,37 @@ def _first_rows(grid: Grid) -> list[Texts]:
     return list(islice((t for t in texts if any(t[1])), HEADER_SEARCH_ROWS + LOOK_UNDER_ROWS))
 
 
-def _best(rows: list[Texts], test: Callable[[str], bool]) -> Texts | None:
-    first = None
-    for index, (number, texts) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = [i for i, t in enumerate(texts) if len(t.split()) <= 4 and test(name_key(t))]
-        if not columns:
-            continue
-        first = first or (number, texts)
+def _named(texts: list[str], tests: Sequence[Callable[[str], bool]]) -> list[int]:
+    """The cells that name a phone column by any of ``tests``; none in a row of data."""
+    if any(_phone_like(texts, i) for i in range(len(texts))):
+        return []
+    keys = [name_key(t) if len(t.split()) <= 4 else "" for t in texts]
+    return [i for i, key in enumerate(keys) if key and any(test(key) for test in tests)]
+
+
+def _with_numbers_under(rows: list[Texts], tests: Sequence[Callable[[str], bool]]) -> Texts | None:
+    """The candidate nearest above the first phone-like values under its phone cells."""
+    chosen: tuple[int, int] | None = None  # (candidate's index, index of its first data row)
+    for index, (_, texts) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if chosen is not None and index >= chosen[1]:
+            break
+        columns = _named(texts, tests)
         under = rows[index + 1 : index + 1 + LOOK_UNDER_ROWS]
-        if any(_phone_like(r[1], i) for r in under for i in columns):
-            return number, texts
-    return first
+        data = next(
+            (n for n, r in enumerate(under) if any(_phone_like(r[1], i) for i in columns)), None
+        )
+        if columns and data is not None:
+            chosen = (index, index + 1 + data)
+    return rows[chosen[0]] if chosen is not None else None
+
+
+def _first_named(rows: list[Texts], tests: Sequence[Callable[[str], bool]]) -> Texts | None:
+    """The first row that names a phone column, by the first test any row passes."""
+    for test in tests:
+        found = next((r for r in rows[:HEADER_SEARCH_ROWS] if _named(r[1], [test])), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _phone_like(texts: list[str], index: int) -> bool:
@@ -80,12 +103,13 @@ def is_phone_word(key: str) -> bool:
     return bool(key) and any(word in key for word in PHONE_WORDS)
 
 
-def _no_header(where: str, first: Texts, phone_column: str | None) -> InputError:
+def _no_header(where: str, first: Texts, phone_column: Sequence[str]) -> InputError:
     number, texts = first
     shown = ", ".join(repr(t) for t in texts if t)
     if phone_column:
+        named = " or ".join(map(repr, phone_column))
         return InputError(
-            f"{where}: no column is headed {phone_column!r} (row {number} reads {shown}); "
+            f"{where}: no column is headed {named} (row {number} reads {shown}); "
             "check --phone-column"
         )
     if any(len(_DIGIT.findall(t)) >= 7 for t in texts):

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..models import RESULT_COLUMNS, SourceRow, column_letter, is_blank, name_key
-from .header import PHONE_HEADERS, Grid, find_header, is_phone_word
+from ..models import RESULT_COLUMNS, Cell, SourceRow, column_letter, is_blank
+from . import phonecol
+from .header import Grid, find_header
 from .limits import DEFAULT_LIMITS, Limits
 
 
@@ -25,6 +26,8 @@ class Table:
     keep: tuple[int, ...] = field(repr=False)
     grid: Grid = field(repr=False)
     notes: tuple[str, ...] = ()
+    #: Every phone column, in the order a row looks for its number (``phone_index`` first).
+    phone_indexes: tuple[int, ...] = ()
     #: The content's hash, for a table read from no file (a DataFrame); a file's is its bytes'.
     content_hash: Callable[[], str] | None = field(default=None, repr=False)
 
@@ -50,27 +53,31 @@ def build_table(
     sheet: str | None,
     grid: Grid,
     *,
-    phone_column: str | None,
+    phone_column: Sequence[str] = (),
     merged: Sequence[tuple[int, int, int, int]] = (),
     notes: Sequence[str] = (),
     limits: Limits = DEFAULT_LIMITS,
     known_header: tuple[int, list[str]] | None = None,
+    region: str | None = None,
 ) -> Table:
     """Find the header (unless given as its row number and texts) and the phone column, and
-    name every column that holds anything."""
+    name every column that holds anything. ``region``: --default-region, for telling which
+    phone column holds valid numbers."""
     where = f"{path}" + (f", sheet {sheet!r}" if sheet else "")
     header_row, header = known_header or find_header(where, grid, phone_column)
-    width, used, row_count = _survey(where, grid, header_row, len(header), limits)
+    width, used, row_count, sample = _survey(where, grid, header_row, len(header), limits)
     header = _spread_merged(header, header_row, merged, width)
     keep, names = _name_columns(header, width, used)
-    phone_index, phone_notes = _phone_index(where, names, phone_column)
+    picked = [tuple(cells[k] if k < len(cells) else None for k in keep) for cells in sample]
+    phones, phone_notes = _phone_indexes(where, names, phone_column, picked, region)
     extra = [f"header found on row {header_row}"] if header_row > 1 else []
     return Table(
         path=path,
         sheet=sheet,
         columns=tuple(names),
         header_row=header_row,
-        phone_index=phone_index,
+        phone_index=phones[0],
+        phone_indexes=tuple(phones),
         row_count=row_count,
         keep=tuple(keep),
         grid=grid,
@@ -95,10 +102,12 @@ def _spread_merged(
 
 def _survey(
     where: str, grid: Grid, header_row: int, header_width: int, limits: Limits
-) -> tuple[int, set[int], int]:
-    """One pass over the data: the widest row, the columns that hold values, the row count."""
+) -> tuple[int, set[int], int, list[Sequence[Cell]]]:
+    """One pass over the data: the widest row, the columns that hold values, the row count,
+    and the first rows' cells (to tell which column holds the phones)."""
     used: set[int] = set()
     width, count = header_width, 0
+    sample: list[Sequence[Cell]] = []
     for number, cells in grid():
         limits.check_rows(where, number)
         if number <= header_row:
@@ -108,18 +117,21 @@ def _survey(
             count += 1
             used.update(filled)
             width = max(width, filled[-1] + 1)
-    return width, used, count
+            if len(sample) < phonecol.SAMPLE_ROWS:
+                sample.append(list(cells))
+    return width, used, count, sample
 
 
 def _name_columns(header: list[str], width: int, used: set[int]) -> tuple[list[int], list[str]]:
-    """Unique names for the input columns; result columns and empty columns are left out."""
+    """Unique names for the input columns; the tool's own block and empty columns are left out."""
     keep: list[int] = []
     names: list[str] = []
     taken: set[str] = set()
     copies: dict[str, int] = {}
+    own = tool_block(header)
     for index in range(width):
         text = header[index] if index < len(header) else ""
-        if text in RESULT_COLUMNS or (not text and index not in used):
+        if index in own or (not text and index not in used):
             continue
         name = _unique(text or f"Column {column_letter(index)}", taken, copies)
         keep.append(index)
@@ -140,23 +152,37 @@ def _unique(base: str, taken: set[str], copies: dict[str, int]) -> str:
     return name
 
 
-def _phone_index(where: str, names: list[str], phone_column: str | None) -> tuple[int, list[str]]:
-    keys = [name_key(n) for n in names]
-    if phone_column and name_key(phone_column) in keys:
-        return keys.index(name_key(phone_column)), []
-    exact = [i for i, k in enumerate(keys) if k in PHONE_HEADERS]
-    loose = [i for i, k in enumerate(keys) if is_phone_word(k) and i not in exact]
-    candidates = [] if phone_column else exact + loose
-    if not candidates:
+def tool_block(header: Sequence[str]) -> range:
+    """Where the tool's own columns are: the seven result columns, in order, ending the
+    header (a Results sheet), or ``error`` alone ending it (an Errors sheet). Any other
+    ``status`` or ``error`` is the user's."""
+    texts = [str(t or "").strip() for t in header]
+    end = len(texts)
+    while end and not texts[end - 1]:
+        end -= 1
+    size = len(RESULT_COLUMNS)
+    if end >= size and tuple(texts[end - size : end]) == RESULT_COLUMNS:
+        return range(end - size, end)
+    if end and texts[end - 1] == RESULT_COLUMNS[-1]:
+        return range(end - 1, end)
+    return range(0)
+
+
+def _phone_indexes(
+    where: str,
+    names: list[str],
+    phone_column: Sequence[str],
+    sample: Sequence[Sequence[Cell]],
+    region: str | None,
+) -> tuple[list[int], list[str]]:
+    """The columns named by --phone-column, in order; else the one the cells show."""
+    if phone_column:
+        return phonecol.named(where, names, phone_column), []
+    found = phonecol.candidates(names)
+    if not found:
         raise InputError(
             f"{where}: no phone column among {', '.join(map(repr, names))}; "
             "name the column with --phone-column"
         )
-    chosen = candidates[0]
-    others = [names[i] for i in candidates[1:]]
-    notes = (
-        [f"phone column {names[chosen]!r} used; also looked like phones: "
-         f"{', '.join(map(repr, others))} (choose with --phone-column)"]
-        if others else []
-    )  # fmt: skip
-    return chosen, notes
+    chosen, notes = phonecol.choose(names, found, sample, region)
+    return [chosen], notes

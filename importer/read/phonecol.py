@@ -1,0 +1,108 @@
+"""Which column is the phone: of those whose header names a phone, one whose cells are phones.
+
+A label or type column (Google's ``Phone 1 - Label`` = ``Mobile``) names a phone but holds
+words: a column with no phone-like cell (seven digits or more) is not a phone column while
+another has some. Among the rest, a mobile one (``Mobile``, ``Cell``, ``Handy``, Russian ``моб``)
+wins when it holds about as many valid numbers as the best; else the one with the most
+valid numbers, then the most phone-like cells, then the first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import phonenumbers
+
+from ..errors import InputError
+from ..models import Cell, cell_text, is_blank, name_key
+from .header import PHONE_HEADERS, is_phone_word
+
+#: The data rows whose cells decide the phone column.
+SAMPLE_ROWS = 500
+#: A mobile column wins with at least this share of the best column's valid numbers.
+ABOUT_AS_MANY = 0.8
+MOBILE_WORDS = ("mobil", "cell", "handy", "моб", "celular", "gsm")
+_DIGIT = re.compile(r"\d")
+
+
+@dataclass
+class _Column:
+    """What the sample says of one candidate column."""
+
+    index: int
+    mobile: bool
+    valid: int = 0
+    phone_like: int = 0
+
+
+def candidates(names: Sequence[str]) -> list[int]:
+    """The columns whose header names a phone: exact names first, then phone words."""
+    keys = [name_key(n) for n in names]
+    exact = [i for i, k in enumerate(keys) if k in PHONE_HEADERS]
+    return exact + [i for i, k in enumerate(keys) if is_phone_word(k) and i not in exact]
+
+
+def named(where: str, names: Sequence[str], wanted: Sequence[str]) -> list[int]:
+    """The columns ``--phone-column`` names, in its order; InputError for one not there."""
+    keys = [name_key(n) for n in names]
+    missing = [w for w in wanted if name_key(w) not in keys]
+    if missing:
+        raise InputError(
+            f"{where}: no column is headed {' or '.join(map(repr, missing))}; its columns are "
+            f"{', '.join(map(repr, names))}: check --phone-column"
+        )
+    return list(dict.fromkeys(keys.index(name_key(w)) for w in wanted))
+
+
+def choose(
+    names: Sequence[str],
+    columns: Sequence[int],
+    rows: Iterable[Sequence[Cell]],
+    region: str | None,
+) -> tuple[int, list[str]]:
+    """The phone column among ``columns`` (indexes into ``names``), and a note naming the
+    other phone columns. ``rows``: the first data rows' cells, in the order of ``names``."""
+    stats = [_Column(i, any(w in name_key(names[i]) for w in MOBILE_WORDS)) for i in columns]
+    for cells in rows:
+        for column in stats:
+            _count(column, cells[column.index] if column.index < len(cells) else None, region)
+    holding = [c for c in stats if c.phone_like] or stats
+    best = max(c.valid for c in holding)
+    mobiles = [c for c in holding if c.mobile and c.valid >= ABOUT_AS_MANY * best]
+    pool = mobiles or holding
+    chosen = max(pool, key=lambda c: (c.valid, c.phone_like, -stats.index(c)))
+    others = [names[c.index] for c in holding if c is not chosen and c.phone_like]
+    note = (
+        f"phone column {names[chosen.index]!r} used; other phone columns: "
+        f"{', '.join(map(repr, others))} (choose with --phone-column, more than once for "
+        "a fallback)"
+    )
+    return chosen.index, [note] if others else []
+
+
+def _count(column: _Column, cell: Cell, region: str | None) -> None:
+    if is_blank(cell):
+        return
+    text = cell_text(cell).strip().lstrip("'")
+    if len(_DIGIT.findall(text)) < 7:
+        return
+    column.phone_like += 1
+    column.valid += is_valid(text, region)
+
+
+def is_valid(text: str, region: str | None) -> bool:
+    """A rough verdict for choosing a column: valid as written with ``+``/``00``, else as
+    ``region``'s number (the normaliser's own rules decide each row)."""
+    international = text.startswith(("+", "00"))
+    try:
+        if international:
+            number = phonenumbers.parse("+" + text.removeprefix("00").lstrip("+"), None)
+        elif region:
+            number = phonenumbers.parse(text, region)
+        else:
+            return False
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
