@@ -13,7 +13,7 @@ from ..profiles import list_profiles, load_profile, save_profile
 from ..read import detect
 from ..settings import DEFAULT_WAIT_HLR_S, OFF, Layer, Settings, checked
 from .app import Web, web
-from .preview import fitting_profiles, read_preview
+from .preview import fitting_profiles, phone_choices, read_preview
 from .runs import start_import
 from .uploads import Upload, save_upload
 
@@ -62,15 +62,15 @@ def upload() -> Any:
 @blueprint.get("/file/<upload_id>")
 def file_page(upload_id: str) -> Any:
     state, stored = web(), _upload(upload_id)
+    settings = _settings(state, stored)
     try:
-        settings = _settings(state, stored)
         preview = read_preview(settings)
     except BsgImportError as error:
         if _mapped(stored.choices):  # a mapping that no longer fits (another sheet): start over
             stored.choices = {k: v for k, v in stored.choices.items() if not _is_mapping(k)}
             flash(f"{state.scrub(str(error))}: the mapping was reset", "error")
             return redirect(url_for(".file_page", upload_id=upload_id))
-        return render_template("file.html", upload=stored, error=state.scrub(str(error))), 422
+        return _choose_phone(state, stored, settings, state.scrub(str(error))), 422
     folder = state.config.profile_dir
     offered = [] if _mapped(stored.choices) else fitting_profiles(preview.table, folder)
     return render_template(
@@ -96,6 +96,13 @@ def file_action(upload_id: str) -> Response:
             profile = load_profile(name, state.config.profile_dir)
             stored.choices = dict(profile.values)
             return redirect(url_for(".file_page", upload_id=upload_id))
+        if action.startswith("phone:") or action == "sheet":  # from the phone column chooser
+            kept = {k: v for k, v in stored.choices.items() if not _is_mapping(k)}
+            chosen = {"sheet": request.form.get("sheet") or None}
+            if action.startswith("phone:"):
+                chosen["phone_column"] = action.removeprefix("phone:")
+            stored.choices = {**kept, **checked(chosen, "the page")}
+            return redirect(url_for(".file_page", upload_id=upload_id))
         if "list_name" in request.form:  # the mapping form (a check's page imports as checked)
             stored.choices = _choices(request.form, stored)
         settings = _settings(state, stored)
@@ -107,6 +114,17 @@ def file_action(upload_id: str) -> Response:
     except BsgImportError as error:
         flash(state.scrub(str(error)), "error")
     return redirect(url_for(".file_page", upload_id=upload_id))
+
+
+def _choose_phone(state: Web, stored: Upload, settings: Settings, error: str) -> str:
+    """The file can't be read as it stands: offer its columns as the phone column."""
+    try:
+        detected = detect(stored.path, max_unpacked_bytes=settings.max_unpacked_mb << 20)
+    except BsgImportError:
+        detected = None
+    offered = phone_choices(settings) if detected else []
+    return render_template("file.html", upload=stored, error=error, detected=detected,
+                           phone_choices=offered, sheet=settings.sheet)  # fmt: skip
 
 
 def _save_profile(state: Web, stored: Upload, settings: Settings) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -13,10 +14,19 @@ from ..normalise import Normaliser, prepare_rows
 from ..pipeline import RunControl, connect
 from ..plan import ColumnRole, column_roles
 from ..profiles import Profile, list_profiles
-from ..read import Detected, Table, detect, open_table
+from ..read import Detected, Table, detect, open_table, text
+from ..read.limits import Limits
+from ..read.ods import open_ods
+from ..read.sniff import file_kind
+from ..read.workbook import Book
+from ..read.xls import open_xls
+from ..read.xlsx import open_xlsx
 from ..settings import Settings
 
 PREVIEW_ROWS = 20
+#: Rows shown under each column offered as the phone column.
+SAMPLE_ROWS = 4
+OFFERED_COLUMNS = 30
 
 
 @dataclass
@@ -65,6 +75,57 @@ def _verdicts(
         date_order=settings.date_order, bad_values=settings.bad_values,
     )  # fmt: skip
     return [v for _, chunk in prepare_rows([rows], normaliser) for v in chunk]
+
+
+@dataclass(frozen=True)
+class PhoneChoice:
+    """A column offered as the phone column, with what its first rows would give."""
+
+    column: str
+    samples: list[str]  # "+380501234567", or why the cell is no number
+    phones: int  # how many of the samples are numbers
+
+
+def phone_choices(settings: Settings) -> list[PhoneChoice]:
+    """Each column of the file's first row, as the phone column would read it."""
+    names = _first_row(settings)
+    choices = []
+    for name in dict.fromkeys(n for n in names[:OFFERED_COLUMNS] if n):
+        try:
+            table = open_table(settings.file, sheet=settings.sheet, phone_column=name,
+                               max_unpacked_bytes=settings.max_unpacked_mb << 20,
+                               max_rows=settings.max_rows)  # fmt: skip
+        except BsgImportError:
+            continue
+        rows = list(islice(table.rows(), SAMPLE_ROWS))
+        normaliser = Normaliser(table.phone_index, [], region=settings.default_region)
+        verdicts = [v for _, chunk in prepare_rows([rows], normaliser) for v in chunk]
+        samples = [f"+{v.phone}" if v.phone else (v.error or "") for v in verdicts]
+        choices.append(PhoneChoice(name, samples, sum(bool(v.phone) for v in verdicts)))
+    return sorted(choices, key=lambda c: -c.phones)
+
+
+def _first_row(settings: Settings) -> list[str]:
+    """The texts of the first row that holds anything (the header, most often)."""
+    limits = Limits(max_unpacked_bytes=settings.max_unpacked_mb << 20, max_rows=settings.max_rows)
+    try:
+        kind = file_kind(settings.file)
+        if kind == "text":
+            rows = ((n, list(c)) for n, c in text.read_rows(settings.file,
+                    text.detect_format(settings.file)))  # fmt: skip
+        else:
+            openers: dict[str, Callable[[Path, Limits], Book]] = {
+                "xlsx": open_xlsx, "xls": open_xls, "ods": open_ods}  # fmt: skip
+            book = openers[kind](settings.file, limits)
+            try:
+                sheet = book.load(settings.sheet or book.names[0])
+            finally:
+                book.close()
+            rows = ((n, list(c)) for n, c in sheet.rows())
+        first = next((cells for _, cells in rows if any(cell_text(c).strip() for c in cells)), [])
+    except (BsgImportError, KeyError, IndexError):
+        return []
+    return [cell_text(c).strip() for c in first]
 
 
 def account(settings: Settings) -> tuple[list[CustomField], list[ContactList], str]:

@@ -1,0 +1,37 @@
+"""No dead end on the page (issue 21, items 4-10), each tried in Debian's chromium: every
+page says what is true now and offers the next step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+from .web_helpers import page_config, page_server
+from .web_look import browser, look, page, shots, upload
+
+__all__ = ["browser", "page", "shots"]
+
+
+def test_a_phone_column_not_recognised_is_offered_to_choose(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    source = tmp_path / "clients.csv"
+    source.write_text(
+        "Client,Contact,Town\nOlena,+380501234567,Kyiv\nPetro,+380672345678,Lviv\n"
+        "Iryna,+380931112233,Odesa\n",
+        encoding="utf-8",
+    )
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, source)
+        shown = look(page, shots, "4-choose-phone-column")
+        assert "Which column holds them?" in shown
+        first = page.locator("#phone-choices tbody tr").first
+        assert "Contact" in first.inner_text() and "+380501234567" in first.inner_text()
+        with page.expect_navigation():
+            first.locator("button").click()
+        assert page.input_value("#role-1") == "phone"
+        verdicts = page.locator("td.verdict").all_inner_texts()
+        assert verdicts == ["+380501234567", "+380672345678", "+380931112233"]
+        look(page, shots, "4-phone-column-chosen")
