@@ -103,18 +103,27 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A results workbook (.xlsx, or the .csv output) as a DataFrame: the input's columns,
     then the seven result columns; IDs and phones as nullable integers (Int64), the other
     result columns as strings, an empty cell as NA. An .xlsx gives each input column the
-    type of its cells; a .csv holds text only, so its input columns are strings."""
+    type of its cells; a .csv holds text only, so its input columns are strings.
+
+    The result columns are the seven that end the header; an input column of the same name
+    (a shop's own ``status``) comes before them and is named ``status (input)``."""
     path = Path(path)
     csv = path.suffix.lower() == ".csv"
     raw = _read_csv(path) if csv else _read_xlsx(path)
-    width = raw.shape[1] - len(RESULT_COLUMNS)
-    if width < 0 or tuple(raw.columns[width:]) != RESULT_COLUMNS:
+    header = [str(h) for h in raw.iloc[0]] if len(raw) else []
+    raw = raw.iloc[1:].reset_index(drop=True)
+    width = len(header) - len(RESULT_COLUMNS)
+    if width < 0 or tuple(header[width:]) != RESULT_COLUMNS:
         raise InputError(f"{path}: not a results file of bsg-import (no result columns)")
     typed = _text if csv else _typed
-    columns = {name: typed(raw.iloc[:, i]) for i, name in enumerate(raw.columns[:width])}
-    for name in RESULT_COLUMNS:
+    columns = {
+        _input_name(name): typed(raw.iloc[:, i]).rename(_input_name(name))
+        for i, name in enumerate(header[:width])
+    }
+    for at, name in enumerate(RESULT_COLUMNS, start=width):
         try:
-            columns[name] = (_whole if name in WHOLE_COLUMNS else _text)(raw[name])
+            kind = _whole if name in WHOLE_COLUMNS else _text
+            columns[name] = kind(raw.iloc[:, at]).rename(name)
         except (TypeError, ValueError) as exc:
             raise InputError(
                 f"{path}: column {name}: {exc}; is it a bsg-import results file?"
@@ -122,9 +131,18 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     return pd.DataFrame(columns, index=raw.index)
 
 
+def _input_name(name: str) -> str:
+    """An input column's name, kept apart from the result column it shares a name with."""
+    return f"{name} (input)" if name in RESULT_COLUMNS else name
+
+
 def _read_xlsx(path: Path) -> pd.DataFrame:
+    """The Results sheet, its header as the first row (pandas would rename a second
+    ``status``)."""
     try:
-        return pd.read_excel(path, sheet_name="Results", engine="calamine", dtype=object)
+        return pd.read_excel(
+            path, sheet_name="Results", engine="calamine", dtype=object, header=None
+        )
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except Exception as exc:  # calamine and pandas raise many kinds for a file they can't read
@@ -133,12 +151,12 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", header=None)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"{path}: not a results file of bsg-import ({exc})") from exc
-    return raw.rename(columns=_unquoted).map(_unquoted)
+    return raw.map(_unquoted)
 
 
 def _unquoted(text: str) -> str:
