@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal
 
-from .bsg.calls import Calls
+from .bsg.calls import Calls, fatal
 from .bsg.client import BsgClient
-from .errors import UsageError
+from .bsg.errors import CallFailed
+from .errors import Interrupted, UsageError
 from .models import Cell, ContactList, CustomField, FieldColumn, is_blank, name_key
 from .normalise import ValueProblem, normalise_value
 from .read import Table
@@ -18,6 +20,11 @@ from .settings import Settings
 #: BSG's answers to a create whose name is taken: a list, a custom field.
 LIST_EXISTS = "Contact group is already exists"
 FIELD_EXISTS = "has already been taken"
+#: The field types POST /api/contacts/fields accepts (bsg-one-api.md).
+FIELD_TYPES = ("text", "number", "date")
+#: Digits that keep a leading zero (a ZIP code, 02542) are text: a number (or a date read
+#: from its serial) would lose it.
+_LEADING_ZERO = re.compile(r"^0\d+$")
 
 
 @dataclass(frozen=True)
@@ -29,10 +36,22 @@ class ImportPlan:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class NewField:
+    """A custom field --create-fields would make for a column, or why it can't."""
+
+    index: int
+    column: str
+    name: str
+    kind: str | None  # None: the column is empty in every row
+    refused: str = ""  # why it is not created, known before any create
+
+
 def make_plan(table: Table, settings: Settings, calls: Calls | None) -> ImportPlan:
     """Find or create the list, load the fields, and map the columns to them."""
     explicit = _explicit_map(table, settings.field_map)
     skipped = _skipped(table, settings)
+    check_list_name(settings.list_name)
     if calls is None:
         return ImportPlan(None, (), ("custom fields were not checked: no API key was given",))
     contact_list = _target_list(calls, settings)
@@ -47,11 +66,16 @@ def make_plan(table: Table, settings: Settings, calls: Calls | None) -> ImportPl
                 f"--map names fields the account doesn't have: {', '.join(map(repr, missing))}; "
                 "add --create-fields to create them"
             )
-        wanted = missing + [(c, c) for c in unmatched]
-        if settings.dry_run:
-            notes.append(f"fields that would be created: {', '.join(f for _, f in wanted)}")
-        else:
-            columns += _create_fields(table, calls, settings, wanted)
+        new = new_fields(table, settings, missing + [(c, c) for c in unmatched])
+        notes += _left_out(new)
+        wanted = [f for f in new if not f.refused]
+        if settings.dry_run and wanted:
+            named = ", ".join(f"{f.name!r} ({f.kind})" for f in wanted)
+            notes.append(f"fields that would be created: {named}")
+        elif wanted:
+            made, refused = _create_fields(calls, wanted)
+            columns += made
+            notes += refused
         unmatched = []
     if unmatched:
         notes.append(
@@ -79,15 +103,19 @@ def column_roles(
     explicit = _explicit_map(table, settings.field_map)
     matched, unmatched, missing = _match(table, fields, explicit, _skipped(table, settings))
     wanted = missing + ([(c, c) for c in unmatched] if settings.create_fields else [])
-    indexes = [table.columns.index(c) for c, _ in wanted]
-    kinds = infer_types(table, indexes, settings) if indexes else {}
     phones = table.phone_indexes or (table.phone_index,)
     roles = {i: ColumnRole(table.columns[i], "phone") for i in phones}
     roles |= {m.index: ColumnRole(m.column, "field", m.field.name, m.field.type) for m in matched}
-    for column, name in wanted:
-        index = table.columns.index(column)
-        roles[index] = ColumnRole(column, "new field", name, kinds[index])
+    for new in new_fields(table, settings, wanted) if wanted else []:
+        if not new.refused:
+            roles[new.index] = ColumnRole(new.column, "new field", new.name, str(new.kind))
     return [roles.get(i) or ColumnRole(c, "not sent") for i, c in enumerate(table.columns)]
+
+
+def check_list_name(name: str) -> None:
+    """What POST /api/groups refuses, found before any call (a dry run finds it too)."""
+    if not name.strip():
+        raise UsageError(f"--list {name!r}: a list needs a name that is not blank")
 
 
 def _target_list(calls: Calls, settings: Settings) -> ContactList | None:
@@ -156,22 +184,72 @@ def _match(
     return matched, unmatched, missing
 
 
-def _create_fields(
-    table: Table, calls: Calls, settings: Settings, wanted: Sequence[tuple[str, str]]
-) -> list[FieldColumn]:
-    indexes = {column: table.columns.index(column) for column, _ in wanted}
-    kinds = infer_types(table, list(indexes.values()), settings)
-    created = []
-    for column, name in wanted:
-        index = indexes[column]
-        field = calls.needed_create(
-            partial(calls.client.create_field, name, kinds[index]),
-            partial(_find_field, calls.client, name),
-            exists=FIELD_EXISTS,
-            what=f"the custom field {name!r}",
-        )
-        created.append(FieldColumn(index, column, field))
-    return created
+def new_fields(
+    table: Table, settings: Settings, wanted: Sequence[tuple[str, str]]
+) -> list[NewField]:
+    """The fields to create for (column, field name) pairs, each checked before the first
+    create against what the API accepts: a name that is not blank, one of its types, and
+    not the name of a field made for an earlier column; never for an empty column."""
+    indexes = [table.columns.index(column) for column, _ in wanted]
+    kinds = infer_types(table, indexes, settings) if indexes else {}
+    new: list[NewField] = []
+    for (column, name), index in zip(wanted, indexes, strict=True):
+        made = NewField(index, column, name.strip(), kinds[index])
+        new.append(replace(made, refused=_refusal(made, new)))
+    return new
+
+
+def _refusal(field: NewField, earlier: Sequence[NewField]) -> str:
+    if field.kind is None:
+        return "empty in every row"
+    if not field.name:
+        return "a field needs a name that is not blank"
+    if field.kind not in FIELD_TYPES:
+        return f"BSG has no field type {field.kind!r}"
+    twin = next((f for f in earlier if name_key(f.name) == name_key(field.name)), None)
+    if twin is not None and not twin.refused:
+        return f"its field would share the name of the one made for {twin.column!r}"
+    return ""
+
+
+def _left_out(new: Sequence[NewField]) -> list[str]:
+    """Notes on the columns whose field is not created, known before any create."""
+    empty = [f.column for f in new if f.kind is None]
+    notes = (
+        [f"columns not sent, empty in every row (no field created): {', '.join(map(repr, empty))}"]
+        if empty
+        else []
+    )
+    notes += [
+        f"column {f.column!r} not sent: no field can be created for it ({f.refused})"
+        for f in new
+        if f.refused and f.kind is not None
+    ]
+    return notes
+
+
+def _create_fields(calls: Calls, wanted: Sequence[NewField]) -> tuple[list[FieldColumn], list[str]]:
+    """Create each field; one BSG refuses (422) is left out with a note, the rest go on."""
+    created: list[FieldColumn] = []
+    refused: list[str] = []
+    for new in wanted:
+        what = f"the custom field {new.name!r}"
+        if calls.stop.is_set():
+            raise Interrupted(f"interrupted before trying to create {what}")
+        try:
+            field = calls.create(
+                partial(calls.client.create_field, new.name, str(new.kind)),
+                partial(_find_field, calls.client, new.name),
+                exists=FIELD_EXISTS,
+                what=what,
+            ).value
+        except CallFailed as failure:
+            if failure.status != 422 or failure.stopped:
+                raise calls.halted or fatal(failure, f"create {what}") from None
+            refused.append(f"column {new.column!r} not sent: BSG refused {what}: {failure.message}")
+            continue
+        created.append(FieldColumn(new.index, new.column, field))
+    return created, refused
 
 
 def _find_field(client: BsgClient, name: str) -> CustomField | None:
@@ -179,8 +257,9 @@ def _find_field(client: BsgClient, name: str) -> CustomField | None:
     return next((f for f in client.fields() if name_key(f.name) == name_key(name)), None)
 
 
-def infer_types(table: Table, indexes: Sequence[int], settings: Settings) -> dict[int, str]:
-    """Each column's type from its values: number, date, else text."""
+def infer_types(table: Table, indexes: Sequence[int], settings: Settings) -> dict[int, str | None]:
+    """Each column's type from its values: number, date, else text; None for a column
+    empty in every row."""
     possible = {i: {"number", "date", "empty"} for i in indexes}
     for row in table.rows():
         for index in indexes:
@@ -192,6 +271,8 @@ def _narrow(kinds: set[str], cell: Cell, settings: Settings) -> None:
     if is_blank(cell):
         return
     kinds.discard("empty")
+    if isinstance(cell, str) and _LEADING_ZERO.match(cell.strip()):
+        kinds.difference_update(("number", "date"))
     for kind in list(kinds - {"empty"}):
         try:
             normalise_value(cell, kind, settings.date_order)
@@ -201,7 +282,7 @@ def _narrow(kinds: set[str], cell: Cell, settings: Settings) -> None:
         kinds.discard("date")  # a plain number is a number, not an Excel serial date
 
 
-def _pick(kinds: set[str]) -> str:
+def _pick(kinds: set[str]) -> str | None:
     if "empty" in kinds:
-        return "text"
+        return None
     return "number" if "number" in kinds else "date" if "date" in kinds else "text"

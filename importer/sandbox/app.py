@@ -192,8 +192,11 @@ def _fields(account: Account, request: Request, _: dict[str, Any]) -> Response:
 def _create_field(account: Account, request: Request, _: dict[str, Any]) -> Response:
     data = body(request)
     name, kind = data.get("name"), data.get("type")
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 30:
-        raise ApiAnswer(422, "The name field is required and must be 1 to 30 characters.")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiAnswer(422, "The name field is required.")
+    if account.max_field_name and len(name.strip()) > account.max_field_name:
+        limit = account.max_field_name
+        raise ApiAnswer(422, f"The name may not be greater than {limit} characters.")
     if kind not in ("text", "number", "date"):
         raise ApiAnswer(422, "The selected type is invalid.")
     if any(f.name.casefold() == name.strip().casefold() for f in account.fields.values()):

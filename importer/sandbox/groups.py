@@ -20,8 +20,8 @@ SEARCH_FIELDS = ("id", "name", "items", "created_at", "phone", "description")
 
 
 def _name(value: Any) -> str:
-    if not isinstance(value, str) or not 3 <= len(value) <= 50:
-        raise ApiAnswer(422, "The name must be a string of 3 to 50 characters.")
+    if not isinstance(value, str) or not value.strip():
+        raise ApiAnswer(422, "The name field is required.")
     return value
 
 

@@ -75,6 +75,9 @@ class Account:
     log: list[dict[str, Any]] = field(default_factory=list)
     hlr: HlrModel = field(default_factory=HlrModel)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    #: A limit on custom field names that bsg-one-api.md does not give (0: none), for
+    #: tests of a server that refuses what the tool can only learn from its 422.
+    max_field_name: int = 0
     next_group: int = 56147
     next_field: int = 25964
     next_contact: int = 1000001
