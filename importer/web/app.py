@@ -15,6 +15,7 @@ from ..history import PastImport, journal_folder, past_imports, read_past
 from ..settings import Layer, Settings, resolve
 from . import guard
 from .jobs import Jobs
+from .leftovers import LeftLists
 from .signin import IDLE_S
 from .uploads import Upload
 
@@ -41,9 +42,11 @@ class Web:
     config: WebConfig
     uploads: dict[str, Upload] = field(default_factory=dict)
     jobs: Jobs = field(init=False)
+    left_lists: LeftLists = field(init=False)
 
     def __post_init__(self) -> None:
         self.jobs = Jobs(self.scrub)
+        self.left_lists = LeftLists(self.config.data_dir)
 
     @property
     def uploads_root(self) -> Path:

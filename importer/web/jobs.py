@@ -42,6 +42,7 @@ class Job:
     error: str = ""
     result: Any = None
     output: Path | None = None  # the results workbook the run writes
+    left_list: Any = None  # a leftovers.LeftList: the list a failed import left empty
     done: int = 0
     total: int = 0
     counts: Counter[str] = field(default_factory=Counter)

@@ -28,6 +28,7 @@ def home() -> str:
     return render_template(
         "home.html",
         history=state.history(),
+        left_lists=state.left_lists.all(state.service().api_root),
         running_outputs={str(j.output.resolve()): j.id for j in state.jobs.running() if j.output},
         jobs=state.jobs.latest()[:10],
         profiles=list_profiles(state.config.profile_dir),
@@ -130,7 +131,8 @@ def _choose_phone(state: Web, stored: Upload, settings: Settings, error: str) ->
 def _save_profile(state: Web, stored: Upload, settings: Settings) -> Response:
     name = request.form.get("profile_name", "").strip()
     save_profile(name, settings, state.config.profile_dir)
-    flash(f"Saved as profile '{name}'. From the command: bsg-import FILE --profile '{name}'", "ok")
+    flash(f"Saved as profile '{name}': the next file with the same columns is mapped for you.",
+          "ok")  # fmt: skip
     return redirect(url_for(".file_page", upload_id=stored.id))
 
 

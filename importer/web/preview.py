@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
 from ..errors import BsgImportError
-from ..models import ContactList, CustomField, FieldColumn, PreparedRow, SourceRow, cell_text
+from ..models import Cell, ContactList, CustomField, FieldColumn, PreparedRow, SourceRow, cell_text
 from ..normalise import Normaliser, prepare_rows
 from ..pipeline import RunControl, connect
 from ..plan import ColumnRole, column_roles
@@ -107,25 +107,29 @@ def phone_choices(settings: Settings) -> list[PhoneChoice]:
 
 def _first_row(settings: Settings) -> list[str]:
     """The texts of the first row that holds anything (the header, most often)."""
-    limits = Limits(max_unpacked_bytes=settings.max_unpacked_mb << 20, max_rows=settings.max_rows)
     try:
-        kind = file_kind(settings.file)
-        if kind == "text":
-            rows = ((n, list(c)) for n, c in text.read_rows(settings.file,
-                    text.detect_format(settings.file)))  # fmt: skip
-        else:
-            openers: dict[str, Callable[[Path, Limits], Book]] = {
-                "xlsx": open_xlsx, "xls": open_xls, "ods": open_ods}  # fmt: skip
-            book = openers[kind](settings.file, limits)
-            try:
-                sheet = book.load(settings.sheet or book.names[0])
-            finally:
-                book.close()
-            rows = ((n, list(c)) for n, c in sheet.rows())
-        first = next((cells for _, cells in rows if any(cell_text(c).strip() for c in cells)), [])
+        rows = _raw_rows(settings)
+        first = next((cells for cells in rows if any(cell_text(c).strip() for c in cells)), [])
     except (BsgImportError, KeyError, IndexError):
         return []
     return [cell_text(c).strip() for c in first]
+
+
+def _raw_rows(settings: Settings) -> Iterator[Sequence[Cell]]:
+    """The file's rows as they are, before any header is looked for."""
+    kind = file_kind(settings.file)
+    if kind == "text":
+        fmt = text.detect_format(settings.file)
+        return (cells for _, cells in text.read_rows(settings.file, fmt))
+    limits = Limits(max_unpacked_bytes=settings.max_unpacked_mb << 20, max_rows=settings.max_rows)
+    openers: dict[str, Callable[[Path, Limits], Book]] = {
+        "xlsx": open_xlsx, "xls": open_xls, "ods": open_ods}  # fmt: skip
+    book = openers[kind](settings.file, limits)
+    try:
+        sheet = book.load(settings.sheet or book.names[0])
+    finally:
+        book.close()
+    return (cells for _, cells in sheet.rows())
 
 
 def account(settings: Settings) -> tuple[list[CustomField], list[ContactList], str]:

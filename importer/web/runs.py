@@ -8,11 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from ..afterwards import run_hlr_refresh, run_undo
-from ..errors import BsgImportError
+from ..errors import BsgImportError, Interrupted
 from ..followup import plan_undo, read_results_book
 from ..history import PastImport, carried_counts
 from ..models import ImportSummary, RowOutcome, Status, cell_text
@@ -21,6 +31,7 @@ from ..report import reachable
 from ..settings import Settings
 from .app import Web, web
 from .jobs import Job, Kind, State, Work
+from .leftovers import LeftLists, empty_list_id, list_exists, remove_list
 from .uploads import Upload
 
 blueprint = Blueprint("runs", __name__)
@@ -45,12 +56,14 @@ def start_import(state: Web, stored: Upload, *, dry_run: bool) -> Job:
             stored.delete()  # imported: the upload is not kept
             state.uploads.pop(stored.id, None)
 
-    return state.jobs.start(job, _importing(job, settings), after)
+    left = None if dry_run else state.left_lists
+    return state.jobs.start(job, _importing(job, settings, left), after)
 
 
 @blueprint.get("/jobs/<job_id>")
 def job_page(job_id: str) -> str:
     job = _job(job_id)
+    mapping = job.upload_id if job.upload_id in web().uploads else None
     problems: list[tuple[list[str], RowOutcome]] = []
     columns: list[str] = []
     if job.kind == "check" and job.state != "running" and job.output and job.output.is_file():
@@ -58,7 +71,8 @@ def job_page(job_id: str) -> str:
     notes = [n for n in job.summary.notes if n != INTERRUPTED] if job.summary else []
     share = reachable(Counter(getattr(job.result, "hlr_counts", None) or {}))  # as in Summary
     return render_template("job.html", job=job, status=job.status(), columns=columns,
-                           problems=problems, notes=notes, reachable=share)  # fmt: skip
+                           problems=problems, notes=notes, reachable=share,
+                           mapping=mapping)  # fmt: skip
 
 
 @blueprint.get("/jobs/<job_id>/status")
@@ -133,14 +147,46 @@ def past_hlr_refresh(key: str) -> Response:
     return redirect(url_for(".job_page", job_id=job.id))
 
 
-def _importing(job: Job, settings: Settings) -> Work:
-    """run_import, with the rows an earlier run settled counted from the start."""
+def _importing(job: Job, settings: Settings, left: LeftLists | None = None) -> Work:
+    """run_import, with the rows an earlier run settled counted from the start; a list the
+    import created and left empty when it failed is recorded in ``left``."""
 
     def work(control: RunControl) -> ImportSummary:
         job.counts.update(carried_counts(settings))
-        return run_import(settings, control=control)
+        existed = list_exists(settings) if left is not None else None
+        try:
+            return run_import(settings, control=control)
+        except Interrupted:
+            raise
+        except Exception:  # whatever ended it (the job says what), the list may be left
+            if left is not None and existed is False:
+                list_id = empty_list_id(settings)
+                job.left_list = left.add(list_id, settings) if list_id is not None else None
+            raise
 
     return work
+
+
+@blueprint.post("/lists/<key>/remove")
+def left_list_remove(key: str) -> Response:
+    state = web()
+    left = state.left_lists.get(key)
+    if left is None:
+        abort(404, "no such list left by a failed import")
+    try:
+        done = remove_list(state.service(), left)
+    except Exception as error:  # BSG's refusal, shown as it says it
+        flash(f"The list {left.name!r} could not be removed: {state.scrub(str(error))}", "error")
+        return redirect(url_for("pages.home") + "#history")
+    state.left_lists.drop(key)
+    flash(done[0].upper() + done[1:] + ".", "ok")
+    return redirect(url_for("pages.home") + "#history")
+
+
+@blueprint.post("/lists/<key>/keep")
+def left_list_keep(key: str) -> Response:
+    web().left_lists.drop(key)
+    return redirect(url_for("pages.home") + "#history")
 
 
 def _job(job_id: str) -> Job:
