@@ -232,3 +232,16 @@ def test_the_errors_sheet_keeps_the_users_status_and_imports_as_it_is(tmp_path: 
     assert columns == [*WOO_HEADER, *RESULT_COLUMNS]
     assert rows[0][1] == "completed"
     assert [o[2] for o in _outcomes(again)] == ["invalid"]
+
+
+def test_google_labels_without_any_number_keep_the_real_header(tmp_path: Path) -> None:
+    rows = [
+        {"First Name": "Ann", "Phone 1 - Label": "Mobile"},
+        {"First Name": "Bo", "Phone 1 - Label": "Work", "E-mail 1 - Value": "bo@example.com"},
+    ]
+    source = _write_csv(tmp_path / "google.csv", GOOGLE_NEW, rows)
+    output = tmp_path / "google.results.xlsx"
+    _dry(source, output)
+    columns, _ = results_table(output)
+    assert columns == [*GOOGLE_NEW, *RESULT_COLUMNS]
+    assert [o[::2] for o in _outcomes(output)] == [(2, "invalid"), (3, "invalid")]

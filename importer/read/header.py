@@ -6,8 +6,7 @@ of its cells is a phone header ("Phone", "Mobile", "Телефон"...) or conta
 when one of its cells holds a phone word (a Google export's ``Phone 1 - Label`` =
 ``Mobile``). Among the qualifying rows, the first with phone-like values (seven digits or
 more) under one of those cells wins, the last of them when several sit above the same
-data (a title "Phones" over the header "Phone"); else the first that names a phone
-header, else the first with a phone word.
+data (a title "Phones" over the header "Phone"); else the first that names a phone.
 """
 
 from __future__ import annotations
@@ -86,12 +85,9 @@ def _with_numbers_under(rows: list[Texts], tests: Sequence[Callable[[str], bool]
 
 
 def _first_named(rows: list[Texts], tests: Sequence[Callable[[str], bool]]) -> Texts | None:
-    """The first row that names a phone column, by the first test any row passes."""
-    for test in tests:
-        found = next((r for r in rows[:HEADER_SEARCH_ROWS] if _named(r[1], [test])), None)
-        if found is not None:
-            return found
-    return None
+    """With no phone numbers under any candidate: the first row that names a phone column
+    (the header is above the data, whose label cells may say "Mobile" too)."""
+    return next((r for r in rows[:HEADER_SEARCH_ROWS] if _named(r[1], tests)), None)
 
 
 def _phone_like(texts: list[str], index: int) -> bool:
