@@ -52,6 +52,7 @@ def read_preview(settings: Settings) -> Preview:
         phone_column=settings.phone_column,
         max_unpacked_bytes=settings.max_unpacked_mb << 20,
         max_rows=settings.max_rows,
+        region=settings.default_region,
     )
     first = list(islice(table.rows(), PREVIEW_ROWS))
     rows = [(r.number, [cell_text(c) for c in r.cells]) for r in first]
@@ -71,7 +72,7 @@ def _verdicts(
         if r.role in ("field", "new field")
     ]
     normaliser = Normaliser(
-        table.phone_index, sent, region=settings.default_region,
+        table.phone_indexes or table.phone_index, sent, region=settings.default_region,
         date_order=settings.date_order, bad_values=settings.bad_values,
     )  # fmt: skip
     return [v for _, chunk in prepare_rows([rows], normaliser) for v in chunk]
