@@ -245,3 +245,19 @@ def test_google_labels_without_any_number_keep_the_real_header(tmp_path: Path) -
     columns, _ = results_table(output)
     assert columns == [*GOOGLE_NEW, *RESULT_COLUMNS]
     assert [o[::2] for o in _outcomes(output)] == [(2, "invalid"), (3, "invalid")]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_read_results_keeps_a_shops_status_apart(tmp_path: Path, suffix: str) -> None:
+    from importer import read_results
+
+    output = tmp_path / f"orders.results{suffix}"
+    _dry(_woo(tmp_path), output, "--default-region", "DE")
+    frame = read_results(output)
+    assert list(frame.columns) == [
+        "order_id", "status (input)", "billing_first_name", "billing_phone", "order_total",
+        *RESULT_COLUMNS,
+    ]  # fmt: skip
+    assert list(frame["status (input)"]) == ["processing", "completed", "on-hold"]
+    assert list(frame["status"]) == ["validated", "invalid", "validated"]
+    assert list(frame["source_row"]) == [2, 3, 4]
