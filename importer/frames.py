@@ -48,11 +48,12 @@ class ImportResult:
 
     def frame(self) -> pd.DataFrame:
         """Results as a DataFrame: the input's rows (blank ones left out) with their index,
-        columns and dtypes, then the seven result columns."""
+        columns and dtypes, then the seven result columns (an input column of one of their
+        names is ``status (input)``, as in read_results)."""
         results = read_results(self.output)
         inputs = self.inputs.iloc[results["source_row"].to_numpy(dtype=int) - FIRST_ROW]
         outcomes = results[list(RESULT_COLUMNS)].set_axis(inputs.index)
-        return pd.concat([inputs, outcomes], axis=1)
+        return pd.concat([inputs.rename(columns=_input_name), outcomes], axis=1)
 
 
 def import_frame(

@@ -261,3 +261,26 @@ def test_read_results_keeps_a_shops_status_apart(tmp_path: Path, suffix: str) ->
     assert list(frame["status (input)"]) == ["processing", "completed", "on-hold"]
     assert list(frame["status"]) == ["validated", "invalid", "validated"]
     assert list(frame["source_row"]) == [2, 3, 4]
+
+
+def test_a_frame_with_a_status_column_and_two_phone_columns(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from importer import import_frame
+
+    frame = pd.DataFrame(
+        {
+            "Phone": ["123456789", "", "415659874"],
+            "Mobile": [US[1][0], US[3][0], ""],
+            "status": ["lead", "customer", "lead"],
+        }
+    )
+    result = import_frame(
+        frame, list_name="Promo", output=tmp_path / "f.results.xlsx", dry_run=True,
+        default_region="US", phone_column=["Mobile", "Phone"],
+    )  # fmt: skip
+    done = result.frame()
+    assert list(done.columns) == ["Phone", "Mobile", "status (input)", *RESULT_COLUMNS]
+    assert list(done["status (input)"]) == ["lead", "customer", "lead"]
+    assert list(done["phone_normalized"].astype(object)) == [US[1][1], US[3][1], pd.NA]
+    assert list(done["status"]) == ["validated", "validated", "invalid"]
