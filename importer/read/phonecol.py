@@ -2,9 +2,11 @@
 
 A label or type column (Google's ``Phone 1 - Label`` = ``Mobile``) names a phone but holds
 words: a column with no phone-like cell (seven digits or more) is not a phone column while
-another has some. Among the rest, a mobile one (``Mobile``, ``Cell``, ``Handy``, Russian ``моб``)
-wins when it holds about as many valid numbers as the best; else the one with the most
-valid numbers, then the most phone-like cells, then the first.
+another has some, nor is a column of words while another has none (a file whose phones are
+all empty: "no phone number", not "'Mobile' is not a phone number"). Among the rest, a
+mobile one (``Mobile``, ``Cell``, ``Handy``, Russian ``моб``) wins when it holds about as
+many valid numbers as the best; else the one with the most valid numbers, then the most
+phone-like cells, then the first.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class _Column:
     mobile: bool
     valid: int = 0
     phone_like: int = 0
+    words: int = 0  # cells without a digit: "Mobile", "Work"
 
 
 def candidates(names: Sequence[str]) -> list[int]:
@@ -68,7 +71,7 @@ def choose(
     for cells in rows:
         for column in stats:
             _count(column, cells[column.index] if column.index < len(cells) else None, region)
-    holding = [c for c in stats if c.phone_like] or stats
+    holding = [c for c in stats if c.phone_like] or [c for c in stats if not c.words] or stats
     best = max(c.valid for c in holding)
     mobiles = [c for c in holding if c.mobile and c.valid >= ABOUT_AS_MANY * best]
     pool = mobiles or holding
@@ -86,7 +89,9 @@ def _count(column: _Column, cell: Cell, region: str | None) -> None:
     if is_blank(cell):
         return
     text = cell_text(cell).strip().lstrip("'")
-    if len(_DIGIT.findall(text)) < 7:
+    digits = len(_DIGIT.findall(text))
+    column.words += not digits
+    if digits < 7:
         return
     column.phone_like += 1
     column.valid += is_valid(text, region)
