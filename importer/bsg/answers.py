@@ -16,15 +16,21 @@ from typing import Any
 from ..models import Contact, ContactList, CustomField
 from .bearer import Bearer
 from .errors import Rejected, Throttled, Transient
-from .evidence import Answer
+from .evidence import REFUSALS, Answer
 from .wire import Reply
 
 
 def for_pacer(answer: Reply, rtt: float) -> Answer:
-    if answer.status_code != 429:
-        return Answer.from_http(answer.status_code, rtt, answer.headers)
+    """What the controller hears of an answer; a refusal's wait and message are read."""
+    status = answer.status_code
+    if status not in REFUSALS:
+        return Answer.from_http(status, rtt, answer.headers)
     return Answer.from_http(
-        429, rtt, answer.headers, retry_after=_retry_after(answer), message=_message(answer) or ""
+        status,
+        rtt,
+        answer.headers,
+        retry_after=_retry_after(answer),
+        message=_message(answer) or "",
     )
 
 

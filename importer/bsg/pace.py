@@ -1,30 +1,37 @@
-"""How fast the whole run sends: requests in flight, requests a second, and 429s read as evidence.
+"""The controller: how fast requests leave and how many are in flight, from what the
+service lets through. Nothing is known of its limit in advance; these are the rules.
 
-Nothing is known of the service's limit in advance, so the pacer finds it:
+1. **Pacing.** Requests leave ``1/rate`` apart, at most ``window`` of them in flight.
+2. **Slow start.** Until the first cut, the rate grows x1.5 every 0.2 s.
+3. **Cut.** An answer is *refused* when a limiter could have sent it (evidence.py). When
+   the share of refused answers, among those to requests sent since the last cut and in
+   the last second, stands above the background share by more than chance, the rate is
+   cut to 0.93 of what the service let through in the last second (the *ceiling*). Only
+   requests sent after a cut count towards the next one: at most one cut a round trip.
+4. **Background.** The first cut goes to half the ceiling and is judged a second on: if
+   the share of refusals among requests sent after it is no lower than before (as far as
+   chance can tell), they were not the rate's: the cut is undone. Either way, that share
+   is the background. While the first cut is judged, only a share above 25% (more than
+   random faults refuse) cuts again.
+5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
+   holds a second, then probes above it: +3%/s, doubling every second, so that a limit
+   that comes back is found again within ten seconds.
+6. **Window.** Twice the rate times the median of the last 200 round trips (two
+   bandwidth-delay products, by Little's law), at least 8. No round trip is compared
+   with another: a jittery link is not read as load, and a service that answers later
+   meets fewer requests only through the rate. A request refused with more in flight
+   than any request that got through in the last two seconds shows a limit on requests
+   in flight: the window holds below that number, and probes one above it every second.
+7. **Pauses.** When nothing gets through any more (a spent window, an outage), the run
+   waits as the refusal says (``Retry-After``, ``X-RateLimit-Reset``, or 1 s doubling
+   when it says nothing), then one request probes; a probe refused waits 0.25 s,
+   doubling, up to what the refusal says. No rate is cut for a pause.
+8. **Headers.** ``X-RateLimit-Remaining`` is spent and never overdrawn: at 0 the run
+   waits for the window's reset as in 7.
 
-- **In flight.** A limit on requests in flight grows while round trips stay flat and
-  shrinks when they stretch (a latency-gradient limit, as TCP Vegas or Netflix's
-  concurrency-limits keep): a far-away link gets many requests in flight, a
-  saturated service few. ``--concurrency N`` is its ceiling.
-- **Rate.** Requests leave evenly spaced, 1/rate apart. The rate grows 50% every 0.2 s
-  until a rate limit shows; then the *ceiling* is the rate of good answers over the
-  last second (what the service let through), the rate drops below it (to half the
-  first time, which ends the slow start; to 93% later), climbs back to 98% and stays
-  there. After the first slow-down the rate climbs only while requests sent at the new
-  rate are not refused; once one sent after a step is refused, the ceiling is what the
-  service let through in the last second, and the rate holds below it. Still refused
-  when the slow-down is judged (2 s on), the ceiling is taken anew too: the first,
-  measured as the rate overshot, may hold a token bucket's saved burst. A first ceiling
-  not taken anew at the limit is probed at once (10%/s); later ones after 10 quiet
-  seconds, 2%/s and faster the longer no 429 comes. 429s that keep coming in cruise,
-  too few to slow down for, lower the ceiling to what got through, once per slow-down.
-- **429s** are read by :mod:`importer.evidence`: the headers of a fixed window pause
-  the run until the window's reset (the run spends each window's allowance and never
-  waits longer than the server asked); 429s that all come with one number in flight
-  lower the in-flight ceiling; a rising share of 429s lowers the rate; a 429 about one
-  request (BSG's duplicate-request message, or a share of 429s that stays put when the
-  rate drops) only delays its own row, which the retry policy sends again after its
-  ``Retry-After``.
+Hints (a refusal's message, its status, ``Retry-After``) say how long to wait; only the
+share of refusals as the rate moves says whether the rate is too high. ``--rate`` fixes
+the rate (rules 2-5 off); ``--concurrency`` is the window's ceiling.
 """
 
 from __future__ import annotations
@@ -32,42 +39,138 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
-from .evidence import MIN_THROTTLED, Answer, Evidence, Kind, Slot, wait_s
+from .evidence import Answer, Slot, Window, wait_s
 
-__all__ = ["Answer", "RatePacer", "Slot"]
+__all__ = ["MAX_IN_FLIGHT", "Answer", "RatePacer", "Slot"]
 
 START_RATE = 100.0
-GROW_EVERY_S = 0.2
-#: Until a rate limit shows, the rate grows this much every GROW_EVERY_S (slow start).
-SLOW_START = 1.5
-MAX_RATE = 10_000.0
-DECREASE = 0.93
-#: The first rate limit met ends the slow start: the rate halves, then climbs back.
-FIRST_DECREASE = 0.5
-CRUISE = 0.98
-#: While the first slow-down is judged, the rate stays below this share of the ceiling.
-JUDGED_AT = 0.9
-#: Above the first ceiling (measured as the run began, often too low), the rate grows this
-#: much a second until the next 429s show where the limit is.
-TENTATIVE_PROBE_PER_S = 0.1
-RECOVER_PER_S = 0.5
-PROBE_AFTER_S = 10.0
-PROBE_PER_S = 0.02
 MIN_RATE = 1.0
+MAX_RATE = 20_000.0
+SLOW_START = 1.5  # ... every GROW_EVERY_S
+GROW_EVERY_S = 0.2
+#: The rate never runs further ahead of what the service delivers than this.
+AHEAD = 2.0
+CUT = 0.93
+FIRST_CUT = 0.5
+CRUISE = 0.98
+#: The background is never above this: more refusals than that are a limit's.
+MOST_NOISE = 0.25
+CLIMB_S = 1.0
+HOLD_S = 1.0
+PROBE = 0.03  # a second, doubling every second
+#: A share of refusals is a cut's reason when above the background by this and by chance.
+MARGIN = 0.01
+SIGMAS = 2.5
+MIN_REFUSED = 2
+#: ... among at least this many answers.
+MIN_ANSWERS = 20
+JUDGE_AFTER_S = 1.0
+#: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
+MIN_JUDGED = 200
+JUDGE_WITHIN_S = 4.0
 START_IN_FLIGHT = 8
+MIN_IN_FLIGHT = 8
 MAX_IN_FLIGHT = 256
-#: A window's wait ends this long after its reset, so that the first request lands in the new one.
+BDP_GAIN = 2.0
+RTT_WINDOW_S = 10.0
+RTT_SAMPLES = 200
+#: This many refusals in two seconds, each with more in flight than any good answer had,
+#: show a limit on requests in flight (one could be a random refusal).
+MIN_OVER_LIMIT = 3
+PROBE_WAIT_S = 0.25
+#: A wait ends this long after the reset it was told, so the first request lands in it.
 RESET_MARGIN_S = 0.02
-#: A 429 to a request sent this long after a slow-down is one the new rate met.
-SETTLED_S = 1.0
 #: Waits at least this long are announced ("waiting for BSG: 12 s").
 ANNOUNCE_WAIT_S = 1.0
+BIN_S = 0.1
+
+
+class Share:
+    """Answers and refusals in bins of BIN_S over the last second."""
+
+    def __init__(self) -> None:
+        self._bins: deque[list[float]] = deque()  # [start, answers, refused]
+
+    def add(self, now: float, refused: bool) -> None:
+        if not self._bins or now - self._bins[-1][0] >= BIN_S:
+            self._bins.append([now, 0, 0])
+            while now - self._bins[0][0] > 1.0:
+                self._bins.popleft()
+        last = self._bins[-1]
+        last[1] += 1
+        last[2] += refused
+
+    def counts(self) -> tuple[int, int]:
+        """(answers, refused)."""
+        return int(sum(b[1] for b in self._bins)), int(sum(b[2] for b in self._bins))
+
+    def span(self, now: float) -> float:
+        """Seconds the bins cover."""
+        return now - self._bins[0][0] if self._bins else 0.0
+
+    def clear(self) -> None:
+        self._bins.clear()
+
+
+class Series:
+    """The first cut, judged a second on: were the refusals the rate's?"""
+
+    def __init__(self, started: float, rate: float, before: Share) -> None:
+        self.started = started
+        self.undo = rate
+        self.before = before.counts()
+        self.after = [0, 0]  # answers, refused: to requests sent after the last cut
+
+    def due(self, now: float) -> bool:
+        waited = now - self.started
+        return waited >= JUDGE_AFTER_S and (self.after[0] >= MIN_JUDGED or waited > JUDGE_WITHIN_S)
+
+    def held(self) -> bool:
+        """Did refusals go on after the cut, at the share of before but for chance? (Fewer:
+        the rate's; more: a limit below even the cut rate.)"""
+        (n1, k1), (n2, k2) = self.before, self.after
+        if k2 < MIN_REFUSED:
+            return False
+        pooled = (k1 + k2) / (n1 + n2)
+        error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / n2))
+        return abs(k1 / max(1, n1) - k2 / n2) <= max(SIGMAS * error, MARGIN)
+
+    def background(self, held: bool) -> float:
+        """The share of refusals no limit explains."""
+        (n1, k1), (n2, k2) = self.before, self.after
+        share = (k1 + k2) / (n1 + n2) if held else k2 / max(1, n2)
+        return min(MOST_NOISE, share)
+
+
+class Minimum:
+    """The least of a value over the last ``span`` seconds, in ten steps."""
+
+    def __init__(self, span: float, *, most: bool = False) -> None:
+        self._step = span / 10
+        self._most = most
+        self._steps: deque[tuple[float, float]] = deque()
+
+    def add(self, now: float, value: float) -> None:
+        if self._steps and now - self._steps[-1][0] < self._step:
+            start, best = self._steps[-1]
+            self._steps[-1] = (start, max(best, value) if self._most else min(best, value))
+        else:
+            self._steps.append((now, value))
+        while now - self._steps[0][0] > self._step * 10:
+            self._steps.popleft()
+
+    def value(self, default: float) -> float:
+        if not self._steps:
+            return default
+        values = [v for _, v in self._steps]
+        return max(values) if self._most else min(values)
 
 
 class RatePacer:
-    """The Pacer shared by every thread of a run (see client.Pacer)."""
+    """The controller shared by every thread of a run (see client.Pacer)."""
 
     def __init__(
         self,
@@ -81,54 +184,59 @@ class RatePacer:
         self.adaptive = rate is None
         self.rate = START_RATE if rate is None else rate
         self.ceiling: float | None = None
-        self.limit = InFlightLimit(concurrency or MAX_IN_FLIGHT, clock)
-        self.evidence = Evidence(clock)
-        self.throttled = 0
-        self._clock = clock
-        self._sleep = sleep
-        self._on_wait = on_wait
+        self.most_in_flight = concurrency or MAX_IN_FLIGHT
+        self.window = float(min(START_IN_FLIGHT, self.most_in_flight))
+        self.in_flight_limit: int | None = None  # rule 6's, when one showed
+        self.background = 0.0
+        self.throttled = 0  # refused answers
+        self.sent = 0  # requests in flight
+        self.waiting = 0  # requests holding a place, waiting for their turn
+        self._clock, self._sleep, self._on_wait = clock, sleep, on_wait
         self._lock = threading.Lock()
-        self._slot_freed = threading.Condition(self._lock)
-        self._next_at = 0.0
-        self._resume_at = 0.0
+        self._room = threading.Condition(self._lock)
+        now = clock()
+        self._next_at = self._resume_at = 0.0
         self._pauses = 0
-        self._adjusted_at = self._slowed_at = clock()
-        self._saved: tuple[float, float | None] | None = None
-        self._tentative = False
-        self._refused_at = -math.inf  # the last 429 to a request sent since the slow-down
-        self._stepped = (math.inf, 0.0)  # the last climb while judged: when, from what rate
-        self._overshot = False  # a request sent after a climb while judged was refused
-        self._refused_since_settled = 0  # 429s too few to slow down for, since the slow-down
+        self._probing = -1  # refused probes since the last pause began; -1: not probing
+        self._grown_at = self._cut_at = self._limit_at = now
+        self._series: Series | None = None
+        self._first_answer_at = math.inf
+        self._share = Share()
+        self._goods: deque[float] = deque()
+        self._rtt = Minimum(RTT_WINDOW_S)
+        self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
+        self._sized_at = -math.inf
+        self._good_levels = Minimum(2.0, most=True)
+        self._over_limit: deque[tuple[float, int]] = deque()  # (sent at, in flight): rule 6
+        self.headers = Window(clock)
 
     @property
     def waiting_s(self) -> float:
         """Seconds the whole run still waits for the service (0 when it is not waiting)."""
         return max(0.0, self._resume_at - self._clock())
 
-    @property
-    def _judging(self) -> bool:
-        """Is the first slow-down being judged (rate limit or noise)?"""
-        return self._saved is not None
+    def has_room(self) -> bool:
+        return self.sent + self.waiting < self._places()
+
+    def _places(self) -> int:
+        return 1 if self._probing >= 0 else max(1, int(self.window))
 
     # -- before a request ---------------------------------------------------------------
 
     def before_request(self) -> Slot:
         """Wait for a place in flight and this request's turn; the slot to hand back."""
-        self._take_place()
+        with self._lock:
+            while not self.has_room():
+                self._room.wait(0.25)
+            self.waiting += 1
         try:
             self._sleep(0)  # a run that is stopping sends nothing more
             return self._wait_turn()
         except BaseException:
             with self._lock:  # never sent: its place is free again
-                self.limit.waiting -= 1
-                self._slot_freed.notify()
+                self.waiting -= 1
+                self._room.notify()
             raise
-
-    def _take_place(self) -> None:
-        with self._lock:
-            while not self.limit.has_room():
-                self._slot_freed.wait(0.25)
-            self.limit.waiting += 1
 
     def _wait_turn(self) -> Slot:
         """Wait for the next turn; a pause that begins meanwhile means a new turn."""
@@ -137,228 +245,211 @@ class RatePacer:
                 now = self._clock()
                 turn = self._reserve(now)
                 if turn is not None and turn <= now:
-                    return self.limit.send()
+                    return self._leave(now)
                 pauses = self._pauses
             until = max(now + 0.02, self._resume_at) if turn is None else turn
             self._sleep(until - now)
             with self._lock:
-                if turn is not None and self._pauses == pauses and self._window_open():
-                    return self.limit.send()
+                if turn is not None and self._pauses == pauses and self._open():
+                    return self._leave(self._clock())
 
     def _reserve(self, now: float) -> float | None:
         """The next turn, reserved; None while a spent window holds every request back."""
-        if not self._window_open():
+        if not self._open():
             return None
         turn = max(now, self._resume_at, self._next_at)
         self._next_at = turn + 1.0 / self.rate
         return turn
 
-    def _window_open(self) -> bool:
-        return self.evidence.window.allows(self.limit.sent)
+    def _open(self) -> bool:
+        return self.headers.allows(self.sent)
+
+    def _leave(self, now: float) -> Slot:
+        self.waiting -= 1
+        self.sent += 1
+        return Slot(now, self.sent)
 
     # -- after an answer ----------------------------------------------------------------
 
     def after_response(self, slot: Slot, answer: Answer | None) -> None:
         """Learn from an answer (None: no answer came) and hand the slot back."""
         with self._lock:
-            now = self._clock()
-            places = self.limit.places
-            self.limit.answered(slot, answer)
-            self._slot_freed.notify(1 + max(0, self.limit.places - places))
-            if answer is None:
-                return
-            rate_found = self.ceiling is not None
-            kind = self.evidence.record(slot, answer, self.limit.sent, rate_found=rate_found)
-            if answer.throttled:
-                self._throttled(kind, slot, answer, now)
-            else:
-                self._climb(now)
-            self._check_noise(now)
+            self.sent -= 1
+            places = self._places()
+            if answer is not None:
+                self._learn(slot, answer, self._clock())
+            self._room.notify(1 + max(0, self._places() - places))
 
-    def _throttled(self, kind: Kind, slot: Slot, answer: Answer, now: float) -> None:
-        if slot.sent_at >= self._slowed_at:
-            self._refused_at = now
-        if self._judging and not self._overshot and slot.sent_at >= self._stepped[0]:
-            self._overshot = True  # the climb met the limit: what it let through is the limit
-            self.rate = min(self._stepped[1], self._remeasure() * JUDGED_AT)
-        if kind == "row":
-            self._refused_in_cruise(slot, answer)
-            return
-        self.throttled += 1
-        if kind == "window":
-            self._pause(now, wait_s(answer) + RESET_MARGIN_S)
-        elif kind == "in-flight":
-            self.limit.cap(slot.served_with - 1)
-        elif kind == "rate":
-            self._slow_down(now)
+    def _learn(self, slot: Slot, answer: Answer, now: float) -> None:
+        self._first_answer_at = min(self._first_answer_at, now)
+        self.headers.update(answer, self.sent, slot.sent_at)
+        self._rtt.add(now, answer.rtt)
+        self._rtts.append(answer.rtt)
+        if answer.refused:
+            self.throttled += 1
+            self._refused(slot, answer, now)
+        else:
+            self._good(slot, now)
+        self._judge(now)
+        self._size_window(now)
 
-    def _refused_in_cruise(self, slot: Slot, answer: Answer) -> None:
-        """Too few 429s to slow down for, but they keep coming at a rate below a ceiling
-        found a while ago: the ceiling, measured as a token bucket spent its saved burst,
-        is a little high. Lowered once per slow-down, and by no more than a slow-down, so
-        that random 429s, or requests that bunched up, cost it little."""
-        if (self._judging or self._tentative or self.ceiling is None or answer.about_one_request
-                or slot.sent_at < self._slowed_at + SETTLED_S):  # fmt: skip
-            return
-        self._refused_since_settled += 1
-        if self._refused_since_settled == MIN_THROTTLED:
-            floor = self.ceiling * DECREASE
-            self._remeasure()
-            self.ceiling = max(self.ceiling, floor)
+    def _good(self, slot: Slot, now: float) -> None:
+        self._goods.append(now)
+        self._good_levels.add(now, slot.in_flight)
+        if self._probing >= 0:
+            self._probing = -1
+        if slot.sent_at >= self._cut_at:
+            self._count(slot, refused=False, now=now)
+        self._climb(now)
 
-    def _pause(self, now: float, seconds: float) -> None:
-        resume_at = now + seconds
-        if resume_at <= self._resume_at:
+    def _refused(self, slot: Slot, answer: Answer, now: float) -> None:
+        self._in_flight_edge(slot, now)
+        if self._nothing_gets_through(slot, now):
+            self._pause(now, answer)
             return
-        self._resume_at = resume_at
-        self._next_at = max(self._next_at, resume_at)
-        self._pauses += 1
-        if self._on_wait and seconds >= ANNOUNCE_WAIT_S:
-            self._on_wait(seconds)
+        if slot.sent_at < self._cut_at:
+            return
+        self._count(slot, refused=True, now=now)
+        answers, refused = self._share.counts()
+        if not self.adaptive or refused < MIN_REFUSED or answers < MIN_ANSWERS:
+            return
+        judging = self._series is not None
+        if refused / answers > MOST_NOISE or (not judging and self._above(answers, refused)):
+            self._cut(now)
 
-    def _slow_down(self, now: float) -> None:
-        if not self.adaptive:
-            return
+    def _in_flight_edge(self, slot: Slot, now: float) -> None:
+        """Rule 6: refusals with more in flight than any good answer had, and still none has
+        a round later (at first a new number in flight has no good answer yet)."""
+        most_good = self._good_levels.value(0.0)
+        over = self._over_limit
+        over.append((slot.sent_at, slot.in_flight))
+        while over and (over[0][0] < now - 2.0 or over[0][1] <= most_good):
+            over.popleft()
+        unexplained = [sent_at for sent_at, level in over if level > most_good]
+        if len(unexplained) >= MIN_OVER_LIMIT and now - min(unexplained) > self._round():
+            self.in_flight_limit = max(1, int(most_good))
+            self._limit_at = now
+            over.clear()
+
+    def _round(self) -> float:
+        """Twice the shortest round trip, at least 0.1 s: what one round of answers takes."""
+        return max(0.1, 2 * self._rtt.value(0.0))
+
+    def _count(self, slot: Slot, *, refused: bool, now: float) -> None:
+        self._share.add(now, refused)
+        if self._series is not None:
+            self._series.after[0] += 1
+            self._series.after[1] += refused
+
+    def _above(self, answers: int, refused: int) -> bool:
+        """Is this share of refusals above the background, by MARGIN and beyond chance?"""
+        share, background = refused / answers, self.background
+        error = math.sqrt(background * (1 - background) / answers)
+        return share > background + max(MARGIN, SIGMAS * error)
+
+    def _ceiling(self, now: float) -> float:
+        """What the service let through: good answers a second in the last second, or since
+        the last cut when that is less (a token bucket's saved burst is no limit)."""
+        answers, refused = self._share.counts()
+        since = self._share.span(now)
+        recent = (answers - refused) / since if since >= 0.25 else math.inf
+        return max(MIN_RATE, min(self.rate, self._goods_per_s(now), recent))
+
+    def _nothing_gets_through(self, slot: Slot, now: float) -> bool:
+        """A window spent, the service out: no good answer since this request left, nor for
+        a round (twice the shortest round trip, at least 0.1 s)."""
+        if self._probing >= 0 or self.headers.remaining == 0:
+            return True
+        last = self._goods[-1] if self._goods else -math.inf
+        return last < slot.sent_at and now - last > self._round()
+
+    # -- the rules ----------------------------------------------------------------------
+
+    def _cut(self, now: float) -> None:
         first = self.ceiling is None
-        # The first slow-down is deep enough to tell a rate limit from noise; one that
-        # comes while it is judged ends the judging: noise never refuses that many.
-        self._saved = (self.rate, self.ceiling) if first else None
-        self._tentative = first
-        self.ceiling = max(MIN_RATE, self.evidence.good_per_s())
-        self.rate = max(
-            MIN_RATE, min(self.rate, self.ceiling) * (FIRST_DECREASE if first else DECREASE)
-        )
-        self._adjusted_at = self._slowed_at = now
-        self._stepped, self._overshot, self._refused_since_settled = (math.inf, 0.0), False, 0
-        self.evidence.changed(now, deep=first)
+        if first:
+            self._series = Series(now, self.rate, self._share)
+        elif self._series is not None:
+            self._series.after = [0, 0]
+        self.ceiling = self._ceiling(now)
+        self.rate = max(MIN_RATE, self.ceiling * (FIRST_CUT if first else CUT))
+        self._cut_at = now
+        self._share.clear()
 
-    def _check_noise(self, now: float) -> None:
-        """Undo a slow-down that did not lower the share of 429s: they were not the rate's."""
-        if self._saved is None or not self.evidence.verdict_due(now):
+    def _judge(self, now: float) -> None:
+        series = self._series
+        if series is None or not series.due(now):
             return
-        if self.evidence.share_held():
-            self.rate, self.ceiling = self._saved
-        elif self._overshot:
-            self._tentative = False  # measured where the climb back met the limit
-        elif self.ceiling is not None and now - self._refused_at < 1.0:
-            # Still refused: the first ceiling, measured as the rate overshot, held the
-            # burst a token bucket had saved; this one does not.
-            self._remeasure()
-        self._saved = None
-
-    def _remeasure(self) -> float:
-        """The ceiling is what the service let through in the last second, if lower."""
-        assert self.ceiling is not None
-        self.ceiling = max(MIN_RATE, min(self.ceiling, self.evidence.good_per_s()))
-        self.rate = min(self.rate, self.ceiling * CRUISE)
-        return self.ceiling
+        self._series = None
+        held = series.held()
+        self.background = series.background(held)
+        if held:  # not the rate's: slow start goes on
+            self.rate, self.ceiling = series.undo, None
 
     def _climb(self, now: float) -> None:
-        if not self.adaptive:
+        if not self.adaptive or now - self._grown_at < GROW_EVERY_S / 4:
             return
-        elapsed = now - self._adjusted_at
-        if elapsed < GROW_EVERY_S:
+        elapsed, self._grown_at = now - self._grown_at, now
+        ahead = AHEAD * self._goods_per_s(now) + START_RATE
+        if self._series is not None:  # a cut is held while it is judged
             return
-        self._adjusted_at = now
         if self.ceiling is None:
-            self.rate = min(MAX_RATE, self.rate * SLOW_START)
+            grown = self.rate * SLOW_START ** (elapsed / GROW_EVERY_S)
+            self.rate = min(MAX_RATE, ahead, max(self.rate, grown))
             return
-        # While a slow-down is judged, stay below the rate that met 429s, and climb only
-        # while requests sent since are not refused; once one sent after a step is
-        # refused, step back and climb no more.
-        judging = self._judging
-        cruise = self.ceiling * (JUDGED_AT if judging else CRUISE)
-        refused = now - self._refused_at < GROW_EVERY_S
-        if judging and (self.rate >= cruise or refused or self._overshot):
+        self.rate = min(max(self.rate, self.ceiling * _climbed(now - self._cut_at)), ahead)
+
+    def _size_window(self, now: float) -> None:
+        if now - self._sized_at < BIN_S:
             return
-        if self.rate < cruise:
-            if judging:
-                self._stepped = (now, self.rate)
-            self.rate = min(cruise, self.rate * (1 + RECOVER_PER_S * elapsed))
-        elif self._tentative:  # the first ceiling, measured as the run began: probe it now
-            self.rate *= 1 + TENTATIVE_PROBE_PER_S * elapsed
-        elif now - self._slowed_at > PROBE_AFTER_S:  # faster the longer it stays quiet
-            quiet = (now - self._slowed_at) / PROBE_AFTER_S
-            self.rate *= 1 + PROBE_PER_S * quiet * elapsed
+        self._sized_at = now
+        typical = sorted(self._rtts)[len(self._rtts) // 2]
+        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * typical)
+        if self.in_flight_limit is not None:
+            if now - self._limit_at >= 1.0:  # probe one above it
+                self.in_flight_limit, self._limit_at = self.in_flight_limit + 1, now
+            window = min(window, self.in_flight_limit)
+        self.window = float(min(self.most_in_flight, window))
 
-
-class InFlightLimit:
-    """How many requests may be in flight: grown while round trips stay flat (gradient)."""
-
-    GROW_WHILE = 0.8  # min round trip / recent round trip above this: flat
-    SHRINK_BELOW = 0.5  # ... below this: the service (or this machine) is queueing,
-    STRETCHED = 3  # ... when it stays so for this many periods (not a pause of this machine's)
-    PERIOD_S = 0.1
-    MIN = 2
-
-    def __init__(self, ceiling: int, clock: Callable[[], float]) -> None:
-        self.ceiling = ceiling
-        self.limit = float(min(START_IN_FLIGHT, ceiling))
-        self.waiting = 0  # requests holding a place, waiting for their turn
-        self.sent = 0  # requests sent and not yet answered
-        self.capped: int | None = None  # the ceiling an in-flight 429 showed
-        self._live: set[Slot] = set()
-        self._clock = clock
-        self._capped_at = 0.0
-        self._slow_start = True
-        self._min_rtt = math.inf
-        self._rtts: list[float] = []
-        self._busiest = 0
-        self._stretched = 0
-        self._period_from = clock()
-
-    @property
-    def places(self) -> int:
-        return max(1, int(self.limit))
-
-    def has_room(self) -> bool:
-        return self.sent + self.waiting < self.places
-
-    def send(self) -> Slot:
-        """A waiting request leaves."""
-        self.waiting -= 1
-        self.sent += 1
-        self._busiest = max(self._busiest, self.sent)
-        slot = Slot(self._clock(), self.sent)
-        self._live.add(slot)
-        return slot
-
-    def cap(self, places: int) -> None:
-        """An in-flight 429 with ``places + 1`` in flight: never go above ``places``."""
-        self.capped = max(1, min(places, self.capped or places))
-        self.limit = min(self.limit, float(self.capped))
-        self._capped_at = self._clock()
-        self._slow_start = False
-
-    def answered(self, slot: Slot, answer: Answer | None) -> None:
-        self.sent -= 1
-        self._live.discard(slot)
-        if answer is None or answer.throttled:
-            for later in self._live:  # counted this one, which the service never held
-                later.refused_with += later.sent_at >= slot.sent_at
-        if answer is None:
+    def _pause(self, now: float, answer: Answer) -> None:
+        """Rule 7: wait as the refusal says, then probe with one request."""
+        told = wait_s(answer) if answer.retry_after or answer.has_window else None
+        if self._probing >= 0:  # a probe refused: soon again, never later than told
+            wait = PROBE_WAIT_S * 2**self._probing
+            self._probing += 1
+            wait = min(wait, told) if told is not None else wait
+        else:
+            self._probing = 0
+            wait = told if told is not None else 1.0
+        wait += RESET_MARGIN_S
+        if now + wait <= self._resume_at:
             return
-        self._min_rtt = min(self._min_rtt, answer.rtt)
-        self._rtts.append(answer.rtt)
-        now = self._clock()
-        period = max(self._min_rtt, self.PERIOD_S)
-        if len(self._rtts) >= max(8, self.places // 2) and now - self._period_from >= period:
-            self._adjust(now)
+        self._resume_at = now + wait
+        self._next_at = max(self._next_at, self._resume_at)
+        self._pauses += 1
+        if self._on_wait and wait >= ANNOUNCE_WAIT_S:
+            self._on_wait(wait)
 
-    def _adjust(self, now: float) -> None:
-        recent = sorted(self._rtts)[len(self._rtts) // 2]
-        gradient = self._min_rtt / recent if recent > 0 else 1.0
-        used = self._busiest >= self.places - 1
-        self._rtts, self._busiest, self._period_from = [], self.sent, now
-        self._stretched = self._stretched + 1 if gradient < self.SHRINK_BELOW else 0
-        if self._stretched >= self.STRETCHED:
-            self.limit = max(float(self.MIN), self.limit * 0.9)
-            self._slow_start, self._stretched = False, 0
-        elif gradient >= self.GROW_WHILE and used:
-            step = self.limit if self._slow_start else max(1.0, math.sqrt(self.limit))
-            self.limit = min(self._top(now), self.limit + step)
+    def _goods_per_s(self, now: float) -> float:
+        """Good answers a second over the last second (or since the first): what the service
+        let through."""
+        goods = self._goods
+        while goods and goods[0] < now - 1.0:
+            goods.popleft()
+        return len(goods) / min(1.0, max(0.1, now - self._first_answer_at))
 
-    def _top(self, now: float) -> float:
-        if self.capped is not None and now - self._capped_at > PROBE_AFTER_S:
-            self.capped, self._capped_at = self.capped + 1, now
-        return float(min(self.ceiling, self.capped or self.ceiling))
+
+def _surely_above(share: float, answers: int, refused: int) -> bool:
+    """Is the share of refusals above ``share`` beyond chance?"""
+    seen = refused / answers
+    return seen - SIGMAS * math.sqrt(seen * (1 - seen) / answers) > share
+
+
+def _climbed(since_cut: float) -> float:
+    """Rule 5: the rate as a share of the ceiling, ``since_cut`` seconds after a cut."""
+    if since_cut < CLIMB_S:
+        return CUT + (CRUISE - CUT) * since_cut / CLIMB_S
+    probing = since_cut - CLIMB_S - HOLD_S
+    if probing <= 0:
+        return CRUISE
+    return CRUISE * (1 + PROBE * (2**probing - 1) / math.log(2))
