@@ -40,6 +40,12 @@ def run_facts(settings: Settings, sheet: str | None, started: dt.datetime) -> di
     }
 
 
+def first_start(journal: Journal, started: dt.datetime) -> dt.datetime:
+    """When the import began: its first run's start, which a resume keeps."""
+    first = journal.get_meta("started")
+    return dt.datetime.fromisoformat(first) if isinstance(first, str) else started
+
+
 def journal_folder(settings: Settings) -> Path:
     """Where the journals are kept: --journal-dir, else the user's data folder."""
     return settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"

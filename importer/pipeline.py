@@ -28,7 +28,7 @@ from .bsg.pace import RatePacer
 from .bsg.retry import Health, RetryPolicy
 from .errors import AlreadyRunning, Interrupted, UsageError
 from .followup import Caller
-from .history import journal_path, run_facts
+from .history import first_start, journal_path, run_facts
 from .hlr import wait_for_hlr
 from .journal import Journal
 from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
@@ -113,7 +113,7 @@ def run_import(
             sender = RowSender(
                 calls, info.list_id, on_existing=settings.on_existing, dry_run=settings.dry_run
             )
-            journal.set_meta(**run_facts(settings, table.sheet, started))
+            journal.set_meta(**run_facts(settings, table.sheet, first_start(journal, started)))
             finished = _send(table, normaliser, journal, sender, settings, control, progress)
             journal.set_meta(finished=finished, ended=dt.datetime.now().astimezone().isoformat())
             if finished and settings.wait_hlr is not None and not settings.dry_run:

@@ -201,7 +201,7 @@ def test_reload_mid_import_then_stop_and_resume_from_history(
         progressed(page, done(page) + 50)
         page.click("#stop")
         page.wait_for_function("document.getElementById('state').textContent === 'stopped'")
-        assert "Resume it from History" in page.inner_text(".flash.warn")
+        assert "Resume sends them" in page.inner_text(".flash.warn")
         shot(page, shots, "08-stopped")
         created_before = len(phones_in(sandbox))
         assert 0 < created_before < len(phones)

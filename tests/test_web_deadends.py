@@ -8,9 +8,11 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from importer.history import read_past
 from importer.sandbox import Faults
 
-from .helpers import state_of
+from .conftest import sheet_rows
+from .helpers import SAMPLE_XLSX, phones_in, state_of, ukrainian_mobiles, write_contacts_csv
 from .web_helpers import page_config, page_server
 from .web_look import browser, look, page, shots, upload
 
@@ -69,3 +71,127 @@ def test_a_failed_import_links_back_and_names_the_empty_list_it_left(
         assert "The empty list 'Shops' was removed." in look(page, shots, "5-list-removed")
         assert state_of(sandbox)["groups"] == []
         assert page.locator("#history .left-list").count() == 0
+
+
+def test_a_check_revisited_after_its_import_says_what_is_true_now(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, SAMPLE_XLSX)
+        page.fill("#list_name", "Promo")
+        page.fill("#default_region", "UA")
+        page.click("#check")
+        page.wait_for_selector("#problems")
+        check_url = page.url
+        page.click("#import")
+        page.wait_for_selector("#summary")
+        assert "Created\t45" in page.inner_text("#summary")
+        page.goto(check_url)
+        shown = look(page, shots, "6-check-after-import")
+        assert "Invalid\t2" in page.inner_text("#summary")
+        assert page.locator("#problems tbody tr").count() == 2
+        assert "every row can be imported" not in shown
+        assert "imported since this check" in page.inner_text("#imported-since")
+        assert page.locator("#import").count() == 0
+        with page.expect_download() as results:
+            page.click("#download-results")
+        results.value.save_as(tmp_path / "check.xlsx")
+        assert len(sheet_rows(tmp_path / "check.xlsx")) == 48
+
+
+def test_a_check_that_failed_says_so_and_offers_no_import(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    config = page_config(tmp_path, server, base={"api_key": "live_wrong_key"})
+    with page_server(config) as (url, _):
+        upload(page, url, SAMPLE_XLSX)
+        page.fill("#list_name", "Promo")
+        page.click("#check")
+        page.wait_for_selector("#state:text('failed')")
+        shown = look(page, shots, "6-check-failed")
+        assert "every row can be imported" not in shown
+        assert page.locator("#import").count() == 0
+        page.click("#back-to-mapping")
+        page.wait_for_url("**/file/**")
+
+
+def test_a_second_tab_importing_the_same_file_opens_the_running_import(
+    tmp_path: Path, server: Any, sandbox: Any, page: Page, shots: Path
+) -> None:
+    phones = ukrainian_mobiles(600)
+    source = write_contacts_csv(tmp_path / "big list.csv", phones)
+    sandbox.faults = Faults(latency=0.02)
+    config = page_config(tmp_path, server, base={"concurrency": 2})
+    with page_server(config) as (url, _):
+        upload(page, url, source)
+        page.fill("#list_name", "Big")
+        page.click("#import")
+        page.wait_for_url("**/jobs/**")
+        first = page.url
+        second = page.context.new_page()
+        upload(second, url, source)
+        second.fill("#list_name", "Big")
+        second.click("#import")
+        second.wait_for_url("**/jobs/**")
+        assert second.url == first
+        assert second.inner_text("#state") == "running"
+        look(second, shots, "7-second-tab")
+        second.wait_for_selector("#summary")
+        assert "Created\t600" in second.inner_text("#summary")
+    assert sorted(phones_in(sandbox)) == sorted(phones)
+
+
+def test_history_shows_an_undone_import_as_undone(
+    tmp_path: Path, server: Any, sandbox: Any, page: Page, shots: Path
+) -> None:
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, SAMPLE_XLSX)
+        page.fill("#list_name", "Promo")
+        page.fill("#default_region", "UA")
+        page.click("#import")
+        page.wait_for_selector("#summary")
+        page.goto(url + "/#history")
+        row = page.locator("#history tbody tr", has_text="contacts.xlsx")
+        row.locator("a", has_text="Undo").click()
+        page.click("#confirm-undo")
+        page.wait_for_selector("#summary")
+        page.goto(url + "/#history")
+        shown = look(page, shots, "8-history-undone")
+        row = page.locator("#history tbody tr").first
+        assert "undone" in row.inner_text() and "finished" not in row.inner_text()
+        assert row.locator("a", has_text="Undo").count() == 0
+        assert "already gone" not in shown
+    assert state_of(sandbox)["contacts"] == []
+
+
+def test_a_stopped_import_counts_as_history_does_and_resumes_from_its_page(
+    tmp_path: Path, server: Any, sandbox: Any, page: Page, shots: Path
+) -> None:
+    phones = ukrainian_mobiles(600)
+    source = write_contacts_csv(tmp_path / "big list.csv", phones)
+    sandbox.faults = Faults(latency=0.02)
+    config = page_config(tmp_path, server, base={"concurrency": 2})
+    with page_server(config) as (url, _):
+        upload(page, url, source)
+        page.fill("#list_name", "Big")
+        page.click("#import")
+        page.wait_for_url("**/jobs/**")
+        page.wait_for_function("document.getElementById('progress').value >= 50")
+        page.click("#stop")
+        page.wait_for_selector("#resume")
+        look(page, shots, "10-stopped")
+        summary = page.inner_text("#summary")
+        not_sent = int(page.inner_text("#not-sent td").replace(",", ""))
+        assert "Failed\t0" in summary and 0 < not_sent < 600
+        assert f"{not_sent:,}" in page.inner_text("#resume")
+        [journal] = (tmp_path / "journals").glob("*.sqlite")
+        started = read_past(journal).started  # type: ignore[union-attr]
+        page.goto(url + "/#history")
+        row = page.locator("#history tbody tr", has_text="big list.csv").inner_text()
+        assert "interrupted" in row and "\t0\t" in row  # Failed 0 here too
+        page.go_back()
+        page.click("#resume")
+        page.wait_for_selector("#summary")
+        assert "Created\t600" in page.inner_text("#summary")
+        assert read_past(journal).started == started  # type: ignore[union-attr]
+    assert sorted(phones_in(sandbox)) == sorted(phones)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
 from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -18,6 +20,7 @@ from .jobs import Jobs
 from .leftovers import LeftLists
 from .signin import IDLE_S
 from .uploads import Upload
+from .words import page_words
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ class Web:
         past = read_past(path) if path.is_file() else None
         return past if past and past.api_root == self.service().api_root else None
 
+    def undo_state(self, past: PastImport) -> str:
+        """ "undone", "partly undone" (some contacts could not be), or "" (not undone)."""
+        return undo_state(past.output)
+
     def results(self, past: PastImport) -> ResultsBook:
         return read_results_book(past.output)
 
@@ -89,10 +96,27 @@ class Web:
                 del self.uploads[upload_id]
 
     def scrub(self, text: str) -> str:
-        """A message without the server's folders: file names stay, paths go."""
+        """A message without the server's folders (file names stay, paths go), in the page's
+        words (no option or variable names)."""
         for root in (self.config.data_dir, self.journals(), Path.home()):
             text = re.sub(re.escape(str(root)) + r"(/[^/\s'\"]+)*/", "", text)
-        return text
+        return page_words(text)
+
+
+def undo_state(path: Path) -> str:
+    """What the Undo sheet of a results workbook says, if it has one."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return ""
+    try:
+        if "Undo" not in book.sheetnames:
+            return ""
+        rows = book["Undo"].iter_rows(min_row=2, values_only=True)
+        failed = any(len(row) > 4 and row[4] == "failed" for row in rows)
+    finally:
+        book.close()
+    return "partly undone" if failed else "undone"
 
 
 def web() -> Web:
@@ -110,6 +134,7 @@ def create_app(config: WebConfig) -> Flask:
     app.extensions["bsg_import"] = Web(config)
     guard.install(app, config.password, secure_cookies=config.secure_cookies,
                   hosts=config.hosts, idle_s=config.session_idle_s)  # fmt: skip
+    app.add_template_filter(page_words, "words")
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(runs.blueprint)
     app.register_error_handler(HTTPException, _error_page)

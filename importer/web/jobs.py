@@ -43,6 +43,9 @@ class Job:
     result: Any = None
     output: Path | None = None  # the results workbook the run writes
     left_list: Any = None  # a leftovers.LeftList: the list a failed import left empty
+    journal_key: str | None = None  # an import's journal (its key in History)
+    #: a check's invalid rows, read when it ended: (the columns, (cells, outcome) each)
+    problems: tuple[list[str], list[tuple[list[str], RowOutcome]]] | None = None
     done: int = 0
     total: int = 0
     counts: Counter[str] = field(default_factory=Counter)
@@ -142,6 +145,17 @@ class Jobs:
 
     def running(self) -> list[Job]:
         return [j for j in self._jobs.values() if j.state == "running"]
+
+    def running_import(self, journal_key: str | None) -> Job | None:
+        """The running import (or resume) writing this journal, if any."""
+        return next((j for j in self.running() if j.kind == "import" and journal_key
+                     and j.journal_key == journal_key), None)  # fmt: skip
+
+    def imported_after(self, check: Job) -> Job | None:
+        """The import of a check's file started after the check, if any."""
+        return next((j for j in reversed(self.latest()) if j.kind == "import"
+                     and j.upload_id == check.upload_id and j.started > check.started
+                     and check.kind == "check"), None)  # fmt: skip
 
     def latest(self) -> list[Job]:
         """Jobs newest first."""

@@ -25,9 +25,11 @@ PLAIN_CHOICES = ("list_name", "default_region", "on_existing", "date_order")
 @blueprint.get("/")
 def home() -> str:
     state = web()
+    history = state.history()
     return render_template(
         "home.html",
-        history=state.history(),
+        history=history,
+        undone={past.key: state.undo_state(past) for past in history},
         left_lists=state.left_lists.all(state.service().api_root),
         running_outputs={str(j.output.resolve()): j.id for j in state.jobs.running() if j.output},
         jobs=state.jobs.latest()[:10],

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from ..afterwards import run_hlr_refresh, run_undo
 from ..errors import BsgImportError, Interrupted
 from ..followup import plan_undo, read_results_book
-from ..history import PastImport, carried_counts
+from ..history import PastImport, carried_counts, journal_path
 from ..models import ImportSummary, RowOutcome, Status, cell_text
 from ..pipeline import INTERRUPTED, RunControl, run_import
 from ..report import reachable
@@ -41,20 +41,30 @@ SHOWN_PROBLEMS = 200
 
 
 def start_import(state: Web, stored: Upload, *, dry_run: bool) -> Job:
-    """Start a check (dry run) or an import of an uploaded file with its choices."""
-    folder = stored.folder if dry_run else state.results_root / stored.id
+    """Start a check (dry run) or an import of an uploaded file with its choices; the
+    import of the same file into the same list already running, if there is one."""
+    folder = state.results_root / stored.id / ("check" if dry_run else "")
     output = folder / f"{stored.path.stem}.results.xlsx"
     settings = state.settings({**stored.choices, "file": stored.path, "output": output,
                                "dry_run": dry_run})  # fmt: skip
+    key = None if dry_run else journal_path(settings).stem
+    running = state.jobs.running_import(key) if key else None
+    if running is not None:
+        return running
     output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     kind: Kind = "check" if dry_run else "import"
     job = Job(kind, f"{stored.name} into {settings.list_name!r}", upload_id=stored.id)
-    job.output = output
+    job.output, job.journal_key = output, key
 
     def after(ended: State) -> None:
         if kind == "import" and ended == "done":
             stored.delete()  # imported: the upload is not kept
             state.uploads.pop(stored.id, None)
+        if kind == "check" and ended == "done":  # kept with the job: true whatever follows
+            try:
+                job.problems = _problems(output)
+            except BsgImportError:
+                job.problems = None
 
     left = None if dry_run else state.left_lists
     return state.jobs.start(job, _importing(job, settings, left), after)
@@ -64,15 +74,14 @@ def start_import(state: Web, stored: Upload, *, dry_run: bool) -> Job:
 def job_page(job_id: str) -> str:
     job = _job(job_id)
     mapping = job.upload_id if job.upload_id in web().uploads else None
-    problems: list[tuple[list[str], RowOutcome]] = []
-    columns: list[str] = []
-    if job.kind == "check" and job.state != "running" and job.output and job.output.is_file():
-        columns, problems = _problems(job.output)
+    columns, problems = job.problems or ([], [])
+    imported = web().jobs.imported_after(job)
     notes = [n for n in job.summary.notes if n != INTERRUPTED] if job.summary else []
     share = reachable(Counter(getattr(job.result, "hlr_counts", None) or {}))  # as in Summary
     return render_template("job.html", job=job, status=job.status(), columns=columns,
                            problems=problems, notes=notes, reachable=share,
-                           mapping=mapping)  # fmt: skip
+                           mapping=mapping, imported=imported,
+                           not_sent=_not_sent(job))  # fmt: skip
 
 
 @blueprint.get("/jobs/<job_id>/status")
@@ -104,9 +113,12 @@ def past_resume(key: str) -> Response:
     state, past = web(), _past(key)
     if not past.resumable:
         abort(409, "this import is not waiting to be resumed")
+    running = state.jobs.running_import(key)
+    if running is not None:
+        return redirect(url_for(".job_page", job_id=running.id))
     settings = state.settings(past.resume_settings())
     job = Job("import", f"{past.file.name} into {past.list_name!r} (resumed)")
-    job.output = past.output
+    job.output, job.journal_key = past.output, key
     uploads = state.uploads_root.resolve()
 
     def after(ended: State) -> None:
@@ -187,6 +199,14 @@ def left_list_remove(key: str) -> Response:
 def left_list_keep(key: str) -> Response:
     web().left_lists.drop(key)
     return redirect(url_for("pages.home") + "#history")
+
+
+def _not_sent(job: Job) -> int:
+    """Rows a stopped import did not send (the results mark them failed; History doesn't)."""
+    summary = job.summary
+    if job.state != "stopped" or summary is None or job.hlr:
+        return 0
+    return max(0, summary.counts.get("failed", 0) - job.counts.get("failed", 0))
 
 
 def _job(job_id: str) -> Job:
