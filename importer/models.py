@@ -32,6 +32,8 @@ PROBLEM_STATUSES = frozenset({Status.INVALID, Status.FAILED})
 #: The note on an `existing` row whose contact was in the list before the import: undo
 #: reads it back and leaves that contact in the list.
 ALREADY_IN_LIST = "was already in the list before this import"
+#: A failed row whose create may have been carried out even so.
+MAYBE_SENT_NOTE = "; it may have been created even so: the next run looks it up"
 
 #: The tool's own result columns, in the order Results writes them.
 RESULT_COLUMNS = (
@@ -132,6 +134,8 @@ class RowOutcome:
     hlr_last_check: str | None = None
     error: str = ""
     duplicate_of: int | None = None
+    #: A failed row whose create may have been carried out: a lookup settles it next run.
+    maybe_sent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ is marked as text (Excel's quote prefix), so nothing in it is ever evaluated.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from .models import (
     FINAL_HLR,
@@ -79,13 +81,17 @@ def formula_safe(text: str) -> bool:
 def write_report(
     path: Path, columns: Sequence[str], results: Iterable[Result], info: ReportInfo
 ) -> ReportInfo:
-    """Write the results (an .xlsx workbook, or a .csv of Results) and return the counts."""
+    """Write the results (an .xlsx workbook, or a .csv of Results) and return the counts.
+
+    OSError when they can't be written; no temporary file of it is left either way.
+    """
     counted = _counting(results, info)
     with _atomic(path) as temporary:
         if path.suffix.lower() == ".csv":
             _write_csv(temporary, columns, counted)
         else:
-            _Workbook(temporary, columns).write(counted, info)
+            with tempfile.TemporaryDirectory(prefix=".bsg-import-", dir=path.parent) as parts:
+                _Workbook(temporary, columns, Path(parts)).write(counted, info)
     return info
 
 
@@ -158,10 +164,11 @@ def _csv_text(value: Any) -> str:
 class _Workbook:
     """The results workbook, written in one pass over the results."""
 
-    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+    def __init__(self, path: Path, columns: Sequence[str], parts: Path) -> None:
         self.book = xlsxwriter.Workbook(
             str(path),
             {
+                "tmpdir": str(parts),  # its sheets' parts: removed with the folder
                 "constant_memory": True,
                 "strings_to_formulas": False,
                 "strings_to_numbers": False,
@@ -175,9 +182,13 @@ class _Workbook:
     def write(self, results: Iterable[Result], info: ReportInfo) -> None:
         try:
             self._write(results, info)
+        except xlsxwriter.exceptions.XlsxWriterException as error:
+            cause = error.__context__
+            raise cause if isinstance(cause, OSError) else OSError(str(error)) from error
         finally:
             if not self.book.fileclosed:
-                self.book.close()
+                with contextlib.suppress(Exception):  # already failing: keep that error
+                    self.book.close()
 
     def _write(self, results: Iterable[Result], info: ReportInfo) -> None:
         results_sheet = self._sheet("Results", [*self.columns, *RESULT_COLUMNS])

@@ -11,14 +11,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from queue import Empty, SimpleQueue
 from typing import Any, Literal, Protocol
 
 from .bsg.calls import Calls
-from .bsg.errors import CallFailed
-from .models import ALREADY_IN_LIST, Contact, PreparedRow, RowOutcome, Status
+from .bsg.errors import CallFailed, Transient
+from .models import ALREADY_IN_LIST, MAYBE_SENT_NOTE, Contact, PreparedRow, RowOutcome, Status
 from .settings import OnExisting
 
 #: What a run that died left a row as: 'sending' (its create may have gone through) or
@@ -63,7 +63,12 @@ class RowSender:
         self.dry_run = dry_run
 
     def handle(self, row: PreparedRow, *, resumed: Resumed = None) -> list[Result]:
-        """The outcome of one row; a row a dead run left unsettled is looked up first."""
+        """The outcome of one row; a row a dead run left unsettled is looked up first.
+
+        A row that fails after a create of it may have been carried out (now, or by the run
+        that left it ``sending``) is failed ``maybe_sent``: the next run looks it up first.
+        """
+        sent = _Sent(resumed == "sending")
         try:
             if self.dry_run:
                 return [self._check(row)]
@@ -72,10 +77,15 @@ class RowSender:
                 if contact is not None:
                     ours: Ours = "created" if resumed == "sending" else "attached"
                     return [self._existing(row, contact, ours=ours)]
-            return [self._create(row)]
+            return [self._create(row, sent)]
         except CallFailed as failure:
+            if failure.stopped:
+                return []
             refused = "BSG refused it: " if failure.refused else ""
-            return [] if failure.stopped else [_failed(row, refused + failure.reason)]
+            failed = _failed(row, refused + failure.reason)
+            if sent.maybe:
+                failed = replace(failed, maybe_sent=True, error=failed.error + MAYBE_SENT_NOTE)
+            return [failed]
 
     def attach(self, found: Sequence[Found]) -> list[Result]:
         """Add a batch of existing contacts to the list in one call."""
@@ -105,12 +115,21 @@ class RowSender:
             )
         return [_outcome(found.row, contact, Status.EXISTING, found.note)]
 
-    def _create(self, row: PreparedRow) -> Result:
+    def _create(self, row: PreparedRow, sent: _Sent) -> Result:
         """Create the contact; a phone in the book already (perhaps by our own attempt whose
-        answer was lost) is looked up instead."""
+        answer was lost) is looked up instead. ``sent`` learns whether an attempt may have
+        been carried out without its answer."""
         phone = _phone(row)
+
+        def create() -> Contact:
+            try:
+                return self.client.create_contact(phone, self.list_id, row.fields)
+            except Transient as error:
+                sent.maybe = sent.maybe or error.outcome_unknown
+                raise
+
         made = self.calls.create(
-            lambda: self.client.create_contact(phone, self.list_id, row.fields),
+            create,
             lambda: self.client.find_contact(phone),
             exists=ALREADY_EXISTS,
             what="the phone",
@@ -142,6 +161,13 @@ class RowSender:
         if found is not None:
             return _outcome(row, found, Status.EXISTING)
         return RowOutcome(row.source_row, Status.VALIDATED, row.phone, error=row.error)
+
+
+@dataclass(slots=True)
+class _Sent:
+    """Whether a create of the row may have been carried out without its answer."""
+
+    maybe: bool
 
 
 def _phone(row: PreparedRow) -> int:
