@@ -286,3 +286,12 @@ def test_a_frame_with_a_status_column_and_two_phone_columns(tmp_path: Path) -> N
     assert list(done["status (input)"]) == ["lead", "customer", "lead"]
     assert list(done["phone_normalized"].astype(object)) == [US[1][1], US[3][1], pd.NA]
     assert list(done["status"]) == ["validated", "validated", "invalid"]
+
+
+def test_a_header_may_show_a_sample_number_in_its_phone_cell(tmp_path: Path) -> None:
+    source = tmp_path / "template.csv"
+    source.write_text(f"Name,Phone (e.g. 2015550123)\nAnn,{US[0][0]}\n", encoding="utf-8")
+    output = tmp_path / "template.results.xlsx"
+    _dry(source, output)
+    assert results_table(output)[0][:2] == ["Name", "Phone (e.g. 2015550123)"]
+    assert _outcomes(output) == [(2, US[0][1], "validated", None)]

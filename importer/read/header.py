@@ -61,8 +61,9 @@ def _first_rows(grid: Grid) -> list[Texts]:
 
 
 def _named(texts: list[str], tests: Sequence[Callable[[str], bool]]) -> list[int]:
-    """The cells that name a phone column by any of ``tests``; none in a row of data."""
-    if any(_phone_like(texts, i) for i in range(len(texts))):
+    """The cells that name a phone column by any of ``tests``; none in a row of data (one
+    with a phone-like value that is not itself a phone header's hint: "Phone (0501234567)")."""
+    if any(_phone_like(texts, i) and not is_phone_word(name_key(t)) for i, t in enumerate(texts)):
         return []
     keys = [name_key(t) if len(t.split()) <= 4 else "" for t in texts]
     return [i for i, key in enumerate(keys) if key and any(test(key) for test in tests)]
