@@ -21,8 +21,12 @@ from ..errors import InputError
 from ..models import Cell, cell_text, is_blank, name_key
 from .header import PHONE_HEADERS, is_phone_word
 
-#: The data rows whose cells decide the phone column.
+#: The data rows whose cells decide the phone column...
 SAMPLE_ROWS = 500
+#: ...among the first of the columns that name a phone (a hostile file may have 16,000).
+MAX_CANDIDATES = 64
+#: The other phone columns the note names.
+NAMED_OTHERS = 8
 #: A mobile column wins with at least this share of the best column's valid numbers.
 ABOUT_AS_MANY = 0.8
 MOBILE_WORDS = ("mobil", "cell", "handy", "моб", "celular", "gsm")
@@ -44,7 +48,8 @@ def candidates(names: Sequence[str]) -> list[int]:
     """The columns whose header names a phone: exact names first, then phone words."""
     keys = [name_key(n) for n in names]
     exact = [i for i, k in enumerate(keys) if k in PHONE_HEADERS]
-    return exact + [i for i, k in enumerate(keys) if is_phone_word(k) and i not in exact]
+    loose = [i for i, k in enumerate(keys) if is_phone_word(k) and k not in PHONE_HEADERS]
+    return (exact + loose)[:MAX_CANDIDATES]
 
 
 def named(where: str, names: Sequence[str], wanted: Sequence[str]) -> list[int]:
@@ -76,11 +81,13 @@ def choose(
     mobiles = [c for c in holding if c.mobile and c.valid >= ABOUT_AS_MANY * best]
     pool = mobiles or holding
     chosen = max(pool, key=lambda c: (c.valid, c.phone_like, -stats.index(c)))
-    others = [names[c.index] for c in holding if c is not chosen and c.phone_like]
+    others = [repr(names[c.index]) for c in holding if c is not chosen and c.phone_like]
+    shown = ", ".join(others[:NAMED_OTHERS]) + (
+        f" and {len(others) - NAMED_OTHERS} more" if len(others) > NAMED_OTHERS else ""
+    )
     note = (
-        f"phone column {names[chosen.index]!r} used; other phone columns: "
-        f"{', '.join(map(repr, others))} (choose with --phone-column, more than once for "
-        "a fallback)"
+        f"phone column {names[chosen.index]!r} used; other phone columns: {shown} "
+        "(choose with --phone-column, more than once for a fallback)"
     )
     return chosen.index, [note] if others else []
 
