@@ -295,3 +295,24 @@ def test_a_header_may_show_a_sample_number_in_its_phone_cell(tmp_path: Path) -> 
     _dry(source, output)
     assert results_table(output)[0][:2] == ["Name", "Phone (e.g. 2015550123)"]
     assert _outcomes(output) == [(2, US[0][1], "validated", None)]
+
+
+def test_civicrm_eight_phone_like_columns_and_a_duplicate_header(tmp_path: Path) -> None:
+    header = ["First Name", "Last Name", "Phone", "Phone Ext", "Mum\u2019s first name",
+              "Last Name", "Mum-phone", "Mum-phone-ext", "Mum-home-phone", "Mum-home-mobile",
+              "Sister-phone", "Sister-phone-ext"]  # fmt: skip
+    rows = [
+        ["Susie", "Jones", "02 9999 4445", "123", "Mum", "Jones", "911", "1", "88-999",
+         "99-888", "555-666", ""],
+        ["Tom", "Lee", "(02) 9876 5432", "", "Ma", "Lee", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    source = _write_csv(tmp_path / "civicrm.csv", header, [])
+    with source.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    output = tmp_path / "civicrm.results.xlsx"
+    ran = _dry(source, output, "--default-region", "AU")
+    columns, got = results_table(output)
+    assert columns[:6] == [*header[:5], "Last Name (2)"]
+    assert got[0][5] == "Jones"
+    assert [o[1] for o in _outcomes(output)] == [61299994445, 61298765432]
+    assert "other phone columns" not in ran.stderr  # none of the others holds a number
