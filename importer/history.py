@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from .errors import UsageError
+from .errors import JournalError, UsageError
 from .journal import KEPT_STATUSES, Journal, file_hash, import_key
 from .settings import Settings, checked
 
@@ -85,6 +85,8 @@ class PastImport:
     finished: bool
     counts: dict[str, int]
     settings: dict[str, object]
+    #: The folder of its journal.
+    folder: Path | None = None
 
     @property
     def resumable(self) -> bool:
@@ -98,9 +100,34 @@ class PastImport:
                 "list_name": self.list_name}  # fmt: skip
 
 
+def earlier_import(settings: Settings, journal: Path) -> PastImport | None:
+    """The latest other import of the same file (its path) into the same list on the same
+    service, kept beside ``journal``: the file as it was before it changed."""
+    file = str(settings.file.resolve())
+    others = [
+        p
+        for p in past_imports(journal.parent, settings.api_root)
+        if str(p.file) == file and p.list_name == settings.list_name and p.key != journal.stem
+    ]
+    return others[0] if others else None
+
+
+def past_phones(past: PastImport, folder: Path | None = None) -> dict[int, tuple[int, str]]:
+    """phone -> (source row, status) of the rows a past import created or found."""
+    where = folder or past.folder
+    if where is None:
+        return {}
+    path = where / f"{past.key}.sqlite"
+    try:
+        with Journal(path, create=False) as journal:
+            return journal.kept_phones()
+    except JournalError:
+        return {}
+
+
 def past_imports(folder: Path, api_root: str | None = None) -> list[PastImport]:
     """The imports whose journals are in ``folder`` (on ``api_root`` only, if given), newest
-    first; journals written before their facts were kept are left out."""
+    first; journals written before their facts were kept, or damaged, are left out."""
     found = []
     for path in folder.glob("*.sqlite") if folder.is_dir() else []:
         past = read_past(path)
@@ -110,13 +137,17 @@ def past_imports(folder: Path, api_root: str | None = None) -> list[PastImport]:
 
 
 def read_past(path: Path) -> PastImport | None:
-    """One journal's import, or None when the journal keeps no facts."""
-    with Journal(path) as journal:
-        meta = {key: journal.get_meta(key) for key in _META}
-        counts = journal.counts()
+    """One journal's import, or None when the journal keeps no facts or can't be read."""
+    try:
+        with Journal(path, create=False) as journal:
+            meta = {key: journal.get_meta(key) for key in _META}
+            counts = journal.counts()
+    except JournalError:
+        return None
     if meta["file"] is None or meta["started"] is None:
         return None
-    return _past(path.stem, meta, counts)
+    past = _past(path.stem, meta, counts)
+    return replace(past, folder=path.parent) if past else None
 
 
 _META = ("file", "output", "list_name", "api_root", "sheet", "started", "ended", "finished",

@@ -306,6 +306,21 @@ class Journal:
         return int(cursor.rowcount)
 
     @_sqlite("read")
+    def kept_phones(self) -> dict[int, tuple[int, str]]:
+        """phone -> (first source row, status) of the rows created or found, not undone."""
+        query = (
+            "SELECT phone, min(source_row), status FROM rows WHERE phone IS NOT NULL "
+            "AND undone IS NULL AND status IN (?, ?, ?) GROUP BY phone"
+        )
+        return {int(p): (int(n), str(s)) for p, n, s in self._db.execute(query, KEPT_STATUSES)}
+
+    @_sqlite("read")
+    def phones(self) -> set[int]:
+        """Every phone of the import's rows."""
+        query = "SELECT DISTINCT phone FROM rows WHERE phone IS NOT NULL"
+        return {int(row[0]) for row in self._db.execute(query)}
+
+    @_sqlite("read")
     def undone(self) -> int:
         """Rows whose contacts undo took back."""
         query = "SELECT count(*) FROM rows WHERE undone IS NOT NULL"

@@ -151,6 +151,8 @@ class ImportSummary:
     notes: tuple[str, ...] = ()
     #: The first invalid or failed rows, as (source_row, error).
     first_errors: tuple[tuple[int, str], ...] = ()
+    #: What the person must hear even without a terminal (results written elsewhere).
+    warnings: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:

@@ -13,12 +13,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
-import filelock
 import httpx
 
 from .bsg.calls import Calls
@@ -26,13 +25,30 @@ from .bsg.client import BsgClient
 from .bsg.errors import Stopped
 from .bsg.pace import RatePacer
 from .bsg.retry import Health, RetryPolicy
-from .errors import AlreadyRunning, Interrupted, UsageError
+from .errors import (
+    BsgImportError,
+    InputChanged,
+    Interrupted,
+    JournalError,
+    JournalStopped,
+    ResultsNotWritten,
+    UsageError,
+)
+from .folders import (
+    check_journal_folder,
+    check_output,
+    journal_room,
+    results_room,
+    write_somewhere,
+)
 from .followup import Caller
-from .history import first_start, journal_path, run_facts
+from .history import PastImport, earlier_import, first_start, journal_path, past_phones, run_facts
 from .hlr import wait_for_hlr
 from .journal import Journal
-from .models import Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
+from .locks import import_lock
+from .models import ALREADY_IN_LIST, Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
 from .normalise import Normaliser, prepare_rows
+from .pin import CHANGED, Pin
 from .plan import ImportPlan, make_plan
 from .read import Table, open_table
 from .report import EXCEL_MAX_ROWS, ReportInfo, write_report
@@ -89,9 +105,12 @@ def run_import(
     """
     control = control or RunControl(threading.Event())
     started, clock = dt.datetime.now().astimezone(), time.monotonic()
+    pinned = table is None and settings.file.is_file()  # else the reader says what is wrong
+    watch = _Watch(Pin.take(settings.file) if pinned else None, control.stop)
     table = table or _open(settings)
-    _check_output(settings, table)
+    _check_output(settings, table, watch.pin)
     with ExitStack() as stack:
+        journal = _journal(settings, table, watch.pin, stack, control) if settings.key else None
         calls = connect(settings, control, transport)
         if calls is not None:
             stack.callback(calls.client.close)
@@ -106,30 +125,181 @@ def run_import(
         )
         progress = _Counter(table.row_count, control.progress)
         normaliser = _normaliser(table, plan, settings)
-        if calls is None:
-            results: Iterable[Result] = _validated(table, normaliser, control, progress)
+        if calls is None or journal is None:
+            results = _validated(table, normaliser, control, progress, watch)
+            output, warning = _write_once(settings, table, results, info)
+            failure: BsgImportError | None = None
         else:
-            journal = stack.enter_context(_journal(settings, table, stack, control))
             sender = RowSender(
                 calls, info.list_id, on_existing=settings.on_existing, dry_run=settings.dry_run
             )
-            journal.set_meta(**run_facts(settings, table.sheet, first_start(journal, started)))
-            finished = _send(table, normaliser, journal, sender, settings, control, progress)
-            journal.set_meta(finished=finished, ended=dt.datetime.now().astimezone().isoformat())
-            if finished and settings.wait_hlr is not None and not settings.dry_run:
-                caller = Caller(calls, settings.sending_threads)
-                info.notes = [*info.notes, *_await_hlr(journal, caller, info, settings, control)]
-            results = journal.results(NOT_SENT)
-            if not finished:
-                info.notes = [*info.notes, INTERRUPTED]
-        write_report(settings.output_path, table.columns, results, info)
-    summary = _summary(settings, info, time.monotonic() - clock)
+            run = _Journaled(journal, settings, control, info, watch)
+            failure = run.rows(table, normaliser, sender, progress, calls, started)
+            output, warning = run.write(table)
+    summary = _summary(settings, info, time.monotonic() - clock, output, warning)
+    if watch.changed:
+        raise _changed(settings, output, summary)
+    if failure is not None:
+        raise failure
     if calls is not None and calls.halted is not None:
         raise calls.halted
     if control.stop.is_set():
         unfinished = INTERRUPTED in info.notes
         raise Interrupted(INTERRUPTED if unfinished else STOPPED_AFTER_SENDING, summary)
     return summary
+
+
+@dataclass
+class _Watch:
+    """The input's pin, checked as its rows are read; a change stops the run."""
+
+    pin: Pin | None
+    stop: threading.Event
+    changed: bool = False
+
+    def unchanged(self) -> bool:
+        """False (and the run told to stop) once the file changed since it was pinned."""
+        if not self.changed and self.pin is not None and self.pin.changed():
+            self.changed = True
+            self.stop.set()
+        return not self.changed
+
+
+def _changed(settings: Settings, output: Path, summary: ImportSummary) -> InputChanged:
+    done = sum(summary.counts.values())
+    return InputChanged(
+        f"{settings.file}: {CHANGED}. The import stopped: the {done:,} rows read before the "
+        f"change are in the results ({output}); the rest were not read. Run the same "
+        "command again to import the file as it is now (a new import)"
+    )
+
+
+@dataclass
+class _Journaled:
+    """An import that keeps its rows in a journal: sending, and writing the results."""
+
+    journal: Journal
+    settings: Settings
+    control: RunControl
+    info: ReportInfo
+    watch: _Watch
+
+    def rows(
+        self,
+        table: Table,
+        normaliser: Normaliser,
+        sender: RowSender,
+        progress: _Counter,
+        calls: Calls,
+        started: dt.datetime,
+    ) -> BsgImportError | None:
+        """Send what must be sent; the error that stopped it, if the journal failed."""
+        journal, settings, info = self.journal, self.settings, self.info
+        try:
+            journal.set_meta(**run_facts(settings, table.sheet, first_start(journal, started)))
+            journal.set_meta(**self.watch.pin.facts() if self.watch.pin else {})
+            info.notes = [*info.notes, *_undone_note(journal, settings.redo_undone)]
+            earlier = _earlier(settings, journal)
+            finished = _send(
+                table, normaliser, journal, sender, settings, self.control, progress,
+                self.watch, earlier,
+            )  # fmt: skip
+            journal.set_meta(finished=finished, ended=dt.datetime.now().astimezone().isoformat())
+        except JournalError as error:
+            self.control.stop.set()  # calls in flight give up at once
+            info.notes = [*info.notes, INTERRUPTED]
+            return JournalStopped(f"{error}. The import stopped there")
+        info.notes = [*info.notes, *_earlier_note(journal, earlier)]
+        if finished and settings.wait_hlr is not None and not settings.dry_run:
+            caller = Caller(calls, settings.sending_threads)
+            info.notes = [*info.notes, *_await_hlr(journal, caller, info, settings, self.control)]
+        if not finished:
+            info.notes = [*info.notes, INTERRUPTED]
+        return None
+
+    def write(self, table: Table) -> tuple[Path, str]:
+        """Write the results, elsewhere when their folder refuses them."""
+
+        def write(path: Path) -> None:
+            _recount(self.info)
+            write_report(path, table.columns, self.journal.results(NOT_SENT), self.info)
+
+        return write_somewhere(self.settings.output_path, self.settings.file, write)
+
+
+def _recount(info: ReportInfo) -> None:
+    info.counts.clear()
+    info.hlr_counts.clear()
+    info.first_errors.clear()
+
+
+def _write_once(
+    settings: Settings, table: Table, results: Iterable[Result], info: ReportInfo
+) -> tuple[Path, str]:
+    """Rows that can be read once only (no journal): their folder, or nowhere."""
+    output = settings.output_path
+    try:
+        write_report(output, table.columns, results, info)
+    except OSError as error:
+        raise ResultsNotWritten(
+            f"the results could not be written to {output}: {error.strerror or error}"
+        ) from error
+    return output, ""
+
+
+def _undone_note(journal: Journal, redo: bool) -> list[str]:
+    """Rows undo took back: sent again with --redo-undone, else skipped, and a note."""
+    if redo:
+        count = journal.redo_undone()
+        return [f"{count:,} rows taken back by undo are sent again (--redo-undone)"] * bool(count)
+    count = journal.undone()
+    if not count:
+        return []
+    return [
+        f"{count:,} rows were undone (`bsg-import undo` took their contacts back) since they "
+        "were imported: they are `skipped` and not sent again; --redo-undone sends them again"
+    ]
+
+
+#: phone -> (source row, status) of an earlier import of this file before it changed.
+Earlier = tuple[PastImport, dict[int, tuple[int, str]]] | None
+
+
+def _earlier(settings: Settings, journal: Journal) -> Earlier:
+    """The latest import of this file's earlier content into the same list, if any."""
+    past = earlier_import(settings, journal.path)
+    if past is None:
+        return None
+    return past, past_phones(past)
+
+
+def _earlier_note(journal: Journal, earlier: Earlier) -> list[str]:
+    if earlier is None:
+        return []
+    past, phones = earlier
+    count = len(journal.phones() & phones.keys())
+    return [
+        f"this file changed since it was imported into list {past.list_name!r} on "
+        f"{past.started:%Y-%m-%d %H:%M}: {count:,} of its rows were in that import, and their "
+        "contacts are that import's (their error column says so); undo of that import's "
+        f"results ({past.output}) takes them back"
+    ]
+
+
+def _in_earlier(outcome: RowOutcome, earlier: Earlier) -> RowOutcome:
+    """A row whose phone an earlier import of this file (before it changed) imported."""
+    if earlier is None or outcome.phone not in earlier[1]:
+        return outcome
+    if outcome.status not in (Status.EXISTING, Status.SKIPPED):
+        return outcome
+    past, phones = earlier
+    row, status = phones[outcome.phone]
+    note = (
+        f"{status} by the earlier import of this file, before it changed "
+        f"({past.started:%Y-%m-%d %H:%M}, its row {row})"
+    )
+    kept = [e for e in outcome.error.split("; ") if e and e != ALREADY_IN_LIST]
+    return replace(outcome, error="; ".join([*kept, note]))
 
 
 def _await_hlr(
@@ -165,12 +335,15 @@ def _open(settings: Settings) -> Table:
     )
 
 
-def _summary(settings: Settings, info: ReportInfo, elapsed_s: float) -> ImportSummary:
+def _summary(
+    settings: Settings, info: ReportInfo, elapsed_s: float, output: Path, warning: str
+) -> ImportSummary:
     return ImportSummary(
         list_name=settings.list_name,
         list_id=info.list_id,
         counts={s.value: info.counts.get(s.value, 0) for s in Status},
-        output=str(settings.output_path),
+        output=str(output),
+        warnings=(warning,) if warning else (),
         elapsed_s=elapsed_s,
         hlr_counts=dict(info.hlr_counts),
         notes=tuple(info.notes),
@@ -178,7 +351,9 @@ def _summary(settings: Settings, info: ReportInfo, elapsed_s: float) -> ImportSu
     )
 
 
-def _check_output(settings: Settings, table: Table) -> None:
+def _check_output(settings: Settings, table: Table, pin: Pin | None) -> None:
+    """The results' name and place, before anything is sent: UsageError when they can't be
+    written there."""
     output = settings.output_path
     if output.resolve() == settings.file.resolve():
         raise UsageError(f"--output {output} is the input file; choose another name")
@@ -189,6 +364,7 @@ def _check_output(settings: Settings, table: Table) -> None:
             f"{table.where} has {table.row_count:,} rows, more than an Excel sheet holds "
             f"({EXCEL_MAX_ROWS - 1:,}); write the results as CSV: --output results.csv"
         )
+    check_output(output, results_room(pin.size if pin else 0, table.row_count))
 
 
 def connect(
@@ -248,10 +424,12 @@ def _chunks(
 
 
 def _validated(
-    table: Table, normaliser: Normaliser, control: RunControl, progress: _Counter
+    table: Table, normaliser: Normaliser, control: RunControl, progress: _Counter, watch: _Watch
 ) -> Iterator[Result]:
     """A dry run without a key: every row's verdict, straight from the normaliser."""
     for chunk, prepared in _chunks(table, normaliser):
+        if not watch.unchanged():
+            return
         outcomes = [
             _decided(ready) if ready.status else _validated_outcome(ready) for ready in prepared
         ]
@@ -263,44 +441,28 @@ def _validated(
             return
 
 
-def _journal(settings: Settings, table: Table, stack: ExitStack, control: RunControl) -> Journal:
-    """The import's journal; a throwaway one when nothing is kept between runs.
+def _journal(
+    settings: Settings, table: Table, pin: Pin | None, stack: ExitStack, control: RunControl
+) -> Journal:
+    """The import's journal, its folder checked and the import's lock held; a throwaway one
+    when nothing is kept between runs.
 
     A dry run sends nothing to resume, and the built-in sandbox starts empty every run.
     """
     if settings.dry_run or settings.sandbox:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bsg-import-")))
-        return Journal(folder / "journal.sqlite")
-    content = table.content_hash() if table.content_hash else None
+        return stack.enter_context(Journal(folder / "journal.sqlite"))
+    content = pin.sha256 if pin else table.content_hash() if table.content_hash else None
     path = journal_path(settings, content)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stack.enter_context(_exclusive(path.with_suffix(".lock"), settings, control))
+    size = pin.size if pin else 0
+    check_journal_folder(path.parent, 0 if path.exists() else journal_room(size, table.row_count))
+    what = f"importing {settings.file} into list {settings.list_name!r}"
+    wait = settings.if_running == "wait"
+    stack.enter_context(import_lock(path.stem, what, wait=wait, stop=control.stop))
     if not settings.resume:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return Journal(path)
-
-
-@contextmanager
-def _exclusive(path: Path, settings: Settings, control: RunControl) -> Iterator[None]:
-    """Hold the import's lock: two runs must never send the same file to the same list."""
-    lock = filelock.FileLock(path)
-    while True:
-        try:
-            lock.acquire(timeout=0 if settings.if_running == "exit" else 1)
-            break
-        except filelock.Timeout:
-            if settings.if_running == "exit":
-                raise AlreadyRunning(
-                    f"another bsg-import is already importing {settings.file} into list "
-                    f"{settings.list_name!r}; wait for it, or use --if-running wait"
-                ) from None
-            if control.stop.is_set():
-                raise Interrupted("stopped while waiting for the other run") from None
-    try:
-        yield
-    finally:
-        lock.release()
+    return stack.enter_context(Journal(path))
 
 
 def _send(
@@ -311,6 +473,8 @@ def _send(
     settings: Settings,
     control: RunControl,
     progress: _Counter,
+    watch: _Watch,
+    earlier: Earlier,
 ) -> bool:
     """Normalise every row and send what must be sent; False when stopped early."""
     journal.forget_unconfirmed()
@@ -318,12 +482,13 @@ def _send(
     progress.add(sum(1 for state in carried.values() if state == "done"))
 
     def record(outcomes: Sequence[RowOutcome]) -> None:
+        outcomes = [_in_earlier(o, earlier) for o in outcomes] if earlier else outcomes
         journal.record(outcomes)
         if control.outcomes is not None:
             control.outcomes(outcomes)
         progress.add(len(outcomes))
 
-    rows = _to_send(_chunks(table, normaliser), journal, carried, record)
+    rows = _to_send(_chunks(table, normaliser), journal, carried, record, watch)
     finished = dispatch(
         rows, sender, concurrency=settings.sending_threads, marks=journal, record=record,
         stop=control.stop,
@@ -342,9 +507,13 @@ def _to_send(
     journal: Journal,
     carried: dict[int, str],
     record: Callable[[Sequence[RowOutcome]], None],
+    watch: _Watch,
 ) -> Iterator[tuple[PreparedRow, Resumed]]:
-    """Rows to send, with what a run that died left them as; decided rows go to the journal."""
+    """Rows to send, with what a run that died left them as; decided rows go to the journal.
+    A chunk read after the file changed is left out, and the run stops."""
     for chunk, prepared in chunks:
+        if not watch.unchanged():
+            return
         journal.add((row, p.phone) for row, p in zip(chunk, prepared, strict=True))
         record([_decided(p) for p in prepared if p.status and p.source_row not in carried])
         for row in prepared:

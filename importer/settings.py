@@ -60,6 +60,8 @@ class Settings:
     concurrency: int | None = None  # None: found while sending (pace.py)
     rate: float | None = None
     resume: bool = True
+    #: Send again the rows whose contacts `bsg-import undo` took back (else they are skipped).
+    redo_undone: bool = False
     patience: float = 300.0
     max_attempts: int = 10
     timeout: float = 30.0
