@@ -1,11 +1,15 @@
-"""make bench: how fast bsg-import is, against its own sandbox as a real server on loopback.
+"""make bench: how fast bsg-import is, against its own sandbox and against a One-API server
+someone else wrote (../shared/fakebsg, where present), as real servers on loopback.
 
-Generates its own data (in bench-out/), starts `bsg-import sandbox` with the latency and
-the limit or faults of each case (never telling the tool the limit), runs the real command
-as a subprocess, and prints one table: rows, seconds, rows/s while sending (first to last
-contact create, as the sandbox logged them), share of the limit, 429 share, and whether
-the case's goal was met. Ratios measured within one run are what count: the machine is
-shared and noisy. Nothing here is a test; it asserts nothing and only reports.
+Generates its own data (in bench-out/), starts each server with the latency and the limit
+or faults of each case (never telling the tool the limit), behind a jittery link where the
+case says (benchmarks/link.py), runs the real command as a subprocess, and prints one
+table: rows, seconds, rows/s while sending (first to last contact create, as the server
+counted them), share of the limit, share of refused answers (429, 502-504), and whether
+the case's goal was met. A zoo of servers drawn from the space of limiters, refusals,
+Retry-After, headers, round trips and random refusals follows (--zoo N, seeded).
+Ratios measured within one run are what count: the machine is shared and noisy. Nothing
+here is a test; it asserts nothing and only reports.
 
     python benchmarks/bench.py                 # every case
     python benchmarks/bench.py --only sliding  # the cases whose name holds "sliding"
@@ -217,76 +221,312 @@ def sequential_baseline(url: str, source: Path, rows: int) -> float:
 # -- network cases ------------------------------------------------------------------------
 
 LATENCY = 0.05
+#: The second One-API server, written apart from ours (not part of this project).
+FAKEBSG = Path(__file__).resolve().parents[2] / "shared" / "fakebsg" / "fakebsg.py"
+LINK = Path(__file__).resolve().parent / "link.py"
+REFUSALS = {429, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class Counts:
+    requests: int
+    refused: int
+    sending_s: float
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server a run is measured against: where it answers, and what it saw."""
+
+    name: str
+    url: str
+    counts: Any  # () -> Counts
+
+
+@contextmanager
+def ours(latency: float, **faults: Any) -> Iterator[Server]:
+    with sandbox(latency, **faults) as url:
+
+        def counts() -> Counts:
+            log = sandbox_state(url)["log"]
+            refused = sum(1 for e in log if e["status"] in REFUSALS)
+            return Counts(len(log), refused, sending_seconds(log))
+
+        yield Server("sandbox", url, counts)
+
+
+@contextmanager
+def theirs(latency: float, **config: Any) -> Iterator[Server]:
+    """../shared/fakebsg as a real server, configured through its admin API."""
+    server = subprocess.Popen(
+        [sys.executable, str(FAKEBSG), "--port", "0", "--latency-ms", str(latency * 1000)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert server.stdout is not None
+    url = server.stdout.readline().strip()
+    if config:
+        httpx.post(f"{url}/__admin/config", json=config, timeout=10).raise_for_status()
+
+    def counts() -> Counts:
+        c = httpx.get(f"{url}/__admin/counters", timeout=60).json()
+        c = c.get("counters", c)
+        statuses = {int(k): v for k, v in c["responses_by_status"].items()}
+        refused = sum(v for k, v in statuses.items() if k in REFUSALS)
+        first, last = c.get("first_create_at"), c.get("last_create_at")
+        return Counts(int(c["requests_total"]), refused, (last - first) if first else 0.0)
+
+    try:
+        yield Server("fakebsg", url, counts)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@contextmanager
+def jittery(server: Server, latency: float, jitter: float) -> Iterator[Server]:
+    """The server behind a link whose round trip is latency x (1 ± jitter)."""
+    port = int(server.url.rsplit(":", 1)[1])
+    link = subprocess.Popen(
+        [sys.executable, str(LINK), str(port), str(latency), str(jitter), "7"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert link.stdout is not None and link.stdin is not None
+    through = link.stdout.readline().strip()
+    try:
+        yield Server(server.name, f"http://127.0.0.1:{through}", server.counts)
+    finally:
+        link.stdin.close()
+        link.terminate()
+        link.wait()
 
 
 @dataclass(frozen=True)
 class NetworkCase:
     label: str
     rows: int
-    faults: dict[str, Any]
+    sandbox: dict[str, Any] | None  # the sandbox's faults; None: not on the sandbox
+    fakebsg: dict[str, Any] | None  # fakebsg's config; None: it has no such limiter
     allowed: float | None  # rows a second the service allows; None: no limit
     goal: str
+    jitter: float = 0.0  # > 0: behind a link of LATENCY that varies by this share
     flags: tuple[str, ...] = ()
 
 
 NETWORK_CASES = (
-    NetworkCase("token bucket 200/s", 5000, {"rate_cap": 200}, 200, ">= 95%, 429 < 2%"),
-    NetworkCase("sliding 1 s window 200/s", 5000, {"sliding_limit": 200}, 200,
-                ">= 95%, 429 < 2%"),
-    NetworkCase("sliding 1 s window 100/s", 5000, {"sliding_limit": 100}, 100,
-                ">= 95%, 429 < 2%"),
+    NetworkCase("token bucket 200/s", 5000, {"rate_cap": 200}, None, 200, ">= 95%, 429 < 2%"),
+    NetworkCase("sliding 1 s window 200/s", 5000, {"sliding_limit": 200, "limit_refusal": "bsg"},
+                {"rate_cap": 200}, 200, ">= 95%, refused < 2%"),
+    NetworkCase("sliding 1 s window 100/s", 5000, {"sliding_limit": 100, "limit_refusal": "bsg"},
+                {"rate_cap": 100}, 100, ">= 95%, refused < 2%"),
     NetworkCase("fixed 10 s window of 1,000, headers", 5000,
-                {"window_limit": 1000, "window_seconds": 10}, 100, ">= 95%, 429 < 2%"),
+                {"window_limit": 1000, "window_seconds": 10},
+                {"rate_cap": 100, "rate_window_s": 10, "rate_window_kind": "fixed",
+                 "rate_headers": True}, 100, ">= 95%, refused < 2%"),
     NetworkCase("fixed 60 s window of 6,000, headers", 20_000,
-                {"window_limit": 6000, "window_seconds": 60}, 100, ">= 95%, 429 < 2%"),
-    NetworkCase("at most 8 in flight", 5000, {"max_in_flight": 8}, 8 / LATENCY,
-                ">= 90% of 8/latency"),
-    NetworkCase("no limit", 5000, {}, None, ">= 60x sequential"),
+                {"window_limit": 6000, "window_seconds": 60}, None, 100, ">= 95%, refused < 2%"),
+    NetworkCase("at most 8 in flight", 5000, {"max_in_flight": 8}, {"max_concurrent": 8},
+                8 / LATENCY, ">= 90% of 8/latency"),
+    NetworkCase("no limit", 5000, {}, {}, None, ">= 60x sequential"),
+    NetworkCase("no limit, jittery link ±30%", 5000, {}, {}, None,
+                ">= 50x sequential on that link", jitter=0.3),
+    NetworkCase("sliding 200/s behind a jittery link ±30%", 5000,
+                {"sliding_limit": 200, "limit_refusal": "bsg"}, {"rate_cap": 200}, 200,
+                ">= 93%, refused < 2%", jitter=0.3),
+    NetworkCase("503 limiter, no Retry-After (nginx)", 5000,
+                {"sliding_limit": 200, "limit_refusal": "503"}, None, 200,
+                ">= 90%, refused < 5%"),
+    NetworkCase("a limit 200 -> 50 -> 200/s", 5000,
+                {"sliding_limit": 200, "limit_schedule": "0:200,8:50,16:200"}, None, None,
+                ">= 85% of the ideal time, refused < 5%"),
     NetworkCase("5% random 429 Retry-After 1, no limit", 5000,
-                {"throttle_rate": 0.05, "retry_after": 1, "seed": 5}, None,
-                ">= 50% of no limit"),
+                {"throttle_rate": 0.05, "retry_after": 1, "seed": 5},
+                {"rate_429": 0.05, "retry_after_s": 1, "seed": 5}, None, ">= 50% of no limit"),
 )  # fmt: skip
 
 
-def measure(case: NetworkCase, source: Path, journals: Path) -> Row:
-    """Run one network case against a fresh sandbox."""
-    with sandbox(LATENCY, **case.faults) as url:
+@contextmanager
+def serving(kind: str, case: NetworkCase) -> Iterator[Server]:
+    """The case's server of this kind, behind its link."""
+    config = case.sandbox if kind == "sandbox" else case.fakebsg
+    assert config is not None
+    latency = 0.0 if case.jitter else LATENCY
+    start = ours if kind == "sandbox" else theirs
+    with start(latency, **config) as server:
+        if not case.jitter:
+            yield server
+            return
+        with jittery(server, LATENCY, case.jitter) as linked:
+            yield linked
+
+
+def measure(case: NetworkCase, kind: str, source: Path, journals: Path) -> Row:
+    """Run one network case against a fresh server of this kind."""
+    with serving(kind, case) as server:
         output = OUT / f"{case.label.split()[0]}.csv"
         summary, peak = run_import(
-            [str(source), "--list", case.label, "--base-url", url, *case.flags,
+            [str(source), "--list", case.label, "--base-url", server.url, *case.flags,
              "--output", str(output), "--journal-dir", str(journals)]
         )  # fmt: skip
-        log = sandbox_state(url)["log"]
-    throttled = sum(1 for e in log if e["status"] == 429)
-    return Row(case.label, case.rows, float(summary["elapsed_s"]), sending_seconds(log),
-               cap=case.allowed, throttled=throttled, requests=len(log), peak_mb=peak,
-               goal=case.goal)  # fmt: skip
+        counts = server.counts()
+    allowed = case.allowed
+    schedule = (case.sandbox or {}).get("limit_schedule")
+    if schedule:
+        allowed = case.rows / ideal_seconds(case.rows, counts, summary, schedule)
+    return Row(f"{case.label} [{kind}]", case.rows, float(summary["elapsed_s"]),
+               counts.sending_s, cap=allowed, throttled=counts.refused,
+               requests=counts.requests, peak_mb=peak, goal=case.goal)  # fmt: skip
 
 
-def judge(rows: list[Row], baseline: float) -> None:
+def ideal_seconds(rows: int, counts: Counts, summary: dict[str, Any], schedule: str) -> float:
+    """How long the rows take at exactly the moving limit (``0:200,8:50,16:200``, from the
+    sandbox's start), from when the run's first create could go (its elapsed time less its
+    sending time is the start-up before it, and the process starts ~0.5 s after the
+    sandbox)."""
+    steps = [tuple(map(float, p.split(":"))) for p in schedule.split(",")]
+    spans = [(t, steps[i + 1][0] if i + 1 < len(steps) else float("inf"), v)
+             for i, (t, v) in enumerate(steps)]  # fmt: skip
+    start = max(0.0, float(summary["elapsed_s"]) - counts.sending_s) + 0.5
+    left, t = float(rows), start
+    for _, until, limit in spans:
+        if t < until:
+            span = min(until - t, left / limit)
+            left -= span * limit
+            t += span
+            if left <= 0:
+                break
+    return t - start
+
+
+def judge(rows: list[Row], baselines: dict[tuple[str, float], float]) -> None:
     """Fill in each row's goal met or missed."""
-    clean = next((r.rate for r in rows if r.case == "no limit"), None)
     for row in rows:
-        if row.case == "no limit":
-            row.met = row.rate >= 60 * baseline
+        kind = "fakebsg" if row.case.endswith("[fakebsg]") else "sandbox"
+        jitter = 0.3 if "jittery" in row.case else 0.0
+        baseline = baselines.get((kind, jitter), 0.0)
+        clean = next((r.rate for r in rows if r.case == f"no limit [{kind}]"), None)
+        share = row.share_429
+        if row.case.startswith("no limit"):
+            row.met = row.rate >= (50 if jitter else 60) * baseline
         elif row.case.startswith("5% random"):
             row.met = clean is not None and row.rate >= 0.5 * clean
         elif row.case.startswith("at most"):
             row.met = row.cap is not None and row.rate >= 0.9 * row.cap
+        elif row.case.startswith("503"):
+            row.met = row.cap is not None and row.rate >= 0.9 * row.cap and share < 0.05
+        elif row.case.startswith("a limit"):
+            row.met = row.cap is not None and row.rate >= 0.85 * row.cap and share < 0.05
+        elif row.case.startswith("sliding 200/s behind"):
+            row.met = row.cap is not None and row.rate >= 0.93 * row.cap and share < 0.02
         elif row.cap:
-            row.met = row.rate >= 0.95 * row.cap and row.share_429 < 0.02
+            row.met = row.rate >= 0.95 * row.cap and share < 0.02
+
+
+def kinds() -> list[str]:
+    """The servers to measure against: ours, and fakebsg where ../shared has it."""
+    return ["sandbox", "fakebsg"] if FAKEBSG.exists() else ["sandbox"]
 
 
 def network_cases(only: str | None, journals: Path) -> list[Row]:
     chosen = [c for c in NETWORK_CASES if only is None or only in c.label]
     if not chosen:
         return []
-    with sandbox(LATENCY) as url:
-        baseline = sequential_baseline(url, data(5000), 200)
-    rows = [measure(case, data(case.rows), journals) for case in chosen]
-    judge(rows, baseline)
-    sequential = Row("  sequential loop (pandas + one POST at a time)", 200, 200 / baseline)
-    return [sequential, *rows]
+    rows: list[Row] = []
+    baselines: dict[tuple[str, float], float] = {}
+    for kind in kinds():
+        for jitter in sorted({c.jitter for c in chosen}):
+            link = NetworkCase("baseline", 200, {}, {}, None, "", jitter=jitter)
+            with serving(kind, link) as server:
+                baselines[kind, jitter] = sequential_baseline(server.url, data(5000), 200)
+            on = f" on a ±{jitter:.0%} link" if jitter else ""
+            rows.append(Row(f"  sequential loop [{kind}]{on}", 200, 200 / baselines[kind, jitter]))
+        for case in chosen:
+            if (case.sandbox if kind == "sandbox" else case.fakebsg) is not None:
+                rows.append(measure(case, kind, data(case.rows), journals))
+    judge(rows, baselines)
+    return rows
+
+
+# -- the zoo ------------------------------------------------------------------------------
+
+LIMITERS = ("token bucket", "sliding", "fixed window", "in flight", "moving")
+REFUSAL_SHAPES = ("bsg", "framework", "empty", "503")
+RETRY_AFTER = ("", "exact", "none", "date")  # "": whole seconds rounded up
+HEADERS = ("", "none", "early")  # a fixed window's X-RateLimit-*; "": exact
+LATENCIES = (0.01, 0.05, 0.1, 0.2, 0.3)
+
+
+def zoo_case(draw: random.Random, number: int) -> NetworkCase:
+    """One server drawn from the space, with what it allows."""
+    limiter = LIMITERS[number % len(LIMITERS)]  # every limiter as often
+    latency = draw.choice(LATENCIES)
+    faults: dict[str, Any] = {
+        "latency": latency, "jitter": draw.choice((0.0, 0.1, 0.3, 0.5)),
+        "limit_refusal": draw.choice(REFUSAL_SHAPES),
+        "limit_retry_after": draw.choice(RETRY_AFTER),
+        "throttle_rate": draw.choice((0.0, 0.0, 0.02, 0.05)), "retry_after": 1,
+        "seed": number,
+    }  # fmt: skip
+    limit = draw.choice((50, 100, 200, 400))
+    allowed: float = limit
+    if limiter == "token bucket":
+        faults["rate_cap"] = limit
+    elif limiter == "sliding":
+        faults["sliding_limit"] = limit
+    elif limiter == "moving":
+        faults["sliding_limit"] = limit
+        faults["limit_schedule"] = f"0:{limit},6:{limit // 4},12:{limit}"
+    elif limiter == "fixed window":
+        seconds = draw.choice((1, 2, 5, 10))
+        faults.update(window_limit=limit * seconds, window_seconds=seconds,
+                      limit_headers=draw.choice(HEADERS))  # fmt: skip
+    else:
+        slots = draw.choice((4, 8, 16, 32))
+        faults["max_in_flight"] = slots
+        allowed = slots / latency
+    rows = int(min(3000, max(600, allowed * 10)))
+    shape = ", ".join(f"{k}={v}" for k, v in faults.items() if v not in ("", 0, 0.0, None))
+    label = f"zoo {number:02d} {limiter}: {shape}"
+    return NetworkCase(label, rows, faults, None, allowed, "")
+
+
+def zoo(count: int, seed: int, journals: Path) -> list[Row]:
+    """``count`` servers drawn from the space (seeded: a bad draw can be replayed)."""
+    draw = random.Random(seed)
+    rows = []
+    for number in range(count):
+        case = zoo_case(draw, number)
+        faults = dict(case.sandbox or {})
+        latency = faults.pop("latency")
+        with ours(latency, **faults) as server:
+            output = OUT / "zoo.csv"
+            summary, _ = run_import(
+                [str(data(case.rows)), "--list", "Zoo", "--base-url", server.url,
+                 "--output", str(output), "--journal-dir", str(journals)]
+            )  # fmt: skip
+            counts = server.counts()
+        allowed = case.allowed
+        if "limit_schedule" in faults:
+            allowed = case.rows / ideal_seconds(case.rows, counts, summary,
+                                                faults["limit_schedule"])  # fmt: skip
+        row = Row(case.label, case.rows, float(summary["elapsed_s"]), counts.sending_s,
+                  cap=allowed, throttled=counts.refused, requests=counts.requests)  # fmt: skip
+        beyond = row.share_429 - faults.get("throttle_rate", 0.0)
+        row.goal = f"{beyond:+.1%} refused beyond the random ones"
+        row.met = row.rate >= 0.85 * (allowed or 0) and beyond < 0.05
+        rows.append(row)
+    return rows
+
+
+def zoo_summary(rows: list[Row]) -> list[Row]:
+    """The worst and the median share of what each server allows, and of refusals."""
+    shares = sorted(r.rate / r.cap for r in rows if r.cap)
+    worst, median = shares[0], shares[len(shares) // 2]
+    beyond = sorted(float(r.goal.split("%")[0]) / 100 for r in rows)
+    line = Row(f"zoo of {len(rows)}: worst {worst:.0%}, median {median:.0%} of what each "
+               f"allows; refused beyond random: worst {beyond[-1]:+.1%}", 0, 0.0,
+               goal="worst >= 85%, < 5% beyond random; median >= 95%")  # fmt: skip
+    line.met = worst >= 0.85 and median >= 0.95 and beyond[-1] < 0.05
+    return [line]
 
 
 def data(rows: int) -> Path:
@@ -380,8 +620,9 @@ def hlr_refresh_case(journals: Path, count: int = 20_000) -> Row:
 
 
 def table(rows: list[Row]) -> str:
+    width = max(48, *(len(r.case) for r in rows))
     header = (
-        f"{'case':<48} {'rows':>7} {'seconds':>8} {'rows/s':>7} {'of cap':>7} "
+        f"{'case':<{width}} {'rows':>7} {'seconds':>8} {'rows/s':>7} {'of cap':>7} "
         f"{'429 share':>9} {'peak MB':>8}  {'goal':<44} result"
     )
     lines = [header, "-" * len(header)]
@@ -391,7 +632,7 @@ def table(rows: list[Row]) -> str:
         peak = f"{r.peak_mb:.0f}" if r.peak_mb else ""
         result = "" if r.met is None else "met" if r.met else "MISSED"
         lines.append(
-            f"{r.case:<48} {r.rows:>7,} {r.seconds:>8.1f} {r.rate:>7,.0f} {of_cap:>7} "
+            f"{r.case:<{width}} {r.rows:>7,} {r.seconds:>8.1f} {r.rate:>7,.0f} {of_cap:>7} "
             f"{share:>9} {peak:>8}  {r.goal:<44} {result}"
         )
     return "\n".join(lines)
@@ -403,6 +644,8 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=200_000)
     parser.add_argument("--soak-rows", type=int, default=50_000)
     parser.add_argument("--only", help="only the cases whose name holds this (soak, dry-run, …)")
+    parser.add_argument("--zoo", type=int, default=32, help="servers drawn for the zoo (0: none)")
+    parser.add_argument("--zoo-seed", type=int, default=1, help="the zoo's seed")
     options = parser.parse_args()
     only = options.only
     OUT.mkdir(exist_ok=True)
@@ -414,6 +657,9 @@ def main() -> None:
         rows.append(hlr_refresh_case(journals))
     if only is None or only in "--dry-run":
         rows += dry_run_cases(options.csv_rows, options.xlsx_rows)
+    if options.zoo and (only is None or only in "zoo"):
+        drawn = zoo(options.zoo, options.zoo_seed, journals)
+        rows += drawn + zoo_summary(drawn)
     print(table(rows))
 
 

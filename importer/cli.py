@@ -314,6 +314,16 @@ SANDBOX_FAULTS = [
     _option("--max-in-flight", type=int, help="At most N requests served at once (429 beyond)."),
     _option("--duplicate-window", type=float,
             help="Seconds in which an identical request is refused with 429."),
+    _option("--jitter", type=float, help="Each answer's latency varies by this share of it."),
+    _option("--limit-refusal", type=click.Choice(["bsg", "framework", "empty", "503"]),
+            help="How the limiters refuse: 429 with BSG's message, a framework's, none, "
+            "or nginx's 503 page without Retry-After."),
+    _option("--limit-retry-after", type=click.Choice(["exact", "none", "date"]),
+            help="The limiters' Retry-After (default: whole seconds rounded up)."),
+    _option("--limit-headers", type=click.Choice(["none", "early"]),
+            help="A fixed window's X-RateLimit-* headers left out, or a reset a second early."),
+    _option("--limit-schedule", metavar="T:LIMIT,...",
+            help="The bucket's or sliding window's limit over time, e.g. 0:200,8:50,16:200."),
     _option("--fault-endpoint", metavar="[METHOD] PATH",
             help="Only this endpoint meets the faults, e.g. 'POST /api/contacts/fields' "
             "(the login too)."),

@@ -64,13 +64,13 @@ PROBE = 0.03  # a second, doubling every second
 #: A share of refusals is a cut's reason when above the background by this and by chance.
 MARGIN = 0.01
 SIGMAS = 2.5
-MIN_REFUSED = 2
+MIN_REFUSED = 3
 #: ... among at least this many answers.
 MIN_ANSWERS = 20
 JUDGE_AFTER_S = 1.0
 #: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
 MIN_JUDGED = 200
-JUDGE_WITHIN_S = 4.0
+JUDGE_WITHIN_S = 2.0
 START_IN_FLIGHT = 8
 MIN_IN_FLIGHT = 8
 MAX_IN_FLIGHT = 256
@@ -86,6 +86,8 @@ RESET_MARGIN_S = 0.02
 #: Waits at least this long are announced ("waiting for BSG: 12 s").
 ANNOUNCE_WAIT_S = 1.0
 BIN_S = 0.1
+#: The ceiling is what got through over this long before a cut.
+CEILING_S = 0.5
 
 
 class Share:
@@ -201,6 +203,7 @@ class RatePacer:
         self._grown_at = self._cut_at = self._limit_at = now
         self._series: Series | None = None
         self._first_answer_at = math.inf
+        self._refused_in_a_row = 0
         self._share = Share()
         self._goods: deque[float] = deque()
         self._rtt = Minimum(RTT_WINDOW_S)
@@ -287,8 +290,10 @@ class RatePacer:
         self._rtts.append(answer.rtt)
         if answer.refused:
             self.throttled += 1
+            self._refused_in_a_row += 1
             self._refused(slot, answer, now)
         else:
+            self._refused_in_a_row = 0
             self._good(slot, now)
         self._judge(now)
         self._size_window(now)
@@ -348,12 +353,13 @@ class RatePacer:
         return share > background + max(MARGIN, SIGMAS * error)
 
     def _ceiling(self, now: float) -> float:
-        """What the service let through: good answers a second in the last second, or since
-        the last cut when that is less (a token bucket's saved burst is no limit)."""
+        """What the service let through: good answers a second in the last half second (the
+        run's first moments went to its login and lists), or since the last cut when that is
+        less (a token bucket's saved burst is no limit)."""
         answers, refused = self._share.counts()
         since = self._share.span(now)
         recent = (answers - refused) / since if since >= 0.25 else math.inf
-        return max(MIN_RATE, min(self.rate, self._goods_per_s(now), recent))
+        return max(MIN_RATE, min(self.rate, self._goods_per_s(now, CEILING_S), recent))
 
     def _nothing_gets_through(self, slot: Slot, now: float) -> bool:
         """A window spent, the service out: no good answer since this request left, nor for
@@ -361,7 +367,8 @@ class RatePacer:
         if self._probing >= 0 or self.headers.remaining == 0:
             return True
         last = self._goods[-1] if self._goods else -math.inf
-        return last < slot.sent_at and now - last > self._round()
+        in_a_row = self._refused_in_a_row >= MIN_REFUSED
+        return in_a_row and last < slot.sent_at and now - last > self._round()
 
     # -- the rules ----------------------------------------------------------------------
 
@@ -430,13 +437,17 @@ class RatePacer:
         if self._on_wait and wait >= ANNOUNCE_WAIT_S:
             self._on_wait(wait)
 
-    def _goods_per_s(self, now: float) -> float:
-        """Good answers a second over the last second (or since the first): what the service
-        let through."""
+    def _goods_per_s(self, now: float, span: float = 1.0) -> float:
+        """Good answers a second over the last ``span`` seconds (or since the first)."""
         goods = self._goods
         while goods and goods[0] < now - 1.0:
             goods.popleft()
-        return len(goods) / min(1.0, max(0.1, now - self._first_answer_at))
+        span = min(span, max(0.1, now - self._first_answer_at))
+        return (
+            sum(1 for t in reversed(goods) if t >= now - span) / span
+            if span < 1
+            else (len(goods) / span)
+        )
 
 
 def _surely_above(share: float, answers: int, refused: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -15,7 +16,7 @@ from . import contacts, groups
 from .faults import Decision, DropConnection, FaultPlan, Faults
 from .hlr import HlrModel
 from .limits import ADMITTED, Admission
-from .render import PROXY_PAGE, custom_field
+from .render import LIMIT_PAGE, PROXY_PAGE, custom_field
 from .state import Account
 from .wire import ApiAnswer, answer, body, refusal
 
@@ -67,9 +68,9 @@ class SandboxApp:
         gate = plan.enter() if faulty else ADMITTED
         try:
             if self.faults.latency:
-                time.sleep(self.faults.latency)
+                time.sleep(plan.latency())
             if gate.refused:
-                return self._logged(request, _too_many(gate), committed=False)
+                return self._logged(request, self._too_many(gate), committed=False)
             decision = plan.decide(_signature(request)) if faulty else Decision()
             return self._decided(endpoint, request, args, decision)
         finally:
@@ -102,7 +103,7 @@ class SandboxApp:
         if fault == "forbidden":
             return refusal(403, "This action is unauthorized.")
         if fault == "limit":
-            return _too_many(decision.admission)
+            return self._too_many(decision.admission)
         if fault in ("throttle", "duplicate"):
             headers = {"Retry-After": self.faults.retry_after}
             return answer(429, {"message": DUPLICATE_REQUESTS}, headers)
@@ -152,10 +153,39 @@ class SandboxApp:
             )  # fmt: skip
         return response
 
+    def _too_many(self, refusal: Admission) -> Response:
+        """A limiter's refusal, in the shape the faults say."""
+        faults = self.faults
+        headers = _limit_headers(refusal.headers, faults.limit_headers)
+        wait = _retry_after(refusal, faults.limit_retry_after)
+        if wait is not None:
+            headers["Retry-After"] = wait
+        shape = faults.limit_refusal
+        if shape == "503":
+            return Response(LIMIT_PAGE, status=503, mimetype="text/html")
+        if shape == "empty":
+            return Response(b"", status=429, headers=headers)
+        message = {"bsg": DUPLICATE_REQUESTS, "framework": "Too Many Attempts."}
+        return answer(429, {"message": message.get(shape, refusal.message)}, headers)
 
-def _too_many(refusal: Admission) -> Response:
-    headers = {**refusal.headers, "Retry-After": str(refusal.retry_after)}
-    return answer(429, {"message": refusal.message}, headers)
+
+def _retry_after(refusal: Admission, style: str) -> str | None:
+    if style == "none":
+        return None
+    if style == "exact":
+        return f"{refusal.exact_wait:.3f}"
+    if style == "date":
+        return email.utils.formatdate(time.time() + refusal.exact_wait, usegmt=True)
+    return str(refusal.retry_after)
+
+
+def _limit_headers(headers: dict[str, str], style: str) -> dict[str, str]:
+    if style == "none":
+        return {}
+    if style == "early" and "X-RateLimit-Reset" in headers:
+        early = int(headers["X-RateLimit-Reset"]) - 1
+        return {**headers, "X-RateLimit-Reset": str(early)}
+    return dict(headers)
 
 
 def _json(request: Request) -> dict[str, Any]:

@@ -47,6 +47,20 @@ class Faults:
     window_seconds: float = 60.0
     max_in_flight: int = 0
     duplicate_window: float = 0.0
+    #: Each answer's latency varies by this share of it, uniformly (a jittery link).
+    jitter: float = 0.0
+    #: How the rate limiters refuse: "" (each its own way), "bsg" (429, BSG's duplicate-
+    #: request message), "framework" (429 "Too Many Attempts."), "empty" (429, no body),
+    #: "503" (nginx's limit_req: an HTML page, no Retry-After).
+    limit_refusal: str = ""
+    #: Their Retry-After: "" (whole seconds rounded up), "exact", "none", "date".
+    limit_retry_after: str = ""
+    #: A fixed window's X-RateLimit-* headers: "" (exact), "none", "early" (the reset up to a
+    #: second early, as whole seconds of an unsynchronised clock put it).
+    limit_headers: str = ""
+    #: The token bucket's or sliding window's limit over time: "0:200,8:50,16:200" (seconds
+    #: since the sandbox started: limit).
+    limit_schedule: str = ""
     #: Only this endpoint meets the faults above ("POST /api/contacts/fields", or a path for
     #: every method); empty: every endpoint but the login.
     fault_endpoint: str = ""
@@ -92,6 +106,25 @@ class FaultPlan:
         self._limiters = _limiters(faults)
         self.in_flight = InFlight(faults.max_in_flight) if faults.max_in_flight > 0 else None
         self._recent: OrderedDict[tuple[Any, ...], float] = OrderedDict()
+        self._schedule = _schedule(faults.limit_schedule)
+        self._started = time.monotonic()
+
+    def latency(self) -> float:
+        """This answer's latency: ``latency``, varied by ``jitter``."""
+        jitter = self.faults.jitter
+        if not jitter:
+            return self.faults.latency
+        with self._lock:
+            return self.faults.latency * (1 + self._random.uniform(-jitter, jitter))
+
+    def _follow_schedule(self) -> None:
+        elapsed = time.monotonic() - self._started
+        limit = next(v for t, v in reversed(self._schedule) if elapsed >= t)
+        for limiter in self._limiters:
+            if isinstance(limiter, TokenBucket):
+                limiter.rate = limit
+            elif isinstance(limiter, SlidingWindow):
+                limiter.limit = int(limit)
 
     def decide(self, signature: tuple[Any, ...]) -> Decision:
         """The fate of a request; ``signature`` identifies identical requests."""
@@ -139,6 +172,8 @@ class FaultPlan:
     def _admission(self) -> Admission:
         """The first refusal of the rate limiters in force, or the headers they add."""
         headers: dict[str, str] = {}
+        if self._schedule:
+            self._follow_schedule()
         for limiter in self._limiters:
             clock = time.time() if isinstance(limiter, FixedWindow) else time.monotonic()
             admission = limiter.admit(clock)
@@ -158,6 +193,14 @@ class FaultPlan:
         self._recent[signature] = now
         self._recent.move_to_end(signature)
         return seen
+
+
+def _schedule(text: str) -> list[tuple[float, float]]:
+    """ "0:200,8:50" as [(0.0, 200.0), (8.0, 50.0)]."""
+    if not text.strip():
+        return []
+    steps = sorted((float(t), float(v)) for t, v in (p.split(":") for p in text.split(",")))
+    return steps if steps[0][0] == 0 else [(0.0, steps[0][1]), *steps]
 
 
 def _limiters(faults: Faults) -> list[TokenBucket | SlidingWindow | FixedWindow]:

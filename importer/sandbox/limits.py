@@ -31,6 +31,7 @@ class Admission:
     retry_after: int = 1
     message: str = TOO_MANY_REQUESTS
     headers: dict[str, str] = field(default_factory=dict)
+    exact_wait: float = 1.0  # the wait before a request would be let in, unrounded
 
 
 ADMITTED = Admission()
@@ -52,7 +53,8 @@ class TokenBucket:
         self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
         self.at = now
         if self.tokens < 1:
-            return Admission(True, _whole_seconds((1 - self.tokens) / self.rate))
+            wait = (1 - self.tokens) / self.rate
+            return Admission(True, _whole_seconds(wait), exact_wait=wait)
         self.tokens -= 1
         return ADMITTED
 
@@ -69,7 +71,8 @@ class SlidingWindow:
         while self.accepted and self.accepted[0] <= now - self.seconds:
             self.accepted.popleft()
         if len(self.accepted) >= self.limit:
-            return Admission(True, _whole_seconds(self.accepted[0] + self.seconds - now))
+            wait = self.accepted[-self.limit] + self.seconds - now
+            return Admission(True, _whole_seconds(wait), exact_wait=wait)
         self.accepted.append(now)
         return ADMITTED
 
@@ -97,7 +100,8 @@ class FixedWindow:
                 "Retry-After": str(self.resets_at - now),
                 "X-RateLimit-Reset": str(self.resets_at),
             }
-            return Admission(True, self.resets_at - now, TOO_MANY_ATTEMPTS, headers)
+            wait = self.resets_at - wall
+            return Admission(True, self.resets_at - now, TOO_MANY_ATTEMPTS, headers, wait)
         self.hits += 1
         return Admission(headers=self._counts(self.limit - self.hits))
 

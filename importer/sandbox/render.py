@@ -82,6 +82,12 @@ def page(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
     return {"total": len(items), "limit": limit, "offset": offset}
 
 
+#: nginx's limit_req refusal by default: 503 and this page, no Retry-After.
+LIMIT_PAGE = (
+    "<html><head><title>503 Service Temporarily Unavailable</title></head><body><center>"
+    "<h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center>"
+    "</body></html>"
+)
 PROXY_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
     "</h1></center><hr><center>nginx</center></body></html>"
