@@ -27,6 +27,11 @@ from .report import TIME_FORMAT, ReportInfo, write_report
 T = TypeVar("T")
 R = TypeVar("R")
 DETACH_BATCH = 100
+#: RESULT_COLUMNS in words, as the web page's download names them; read like them.
+RESULT_WORDS = (
+    "Row", "Phone (international)", "Status", "Contact ID", "Reachable (HLR)", "Checked at",
+    "Problem",
+)  # fmt: skip
 UNDO_HEADER = ("source_row", "phone_normalized", "contact_id", "action", "result", "error")
 
 
@@ -71,7 +76,7 @@ def read_results_book(path: Path) -> ResultsBook:
 
 def _results(path: Path, table: list[tuple[Any, ...]]) -> tuple[list[str], list[Any]]:
     header = [str(h) if h is not None else "" for h in table[0]] if table else []
-    if tuple(header[-len(RESULT_COLUMNS) :]) != RESULT_COLUMNS:
+    if tuple(header[-len(RESULT_COLUMNS) :]) not in (RESULT_COLUMNS, RESULT_WORDS):
         raise InputError(f"{path}: the Results sheet lacks bsg-import's result columns")
     width = len(header) - len(RESULT_COLUMNS)
     rows = []
@@ -94,7 +99,7 @@ def _outcome(path: Path, values: list[Any]) -> RowOutcome:
         return RowOutcome(
             int(source_row),
             Status(status),
-            int(phone) if phone not in (None, "") else None,
+            int(str(phone).lstrip("+")) if phone not in (None, "") else None,
             int(contact_id) if contact_id not in (None, "") else None,
             hlr or None,
             str(checked) if checked else None,

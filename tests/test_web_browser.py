@@ -99,7 +99,7 @@ def test_upload_map_check_import_download_and_a_profile_for_the_command(
         shot(page, shots, "02-detected")
 
         page.fill("#list_name", "Promo")
-        page.fill("#default_region", "UA")
+        page.select_option("#default_region", "UA")
         choose_role(page, 4, "new")  # Email: a new field
         choose_role(page, 2, "skip")  # City: not sent
         choose_role(page, 0, "phone")  # a wrong choice: the old phone column becomes not sent
@@ -142,7 +142,7 @@ def test_upload_map_check_import_download_and_a_profile_for_the_command(
         errors.value.save_as(errors_book)
 
     rows = sheet_rows(workbook)
-    assert len(rows) == 48 and sum(r["status"] == "created" for r in rows) == 45
+    assert len(rows) == 48 and sum(r["Status"] == "created" for r in rows) == 45
     book = openpyxl.load_workbook(errors_book, read_only=True)
     assert book.sheetnames == ["Errors"]
     book.close()
@@ -228,7 +228,7 @@ def test_an_import_that_waits_for_hlr_results(
     with page_server(page_config(tmp_path, server)) as (url, _):
         upload(page, url, SAMPLE_XLSX)
         page.fill("#list_name", "Promo")
-        page.fill("#default_region", "UA")
+        page.select_option("#default_region", "UA")
         page.check("#wait_hlr")
         page.fill("#wait_hlr_s", "60")
         page.click("#import")
@@ -243,9 +243,9 @@ def test_an_import_that_waits_for_hlr_results(
             page.click("#download-results")
         workbook = tmp_path / "downloaded.xlsx"
         results.value.save_as(workbook)
-    created = [r for r in sheet_rows(workbook) if r["status"] == "created"]
-    assert len(created) == 45 and all(r["hlr_status"] in FINAL_HLR for r in created)
-    active = sum(r["hlr_status"] == "active" for r in created)
+    created = [r for r in sheet_rows(workbook) if r["Status"] == "created"]
+    assert len(created) == 45 and all(r["Reachable (HLR)"] in FINAL_HLR for r in created)
+    active = sum(r["Reachable (HLR)"] == "active" for r in created)
     assert f"{active / 45:.0%} of the numbers checked ({active} of 45 active)" in reachable
 
 

@@ -79,7 +79,7 @@ def test_a_check_revisited_after_its_import_says_what_is_true_now(
     with page_server(page_config(tmp_path, server)) as (url, _):
         upload(page, url, SAMPLE_XLSX)
         page.fill("#list_name", "Promo")
-        page.fill("#default_region", "UA")
+        page.select_option("#default_region", "UA")
         page.click("#check")
         page.wait_for_selector("#problems")
         check_url = page.url
@@ -147,7 +147,7 @@ def test_history_shows_an_undone_import_as_undone(
     with page_server(page_config(tmp_path, server)) as (url, _):
         upload(page, url, SAMPLE_XLSX)
         page.fill("#list_name", "Promo")
-        page.fill("#default_region", "UA")
+        page.select_option("#default_region", "UA")
         page.click("#import")
         page.wait_for_selector("#summary")
         page.goto(url + "/#history")

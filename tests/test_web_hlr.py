@@ -105,9 +105,9 @@ def test_an_import_that_waits_says_so_then_shows_the_share_of_reachable_numbers(
     assert not any(s["waiting"] for s in waits)  # waiting for the checks, not for BSG
     with client.get(job_url + "/results.xlsx") as download:
         (tmp_path / "results.xlsx").write_bytes(download.data)
-    created = [r for r in sheet_rows(tmp_path / "results.xlsx") if r["status"] == "created"]
-    assert len(created) == 45 and all(r["hlr_status"] in FINAL_HLR for r in created)
-    active = sum(r["hlr_status"] == "active" for r in created)
+    created = [r for r in sheet_rows(tmp_path / "results.xlsx") if r["Status"] == "created"]
+    assert len(created) == 45 and all(r["Reachable (HLR)"] in FINAL_HLR for r in created)
+    active = sum(r["Reachable (HLR)"] == "active" for r in created)
     page = client.get(job_url).get_data(as_text=True)
     reachable = f"{active / 45:.0%} of the numbers checked ({active} of 45 active)"
     assert f"<th>Reachable</th><td>{reachable}</td>" in page
@@ -134,7 +134,7 @@ def test_stop_while_waiting_keeps_the_statuses_that_arrived(
     assert "Stopped while waiting for HLR results: every row was sent" in page
     with client.get(job_url + "/results.xlsx") as download:
         (tmp_path / "results.xlsx").write_bytes(download.data)
-    created = [r for r in sheet_rows(tmp_path / "results.xlsx") if r["status"] == "created"]
-    pending = [r for r in created if r["hlr_status"] not in FINAL_HLR]
+    created = [r for r in sheet_rows(tmp_path / "results.xlsx") if r["Status"] == "created"]
+    pending = [r for r in created if r["Reachable (HLR)"] not in FINAL_HLR]
     assert len(created) == 45 and 0 < len(pending) < 45
     assert f"{len(pending)} more not checked yet" in page

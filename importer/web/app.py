@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from ..followup import ResultsBook, read_results_book
 from ..history import PastImport, journal_folder, past_imports, read_past
@@ -135,11 +136,16 @@ def create_app(config: WebConfig) -> Flask:
     guard.install(app, config.password, secure_cookies=config.secure_cookies,
                   hosts=config.hosts, idle_s=config.session_idle_s)  # fmt: skip
     app.add_template_filter(page_words, "words")
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(runs.blueprint)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _favicon() -> Response:
+    return current_app.send_static_file("favicon.svg")
 
 
 def _unexpected(error: Exception) -> tuple[str, int]:

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 
 from .signin import IDLE_S, LOCK_AFTER, LOCK_S, Refusal, Sessions, SignInLimits
 
-OPEN_ENDPOINTS = frozenset({"login", "static"})
+OPEN_ENDPOINTS = frozenset({"login", "static", "favicon"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARDS = frozenset({"0.0.0.0", "::"})
 

@@ -13,7 +13,7 @@ from ..profiles import list_profiles, load_profile, save_profile
 from ..read import detect
 from ..settings import DEFAULT_WAIT_HLR_S, OFF, Layer, Settings, checked
 from .app import Web, web
-from .preview import fitting_profiles, phone_choices, read_preview
+from .preview import fitting_profiles, phone_choices, proposed_region, read_preview, regions
 from .runs import start_import
 from .uploads import Upload, save_upload
 
@@ -68,6 +68,12 @@ def file_page(upload_id: str) -> Any:
     settings = _settings(state, stored)
     try:
         preview = read_preview(settings)
+        if "default_region" not in stored.choices:  # never chosen: proposed from the file
+            stored.choices["default_region"] = proposed_region(preview.table)
+            stored.proposed_region = stored.choices["default_region"]  # type: ignore[assignment]
+            if stored.proposed_region:
+                settings = _settings(state, stored)
+                preview = read_preview(settings)
     except BsgImportError as error:
         if _mapped(stored.choices):  # a mapping that no longer fits (another sheet): start over
             stored.choices = {k: v for k, v in stored.choices.items() if not _is_mapping(k)}
@@ -83,6 +89,9 @@ def file_page(upload_id: str) -> Any:
         choices=stored.choices,
         offered=offered,
         wait_hlr=settings.wait_hlr,
+        regions=regions(),
+        region=settings.default_region,
+        proposed=_proposed_name(stored, settings),
         default_wait_hlr=DEFAULT_WAIT_HLR_S,
         account_error=state.scrub(preview.account_error),
         notes=[state.scrub(n) for n in preview.table.notes],
@@ -119,6 +128,13 @@ def file_action(upload_id: str) -> Response:
     return redirect(url_for(".file_page", upload_id=upload_id))
 
 
+def _proposed_name(stored: Upload, settings: Settings) -> str | None:
+    """The region's name when the page proposed the one in use."""
+    if stored.proposed_region is None or stored.proposed_region != settings.default_region:
+        return None
+    return dict(regions()).get(stored.proposed_region)
+
+
 def _choose_phone(state: Web, stored: Upload, settings: Settings, error: str) -> str:
     """The file can't be read as it stands: offer its columns as the phone column."""
     try:
@@ -152,6 +168,9 @@ def _settings(state: Web, stored: Upload, **extra: object) -> Settings:
 def _choices(form: MultiDict[str, str], stored: Upload) -> Layer:
     """The form as option values: the mapping from each column's role, and the rest."""
     chosen: dict[str, object] = {k: form.get(k, "").strip() or None for k in PLAIN_CHOICES}
+    region = chosen["default_region"]
+    if region is not None and str(region).upper() not in dict(regions()):
+        raise UsageError(f"{region!r} is no country this page knows: choose one from the list")
     chosen["wait_hlr"] = _wait_hlr(form)
     sheet = form.get("sheet") or None
     if sheet != (form.get("shown_sheet") or None):  # another sheet: mapped afresh

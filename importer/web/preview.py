@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+
+import phonenumbers
+from phonenumbers import geocoder
 
 from ..errors import BsgImportError
 from ..models import Cell, ContactList, CustomField, FieldColumn, PreparedRow, SourceRow, cell_text
@@ -131,6 +136,43 @@ def _raw_rows(settings: Settings) -> Iterator[Sequence[Cell]]:
     finally:
         book.close()
     return (cells for _, cells in sheet.rows())
+
+
+#: Regions libphonenumber knows but names no country for.
+_MORE_NAMES = {"AC": "Ascension Island", "BL": "Saint Barthélemy", "MF": "Saint Martin",
+               "EH": "Western Sahara", "TA": "Tristan da Cunha", "XK": "Kosovo"}  # fmt: skip
+#: Rows looked at to propose a region.
+PROPOSE_FROM_ROWS = 500
+
+
+@functools.cache
+def regions() -> list[tuple[str, str]]:
+    """(code, "Ukraine (+380)") for every region libphonenumber knows, by name."""
+    named = []
+    for code in phonenumbers.SUPPORTED_REGIONS:
+        example = phonenumbers.example_number(code)
+        name = geocoder.country_name_for_number(example, "en") if example else ""
+        calling = phonenumbers.country_code_for_region(code)
+        named.append((code, f"{name or _MORE_NAMES.get(code, code)} (+{calling})"))
+    return sorted(named, key=lambda item: item[1])
+
+
+def proposed_region(table: Table) -> str | None:
+    """The region most of the file's international numbers (+…) belong to."""
+    found: Counter[str] = Counter()
+    for row in islice(table.rows(), PROPOSE_FROM_ROWS):
+        cells = row.cells
+        text = cell_text(cells[table.phone_index]).strip() if table.phone_index < len(cells) else ""
+        if not text.startswith(("+", "00")):
+            continue
+        try:
+            number = phonenumbers.parse("+" + text.lstrip("+0") if text.startswith("00") else text)
+        except phonenumbers.NumberParseException:
+            continue
+        region = phonenumbers.region_code_for_number(number)
+        if region and region != "001":
+            found[region] += 1
+    return found.most_common(1)[0][0] if found else None
 
 
 def account(settings: Settings) -> tuple[list[CustomField], list[ContactList], str]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from flask import (
     Blueprint,
     abort,
@@ -30,6 +28,7 @@ from ..pipeline import INTERRUPTED, RunControl, run_import
 from ..report import reachable
 from ..settings import Settings
 from .app import Web, web
+from .downloads import errors_to_fix, results_in_words
 from .jobs import Job, Kind, State, Work
 from .leftovers import LeftLists, empty_list_id, list_exists, remove_list
 from .uploads import Upload
@@ -235,25 +234,12 @@ def _download(path: Path, kind: str) -> Response:
         abort(410, "the results workbook is gone")
     if kind == "errors":
         name = path.name.replace(".results.xlsx", ".errors.xlsx")
-        return send_file(_errors_only(path), mimetype=XLSX, as_attachment=True,
+        return send_file(errors_to_fix(path), mimetype=XLSX, as_attachment=True,
                          download_name=name)  # fmt: skip
     if kind != "results":
         abort(404)
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name)
-
-
-def _errors_only(path: Path) -> io.BytesIO:
-    """The results workbook's Errors sheet as a workbook of its own, to fix and import again."""
-    book = openpyxl.load_workbook(path)
-    for sheet in list(book.worksheets):
-        if sheet.title != "Errors":
-            book.remove(sheet)
-    if not book.worksheets:
-        book.create_sheet("Errors")
-    out = io.BytesIO()
-    book.save(out)
-    out.seek(0)
-    return out
+    return send_file(results_in_words(path), mimetype=XLSX, as_attachment=True,
+                     download_name=path.name)  # fmt: skip
 
 
 def _problems(path: Path) -> tuple[list[str], list[tuple[list[str], RowOutcome]]]:

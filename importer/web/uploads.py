@@ -30,6 +30,7 @@ class Upload:
     folder: Path
     path: Path
     choices: dict[str, object] = field(default_factory=dict)
+    proposed_region: str | None = None  # the region the page chose from the file's numbers
 
     @property
     def name(self) -> str:

@@ -6,7 +6,26 @@ document.addEventListener("DOMContentLoaded", () => {
   dropzone();
   autosubmit();
   followJob();
+  followRunning();
 });
+
+// Home's "Running now": each run's rows done, updated every two seconds.
+function followRunning() {
+  const number = new Intl.NumberFormat();
+  document.querySelectorAll(".running-job").forEach((item) => {
+    const tick = async () => {
+      try {
+        const answer = await fetch(item.dataset.statusUrl, { headers: { Accept: "application/json" } });
+        const status = await answer.json();
+        item.querySelector(".done").textContent = number.format(status.done);
+        item.querySelector(".total").textContent = number.format(status.total);
+        if (status.state !== "running") return;
+      } catch (error) { /* the next tick tries again */ }
+      setTimeout(tick, 2000);
+    };
+    setTimeout(tick, 1000);
+  });
+}
 
 // Drop a file on the upload area, or choose one: either way it is sent at once.
 function dropzone() {
@@ -63,7 +82,7 @@ function followJob() {
     if (bar) { bar.max = status.total || 1; bar.value = status.done; }
     text("done", number.format(status.done));
     text("total", number.format(status.total));
-    text("rate", status.rate === null ? "–" : number.format(status.rate));
+    text("rate", status.rate === null ? "–" : number.format(Math.round(status.rate)));
     text("left", status.seconds_left === null ? "–" : duration(status.seconds_left));
     text("elapsed", duration(status.elapsed));
     text("state", status.stopping ? "stopping…" : status.state);

@@ -1,0 +1,140 @@
+"""The page in its users' words (issue 21, items 9 and 11-14), each tried in Debian's
+chromium: regions by name, no command-line words, a layout that fits, a results workbook
+in words, and the completion notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from playwright.sync_api import Page
+
+from importer.followup import plan_undo, read_results_book
+
+from .conftest import sheet_rows
+from .helpers import SAMPLE_XLSX, run_cli, state_of
+from .web_helpers import page_config, page_server
+from .web_look import browser, look, page, shots, upload
+
+__all__ = ["browser", "page", "shots"]
+KEY = {"BSG_API_KEY": "live_sandbox"}
+
+
+def test_the_region_is_chosen_by_name_and_proposed_from_the_file(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, SAMPLE_XLSX)  # Ukrainian: its +380 numbers say so
+        assert page.input_value("#default_region") == "UA"
+        assert "Ukraine (+380)" in page.inner_text("#default_region option:checked")
+        assert "proposed" in page.inner_text("#region-note")
+        assert "Ukraine" in page.inner_text("#region-note")
+        verdicts = page.locator("td.verdict").all_inner_texts()
+        assert verdicts[1] == "+380502345678"  # 050-234-56-78: read as Ukrainian
+        look(page, shots, "9-region-proposed")
+        names = page.locator("#default_region option").all_inner_texts()
+        assert "United Kingdom (+44)" in names and "Poland (+48)" in names
+        assert names[1:] == sorted(names[1:])
+        page.evaluate(
+            "document.querySelector('#default_region').add(new Option('XX', 'XX', true, true))"
+        )
+        page.click("#update")
+        page.wait_for_load_state()
+        assert "'XX' is no country this page knows" in page.inner_text(".flash.error")
+
+
+def test_the_results_download_names_its_columns_in_words_and_the_command_reads_it(
+    tmp_path: Path, server: Any, sandbox: Any, page: Page, shots: Path
+) -> None:
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, SAMPLE_XLSX)
+        page.fill("#list_name", "Promo")
+        page.click("#import")
+        page.wait_for_selector("#summary")
+        look(page, shots, "13-imported")
+        with page.expect_download() as results:
+            page.click("#download-results")
+        workbook = tmp_path / "downloaded.xlsx"
+        results.value.save_as(workbook)
+        with page.expect_download() as errors:
+            page.click("#download-errors")
+        errors_book = tmp_path / "errors.xlsx"
+        errors.value.save_as(errors_book)
+    header = next(openpyxl.load_workbook(workbook)["Results"].iter_rows(values_only=True))
+    assert header[-7:] == ("Row", "Phone (international)", "Status", "Contact ID",
+                           "Reachable (HLR)", "Checked at", "Problem")  # fmt: skip
+    rows = sheet_rows(workbook)
+    created = [r for r in rows if r["Status"] == "created"]
+    assert len(created) == 45
+    assert all(str(r["Phone (international)"]).startswith("+") for r in created), created[:2]
+    fix = sheet_rows(errors_book, "Errors")
+    assert [(r["Row"], r["Phone"]) for r in fix] == [(15, "12345"), (37, "not known")]
+    assert all(r["Problem"] for r in fix)
+
+    book = read_results_book(workbook)  # the command's readers read the words too
+    assert len(plan_undo(book).delete) == 45
+    refreshed = run_cli("hlr-refresh", workbook, "--base-url", server.url, env=KEY)
+    assert refreshed.code == 0, refreshed.stderr
+    undone = run_cli("undo", workbook, "--yes", "--base-url", server.url, env=KEY)
+    assert undone.code == 0, undone.stderr
+    assert state_of(sandbox)["contacts"] == []
+
+
+WIDTHS = (1280, 1600, 1920)
+
+
+def hidden_width(page: Page, selector: str) -> int:
+    """How much of an element's content is out of its box (0: all of it shows)."""
+    script = "(el) => el.scrollWidth - el.clientWidth"
+    return int(page.locator(selector).first.evaluate(script))
+
+
+def gap_between(page: Page, above: str, below: str) -> float:
+    """Pixels between the bottom of ``above`` and the top of ``below``."""
+    top = page.locator(below).bounding_box()
+    bottom = page.locator(above).bounding_box()
+    assert top and bottom
+    return top["y"] - (bottom["y"] + bottom["height"])
+
+
+def test_the_layout_fits_from_1280_to_1920_pixels(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, SAMPLE_XLSX)
+        page.fill("#list_name", "Promo")
+        file_url = page.url
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(file_url)
+            look(page, shots, f"12-mapping-{width}")
+            assert hidden_width(page, "table.mapping") <= 0, width
+            assert hidden_width(page, ".card .scroll") <= 1, width  # "Will be sent as" shows
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.click("#check")
+        page.wait_for_selector("#problems")
+        look(page, shots, "12-check")
+        assert gap_between(page, "#problems .scroll", "#problems .actions-bar") >= 8
+        assert page.get_attribute("#rate", "id") == "rate"
+        assert "." not in page.inner_text("#rate")  # whole rows a second
+        page.goto(url)
+        favicon = page.request.get(url + "/favicon.ico")
+        assert favicon.status == 200 and "svg" in favicon.headers["content-type"]
+        assert page.locator("link[rel=icon]").count() == 1
+
+
+def test_signed_out_the_menu_offers_nothing_but_signing_in(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    with page_server(page_config(tmp_path, server, password="pw")) as (url, _):
+        page.goto(url)
+        page.wait_for_url("**/login")
+        shown = look(page, shots, "12-signed-out")
+        assert page.locator(".topbar nav a").count() == 0
+        assert "History" not in shown and "Profiles" not in shown
+        assert gap_between(page, "input[type=password]", "form button") >= 8
+        page.fill("input[type=password]", "pw")
+        page.click("form button")
+        page.wait_for_url(url + "/")
+        assert page.locator(".topbar nav a").count() == 3
