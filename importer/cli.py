@@ -69,6 +69,9 @@ FILE_OPTIONS = [
             help="Don't send COLUMN (repeatable)."),
     _option("--create-fields", is_flag=True, help="Create custom fields the account lacks."),
     _option("--default-region", metavar="CC", help="Region for numbers without country code."),
+    _option("--region-column", metavar="NAME|none",
+            help="The column of each row's country (default: detected); none: every row "
+                 "takes --default-region."),
     _option("--on-existing", type=click.Choice(["attach", "update", "skip"]),
             help="A phone already in the contact book (default: attach)."),
     _option("--dry-run", is_flag=True, help="Validate and write the results; send nothing."),

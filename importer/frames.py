@@ -76,6 +76,7 @@ def import_frame(
         phone_column=settings.phone_column,
         limits=_limits(settings),
         region=settings.default_region,
+        region_column=settings.region_column,
     )
     run = partial(run_import, settings, control=control, transport=transport, table=table)
     summary = notified(settings, run, _log_warning)

@@ -22,7 +22,7 @@ from .settings import Settings, checked
 #: The settings a resume needs besides the file, the list and the service.
 ROW_SETTINGS = (
     "phone_column", "field_map", "skip_columns", "create_fields", "default_region",
-    "on_existing", "date_order", "bad_values", "wait_hlr",
+    "region_column", "on_existing", "date_order", "bad_values", "wait_hlr",
 )  # fmt: skip
 
 

@@ -332,6 +332,7 @@ def _open(settings: Settings) -> Table:
         max_unpacked_bytes=settings.max_unpacked_mb << 20,
         max_rows=settings.max_rows,
         region=settings.default_region,
+        region_column=settings.region_column,
     )
 
 
@@ -409,6 +410,7 @@ def _normaliser(table: Table, plan: ImportPlan, settings: Settings) -> Normalise
         table.phone_indexes or table.phone_index,
         plan.field_columns,
         region=settings.default_region,
+        region_column=table.region_column,
         date_order=settings.date_order,
         bad_values=settings.bad_values,
     )

@@ -31,6 +31,7 @@ PROFILE_FIELDS = (
     "skip_columns",
     "create_fields",
     "default_region",
+    "region_column",
     "on_existing",
     "date_order",
     "wait_hlr",

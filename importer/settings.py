@@ -50,6 +50,8 @@ class Settings:
     skip_columns: tuple[str, ...] = ()
     create_fields: bool = False
     default_region: str | None = None
+    #: The column of each row's country; None: detected; "none": every row by default_region.
+    region_column: str | None = None
     on_existing: OnExisting = "attach"
     output: Path | None = None
     output_dir: Path | None = None

@@ -35,7 +35,11 @@ from importer.normalise import (
         ("380501234567", "UA", 380501234567),  # country code without +
         (380501234567, "UA", 380501234567),  # an Excel number cell
         (380501234567, None, 380501234567),
-        ("48601234567", "UA", 48601234567),  # not Ukrainian: read as international
+        ("48601234567", "UA", None),  # a Polish number without +: no Ukrainian one
+        ("48601234567", None, 48601234567),  # without a region, digits alone are international
+        ("+48601234567", "UA", 48601234567),
+        ("0501112233, 0674445566", "UA", 380501112233),  # the first of a list
+        ("'+918080808081", None, 918080808081),  # the text marker of the tool's CSV results
         ("tel:+380501234567", None, 380501234567),
         ("+380 50 123 4567 ext. 12", None, 380501234567),
         ("050 123 45 67 #12", "UA", 380501234567),
@@ -65,7 +69,11 @@ def test_phones(cell: object, region: str | None, expected: int | None) -> None:
         ("3,80501E+11", "UA", "scientific notation"),
         (380501234567.5, "UA", "fraction"),
         ("050 111 2233 / 067 444 5566", "UA", "2 phone numbers"),
-        ("0501112233, 0674445566", "UA", "2 phone numbers"),
+        ("0501112233, 1234567", "UA", "the cell holds 2 numbers and not each is a valid one"),
+        ("48601234567", "UA", "not a valid UA number (too long); an international number needs"),
+        ("(465) 808-8296", "US", "not a valid US number; an international number needs + or 00"),
+        ("-", "UA", "no phone number"),
+        (" n/A ", "UA", "no phone number"),
         ("0501234567", None, "no country code"),
         ("12345", "UA", "too short"),
         ("+380 12 345 6789", None, "not a valid phone number for +380 (UA)"),

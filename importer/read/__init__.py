@@ -48,12 +48,14 @@ def open_table(
     max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
     max_rows: int = MAX_ROWS,
     region: str | None = None,
+    region_column: str | None = None,
 ) -> Table:
     """Open a spreadsheet or delimited text file as a Table of contacts.
 
     ``phone_column``: the phone columns in the order a row looks for its number (default:
     the one the header and cells show); ``region``: --default-region, to tell which column
-    holds valid numbers.
+    holds valid numbers; ``region_column``: the column of each row's country (None:
+    detected; ``none``: no column).
 
     Raises InputError, naming the file (and sheet, row, column) and what to do, for a file
     that can't be read: missing, damaged, protected, hostile, too large, or without a
@@ -64,7 +66,7 @@ def open_table(
     kind = file_kind(path)
     notes = _kind_notes(path, kind)
     if kind == "text":
-        return _text_table(path, sheet, phones, limits, notes, region)
+        return _text_table(path, sheet, phones, limits, notes, region, region_column)
     book: Book = _OPENERS[kind](path, limits)
     found, note = read_sheet(path, book, sheet, partial(_has_header, path, phones))
     return build_table(
@@ -76,6 +78,7 @@ def open_table(
         notes=[*notes, note],
         limits=limits,
         region=region,
+        region_column=region_column,
     )
 
 
@@ -126,6 +129,7 @@ def _text_table(
     limits: Limits,
     notes: list[str],
     region: str | None,
+    region_column: str | None,
 ) -> Table:
     if sheet is not None:
         raise InputError(f"{path}: --sheet applies to workbooks; this is a text file. Drop it")
@@ -139,6 +143,7 @@ def _text_table(
         notes=[*notes, described],
         limits=limits,
         region=region,
+        region_column=region_column,
     )
 
 

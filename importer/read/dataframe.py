@@ -47,6 +47,7 @@ def frame_table(
     phone_column: Sequence[str] = (),
     limits: Limits = DEFAULT_LIMITS,
     region: str | None = None,
+    region_column: str | None = None,
 ) -> Table:
     """The frame as a Table (InputError when it has no phone column, as a file would)."""
     header = [_label(label) for label in frame.columns]
@@ -58,6 +59,7 @@ def frame_table(
         limits=limits,
         known_header=(1, header),
         region=region,
+        region_column=region_column,
     )
     phones = tuple(table.keep[i] for i in table.phone_indexes)
     rows = partial(_rows, frame, header, phones)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..models import RESULT_COLUMNS, Cell, SourceRow, column_letter, is_blank
-from . import phonecol
+from ..regions import RegionColumn
+from . import phonecol, regioncol
 from .header import Grid, find_header
 from .limits import DEFAULT_LIMITS, Limits
 
@@ -30,6 +31,8 @@ class Table:
     phone_indexes: tuple[int, ...] = ()
     #: The content's hash, for a table read from no file (a DataFrame); a file's is its bytes'.
     content_hash: Callable[[], str] | None = field(default=None, repr=False)
+    #: The column of each row's country (--region-column, or detected); None: there is none.
+    region_column: RegionColumn | None = None
 
     @property
     def where(self) -> str:
@@ -59,17 +62,23 @@ def build_table(
     limits: Limits = DEFAULT_LIMITS,
     known_header: tuple[int, list[str]] | None = None,
     region: str | None = None,
+    region_column: str | None = None,
 ) -> Table:
-    """Find the header (unless given as its row number and texts) and the phone column, and
-    name every column that holds anything. ``region``: --default-region, for telling which
-    phone column holds valid numbers."""
+    """Find the header (unless given as its row number and texts), the phone column and the
+    rows' country column, and name every column that holds anything. ``region``:
+    --default-region, for telling which phone column holds valid numbers; ``region_column``:
+    --region-column (None: detected; ``none``: no column)."""
     where = f"{path}" + (f", sheet {sheet!r}" if sheet else "")
     header_row, header = known_header or find_header(where, grid, phone_column)
-    width, used, row_count, sample = _survey(where, grid, header_row, len(header), limits)
+    countries = regioncol.Tally(header, region_column)
+    width, used, row_count, sample = _survey(
+        where, grid, header_row, len(header), limits, countries.add
+    )
     header = _spread_merged(header, header_row, merged, width)
     keep, names = _name_columns(header, width, used)
     picked = [tuple(cells[k] if k < len(cells) else None for k in keep) for cells in sample]
     phones, phone_notes = _phone_indexes(where, names, phone_column, picked, region)
+    country, country_notes = countries.choose(where, keep, names, names[phones[0]], region)
     extra = [f"header found on row {header_row}"] if header_row > 1 else []
     return Table(
         path=path,
@@ -81,7 +90,8 @@ def build_table(
         row_count=row_count,
         keep=tuple(keep),
         grid=grid,
-        notes=(*notes, *extra, *phone_notes),
+        notes=(*notes, *extra, *phone_notes, *country_notes),
+        region_column=country,
     )
 
 
@@ -101,10 +111,16 @@ def _spread_merged(
 
 
 def _survey(
-    where: str, grid: Grid, header_row: int, header_width: int, limits: Limits
+    where: str,
+    grid: Grid,
+    header_row: int,
+    header_width: int,
+    limits: Limits,
+    each_row: Callable[[Sequence[Cell]], None],
 ) -> tuple[int, set[int], int, list[Sequence[Cell]]]:
     """One pass over the data: the widest row, the columns that hold values, the row count,
-    and the first rows' cells (to tell which column holds the phones)."""
+    and the first rows' cells (to tell which column holds the phones); ``each_row`` is
+    handed every data row (to count what the country columns hold)."""
     used: set[int] = set()
     width, count = header_width, 0
     sample: list[Sequence[Cell]] = []
@@ -117,6 +133,7 @@ def _survey(
             count += 1
             used.update(filled)
             width = max(width, filled[-1] + 1)
+            each_row(cells)
             if len(sample) < phonecol.SAMPLE_ROWS:
                 sample.append(list(cells))
     return width, used, count, sample
