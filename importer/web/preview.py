@@ -58,6 +58,7 @@ def read_preview(settings: Settings) -> Preview:
         max_unpacked_bytes=settings.max_unpacked_mb << 20,
         max_rows=settings.max_rows,
         region=settings.default_region,
+        region_column=settings.region_column,
     )
     first = list(islice(table.rows(), PREVIEW_ROWS))
     rows = [(r.number, [cell_text(c) for c in r.cells]) for r in first]
@@ -78,7 +79,8 @@ def _verdicts(
     ]
     normaliser = Normaliser(
         table.phone_indexes or table.phone_index, sent, region=settings.default_region,
-        date_order=settings.date_order, bad_values=settings.bad_values,
+        region_column=table.region_column, date_order=settings.date_order,
+        bad_values=settings.bad_values,
     )  # fmt: skip
     return [v for _, chunk in prepare_rows([rows], normaliser) for v in chunk]
 
