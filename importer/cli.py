@@ -19,9 +19,9 @@ import click
 from tqdm import tqdm
 
 from . import logs
-from .afterwards import run_hlr_refresh, run_undo
+from .afterwards import run_hlr_refresh, run_undo, undo_source
 from .errors import BsgImportError, Interrupted, UsageError
-from .followup import ResultsBook, plan_undo, read_results_book
+from .followup import ResultsBook, read_results_book
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .logs import hlr_waited
 from .models import ImportSummary, summary_line
@@ -29,6 +29,7 @@ from .notify import notified
 from .pipeline import RunControl, run_import
 from .profiles import load_profile
 from .settings import DEFAULT_WAIT_HLR_S, Layer, Settings, checked, load_config, resolve
+from .startup import STOP_SIGNALS, stop_signals_interrupt
 
 SETTING_NAMES = frozenset(f.name for f in fields(Settings))
 Command = Callable[..., None]
@@ -51,6 +52,7 @@ def main() -> None:
     \b
     bsg-import FILE --list NAME [options]    (the import command, named or not)
     """
+    stop_signals_interrupt()  # the command's own handlers take it from here
 
 
 def _option(*names: str, **kwargs: Any) -> Callable[[Command], Command]:
@@ -77,6 +79,8 @@ FILE_OPTIONS = [
     _option("--dry-run", is_flag=True, help="Validate and write the results; send nothing."),
     _option("--resume/--no-resume", default=None,
             help="Continue an interrupted import of the same file (default: resume)."),
+    _option("--redo-undone", is_flag=True, default=None,
+            help="Send again the rows whose contacts `bsg-import undo` took back."),
     _option("--date-order", type=click.Choice(["dmy", "mdy"]),
             help="How to read 01/02/2026 (default dmy)."),
     _option("--bad-values", type=click.Choice(["reject", "drop"]),
@@ -415,6 +419,12 @@ def sandbox_command(host: str, port: int, keys: tuple[str, ...], verified: tuple
 @click.option("--base-url", metavar="URL", help="API root (default https://one-api.bsg.world).")
 @click.option("--journal-dir", type=click.Path(path_type=Path), help="Where journals are kept.")
 @click.option(
+    "--notify-url",
+    metavar="URL",
+    help="POST each import's summary here when it ends, as the import command does.",
+)
+@click.option("--notify-format", type=click.Choice(["json", "slack"]), help="Notice format.")
+@click.option(
     "--config",
     "config_file",
     type=click.Path(path_type=Path),
@@ -472,6 +482,14 @@ def _hlr_refresh(path: Path, flags: Layer, view: _View) -> int:
 
 @main.command("undo")
 @click.argument("results", type=click.Path(path_type=Path))
+@click.option(
+    "--list",
+    "list_name",
+    metavar="NAME",
+    help="RESULTS is the import's input file, and NAME its list: undo from the journal "
+    "alone (an import killed before it wrote its results).",
+)
+@click.option("--journal-dir", type=click.Path(path_type=Path), help="Where journals are kept.")
 @click.option("--yes", is_flag=True, help="Do it without asking (for scripts).")
 @click.option("--dry-run", "only_show", is_flag=True, help="Only print what would be done.")
 @_with(SERVICE_OPTIONS)
@@ -486,9 +504,11 @@ def undo_command(
 
 
 def _undo(path: Path, flags: Layer, view: _View, *, yes: bool, only_show: bool) -> int:
-    book = read_results_book(path)
-    plan = plan_undo(book)
-    _say("plan", f"Undo of {path}: {plan.describe()}")
+    by_input = "list_name" in flags
+    settings = view.settings({"list_name": "-", **flags, "file": path})
+    source = undo_source(path, settings, input_file=by_input)
+    book, plan = source.book, source.plan
+    _say("plan", f"Undo of {path} ({source.describe()}): {plan.describe()}")
     if only_show or not (plan.delete or plan.detach):
         return 0
     if not yes:
@@ -499,7 +519,8 @@ def _undo(path: Path, flags: Layer, view: _View, *, yes: bool, only_show: bool) 
             return 0
     control = RunControl(threading.Event())
     with _signals(control.stop):
-        summary = run_undo(book, plan, _followup_settings(book, flags, view), control=control)
+        settings = _followup_settings(book, flags, view)
+        summary = run_undo(book, plan, settings, control=control, journal_file=source.journal)
     _say("summary", summary.line(), **summary.results)
     return summary.exit_code
 
@@ -558,7 +579,8 @@ def _signals(
     stop: threading.Event,
     message: str = "Stopping: finishing requests in flight (Ctrl-C again to quit at once)",
 ) -> Iterator[None]:
-    """First Ctrl-C or SIGTERM: finish what is in flight and write results. Second: quit now."""
+    """First Ctrl-C, SIGTERM or SIGHUP (a closed terminal): finish what is in flight and
+    write results. Second: quit now."""
 
     def handler(signum: int, _frame: object) -> None:
         if stop.is_set():
@@ -566,7 +588,7 @@ def _signals(
         stop.set()
         click.echo(f"\n{message}", err=True)
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield
     finally:
@@ -639,6 +661,8 @@ def _progress(view: _View) -> _Bar | _NoBar | _LogProgress:
 
 
 def _report(summary: ImportSummary, view: _View) -> None:
+    for warning in summary.warnings:
+        _say("warning", f"Warning: {warning}")
     for note in summary.notes:
         logs.event("note", f"Note: {note}")
         if view.tty and not view.quiet and not view.as_json:

@@ -4,9 +4,16 @@ in words, and the completion notice."""
 
 from __future__ import annotations
 
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openpyxl
 from playwright.sync_api import Page
 
@@ -14,7 +21,8 @@ from importer.followup import plan_undo, read_results_book
 
 from .conftest import sheet_rows
 from .helpers import SAMPLE_XLSX, run_cli, state_of
-from .web_helpers import page_config, page_server
+from .test_notify import Receiver
+from .web_helpers import csrf_of, page_config, page_server
 from .web_look import browser, look, page, shots, upload
 
 __all__ = ["browser", "page", "shots"]
@@ -138,3 +146,56 @@ def test_signed_out_the_menu_offers_nothing_but_signing_in(
         page.click("form button")
         page.wait_for_url(url + "/")
         assert page.locator(".topbar nav a").count() == 3
+
+
+def test_the_page_sends_the_completion_notice_configured_for_serve(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    receiver = Receiver()
+    config = page_config(tmp_path, server, base={"notify_url": receiver.url})
+    try:
+        with page_server(config) as (url, _):
+            upload(page, url, SAMPLE_XLSX)
+            page.fill("#list_name", "Promo")
+            page.click("#check")
+            page.wait_for_selector("#problems")
+            assert receiver.posts == []  # a check sends nothing: it imports nothing
+            page.click("#import")
+            page.wait_for_selector("#summary")
+            look(page, shots, "14-notified")
+        [notice] = receiver.bodies()
+    finally:
+        receiver.close()
+    assert notice["list_name"] == "Promo" and notice["counts"]["created"] == 45
+    assert notice["file"] == "contacts.xlsx" and notice["exit_code"] == 1
+    assert "12345" not in json.dumps(notice)
+
+
+def test_serve_takes_notify_url_and_the_page_import_notifies() -> None:
+    receiver = Receiver()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "importer", "serve", "--sandbox", "--port", "0",
+         "--notify-url", receiver.url, "--notify-format", "slack"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    try:
+        found = re.search(r"http://\S+", process.stderr.readline())
+        assert found, "no URL"
+        with httpx.Client(base_url=found.group(0)) as client:
+            csrf = csrf_of(client.get("/").text)
+            files = {"file": ("contacts.xlsx", SAMPLE_XLSX.read_bytes())}
+            file_url = client.post("/upload", data={"csrf": csrf}, files=files).headers["location"]
+            form = {"csrf": csrf, "list_name": "Promo", "default_region": "UA", "action": "import"}
+            job_url = client.post(file_url, data=form).headers["location"]
+            deadline = time.monotonic() + 60
+            while client.get(job_url + "/status").json()["state"] == "running":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        [notice] = receiver.bodies()
+        assert "Promo" in notice["text"] and "45 created" in notice["text"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        process.stderr.close()
+        receiver.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ..errors import BsgImportError, Interrupted
 from ..followup import plan_undo, read_results_book
 from ..history import PastImport, carried_counts, journal_path
 from ..models import ImportSummary, RowOutcome, Status, cell_text
+from ..notify import notified
 from ..pipeline import INTERRUPTED, RunControl, run_import
 from ..report import reachable
 from ..settings import Settings
@@ -34,6 +36,7 @@ from .leftovers import LeftLists, empty_list_id, list_exists, remove_list
 from .uploads import Upload
 
 blueprint = Blueprint("runs", __name__)
+LOG = logging.getLogger("importer.web")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Invalid rows shown on a check's page (all of them are in the results workbook).
 SHOWN_PROBLEMS = 200
@@ -165,8 +168,10 @@ def _importing(job: Job, settings: Settings, left: LeftLists | None = None) -> W
     def work(control: RunControl) -> ImportSummary:
         job.counts.update(carried_counts(settings))
         existed = list_exists(settings) if left is not None else None
-        try:
-            return run_import(settings, control=control)
+        try:  # an import's completion notice (--notify-url); a check is no import
+            if settings.dry_run:
+                return run_import(settings, control=control)
+            return notified(settings, lambda: run_import(settings, control=control), _warn)
         except Interrupted:
             raise
         except Exception:  # whatever ended it (the job says what), the list may be left
@@ -198,6 +203,11 @@ def left_list_remove(key: str) -> Response:
 def left_list_keep(key: str) -> Response:
     web().left_lists.drop(key)
     return redirect(url_for("pages.home") + "#history")
+
+
+def _warn(problem: str) -> None:
+    """A notice that could not be delivered: one line in the server's log."""
+    LOG.warning("%s", problem)
 
 
 def _not_sent(job: Job) -> int:
