@@ -9,6 +9,11 @@ use, so that the command line starts without loading pandas.
 
 from typing import TYPE_CHECKING, Any
 
+from . import startup as _startup
+
+if _startup.started_as_the_command():  # before the slow imports: a SIGTERM now exits 130
+    _startup.exit_on_stop_signals()
+
 from .errors import (
     ApiError,
     AuthError,

@@ -10,14 +10,27 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
 
-from .errors import Interrupted
-from .followup import Caller, ResultsBook, UndoPlan, refresh_hlr, undo
+from .errors import InputError, Interrupted
+from .followup import (
+    Caller,
+    ResultsBook,
+    UndoPlan,
+    journal_book,
+    plan_undo,
+    read_results_book,
+    refresh_hlr,
+    undo,
+    undone_contacts,
+)
+from .history import journal_folder, journal_of_results, journal_path
+from .journal import Journal
+from .locks import import_lock
 from .pipeline import RunControl, connect
 from .settings import Settings
 
@@ -31,18 +44,25 @@ class RefreshSummary:
     gone: int
     failed: int
     hlr_counts: dict[str, int] = field(default_factory=dict)
+    #: Rows whose contact ID names a contact with another phone: left as they were.
+    mismatched: int = 0
 
     @property
     def exit_code(self) -> int:
-        """1 when some contacts could not be fetched."""
-        return 1 if self.failed else 0
+        """1 when some contacts could not be fetched, or have another phone than their row."""
+        return 1 if self.failed or self.mismatched else 0
 
     def line(self) -> str:
         """The summary line the command prints."""
         hlr = ", ".join(f"{n} {s}" for s, n in sorted(self.hlr_counts.items())) or "none yet"
+        other = (
+            f", {self.mismatched} have another phone than their row (left as they were)"
+            if self.mismatched
+            else ""
+        )
         return (
             f"{self.path}: {self.refreshed} contacts refreshed, {self.gone} no longer exist, "
-            f"{self.failed} could not be fetched; hlr_status: {hlr}"
+            f"{self.failed} could not be fetched{other}; hlr_status: {hlr}"
         )
 
 
@@ -78,6 +98,56 @@ def run_hlr_refresh(
     return RefreshSummary(book.path, **tally, hlr_counts=dict(info.hlr_counts))
 
 
+@dataclass
+class UndoSource:
+    """What undo acts on: the plan, from the import's journal when there is one (else from
+    the workbook alone), and the workbook that gets the Undo sheet."""
+
+    book: ResultsBook
+    plan: UndoPlan
+    journal: Path | None
+
+    def describe(self) -> str:
+        """Where the plan comes from, in words."""
+        if self.journal is None:
+            return "from the results workbook alone (no journal of this import was found)"
+        return f"from the import's journal {self.journal}"
+
+
+def undo_source(results: Path, settings: Settings, *, input_file: bool) -> UndoSource:
+    """The import to take back. ``input_file``: ``results`` is the import's input (and
+    ``settings`` name its list): its journal alone, for an import that wrote no workbook."""
+    if input_file:
+        path = journal_path(settings)
+        if not path.is_file():
+            raise InputError(
+                f"no journal of an import of {results} (as it is now) into list "
+                f"{settings.list_name!r} on {settings.api_root} in {path.parent}: give the "
+                "results workbook instead, or the --journal-dir the import used"
+            )
+        with Journal(path, create=False) as journal:
+            book = journal_book(journal, _output_of(journal, settings))
+        return UndoSource(book, plan_undo(book), path)
+    found = journal_of_results(journal_folder(settings), results, settings.api_root)
+    if not results.is_file() and found is None:
+        raise InputError(
+            f"{results}: no such file. If the import was stopped before it wrote its results "
+            "(killed), name the import as it was run: bsg-import undo INPUT_FILE --list NAME"
+        )
+    if found is None:
+        book = read_results_book(results)
+        return UndoSource(book, plan_undo(book), None)
+    with Journal(found, create=False) as journal:
+        recorded = journal_book(journal, results)
+    book = read_results_book(results) if results.is_file() else recorded
+    return UndoSource(book, plan_undo(replace(recorded, info=book.info)), found)
+
+
+def _output_of(journal: Journal, settings: Settings) -> Path:
+    output = journal.get_meta("output")
+    return Path(output) if isinstance(output, str) else settings.output_path
+
+
 def run_undo(
     book: ResultsBook,
     plan: UndoPlan,
@@ -85,10 +155,21 @@ def run_undo(
     *,
     control: RunControl | None = None,
     transport: httpx.BaseTransport | None = None,
+    journal_file: Path | None = None,
 ) -> UndoSummary:
-    """Carry out ``plan`` (from ``plan_undo``, shown to the person first); save the Undo sheet."""
-    with _caller(settings, control, transport) as caller:
-        sheet = undo(book, plan, caller)
+    """Carry out ``plan`` (from ``undo_source`` or ``plan_undo``, shown to the person first);
+    record in the import's journal (``journal_file``) what was taken back, so that the
+    import's next run knows; save the Undo sheet."""
+    with ExitStack() as stack:
+        journal = None
+        if journal_file is not None:
+            what = f"importing into list {plan.list_name!r} from the journal {journal_file}"
+            stack.enter_context(import_lock(journal_file.stem, what, wait=False))
+            journal = stack.enter_context(Journal(journal_file, create=False))
+        with _caller(settings, control, transport) as caller:
+            sheet = undo(book, plan, caller)
+        if journal is not None:
+            journal.record_undo(undone_contacts(sheet))
     book.save()
     return UndoSummary(book.path, dict(Counter(str(row[4]) for row in sheet)))
 

@@ -21,7 +21,8 @@ from .bsg.client import BsgClient
 from .bsg.errors import CallFailed
 from .errors import InputError
 from .hlr import INVALID_CONTACT, read_contacts
-from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status
+from .journal import Journal
+from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status, column_letter
 from .report import TIME_FORMAT, ReportInfo, write_report
 
 T = TypeVar("T")
@@ -81,6 +82,8 @@ def _results(path: Path, table: list[tuple[Any, ...]]) -> tuple[list[str], list[
     width = len(header) - len(RESULT_COLUMNS)
     rows = []
     for values in table[1:]:
+        if all(v is None or v == "" for v in values):
+            continue  # a blank row (a person's edit, or Excel's own): not a row of the import
         padded = list(values) + [None] * (len(header) - len(values))
         cells = tuple(_cell(v) for v in padded[:width])
         rows.append((cells, _outcome(path, padded[width:])))
@@ -100,7 +103,7 @@ def _outcome(path: Path, values: list[Any]) -> RowOutcome:
             int(source_row),
             Status(status),
             int(str(phone).lstrip("+")) if phone not in (None, "") else None,
-            int(contact_id) if contact_id not in (None, "") else None,
+            _whole(contact_id, "contact_id") if contact_id not in (None, "") else None,
             hlr or None,
             str(checked) if checked else None,
             error or "",
@@ -109,6 +112,14 @@ def _outcome(path: Path, values: list[Any]) -> RowOutcome:
         raise InputError(
             f"{path}, sheet 'Results', row for source_row {source_row}: {exc}"
         ) from exc
+
+
+def _whole(value: Any, column: str) -> int:
+    """A whole number as the workbook holds it (12, 12.0, "12"); ValueError otherwise."""
+    number = float(value) if isinstance(value, float | str) else value
+    if isinstance(number, float) and not number.is_integer():
+        raise ValueError(f"{column} {value} is not a whole number")
+    return int(number)
 
 
 def _summary(table: list[tuple[Any, ...]]) -> ReportInfo:
@@ -138,6 +149,38 @@ def _table(sheet: Any) -> tuple[list[str], list[list[Any]]]:
     return ([str(h) for h in rows[0]], rows[1:]) if rows else ([], [])
 
 
+def journal_book(journal: Journal, path: Path) -> ResultsBook:
+    """The import's rows as its journal has them (what undo acts on), as a workbook to be
+    written at ``path``: for an import that never wrote one (killed), or wrote it elsewhere."""
+    meta = {k: journal.get_meta(k) for k in ("file", "sheet", "list_name", "list_id", "started")}
+    rows = list(journal.results(NOT_RECORDED, as_imported=True))
+    width = max((len(cells) for cells, _ in rows), default=0)
+    columns = journal.get_meta("columns") or [column_letter(i) for i in range(width)]
+    started = meta["started"]
+    info = ReportInfo(
+        input_name=Path(str(meta["file"] or "")).name,
+        sheet=meta["sheet"],
+        list_name=str(meta["list_name"] or ""),
+        list_id=meta["list_id"],
+        started=dt.datetime.fromisoformat(started) if started else dt.datetime.now().astimezone(),
+        notes=[f"written by `bsg-import undo` from the journal {journal.path}"],
+    )
+    return ResultsBook(path, list(columns), rows, info)
+
+
+NOT_RECORDED = "no outcome recorded: the import was stopped before this row was settled"
+
+
+def undone_contacts(sheet: Sequence[Sequence[Any]]) -> list[tuple[int, str]]:
+    """(contact ID, 'deleted' or 'detached') for each contact the Undo sheet took back."""
+    how = {"deleted": "deleted", "detached": "detached"}
+    return [
+        (int(row[2]), how[str(row[3])])
+        for row in sheet
+        if row[2] is not None and row[4] in ("done", "already gone")
+    ]
+
+
 @dataclass
 class Caller:
     """Calls BSG for many items at once, each under the retry policy."""
@@ -165,16 +208,24 @@ def refresh_hlr(book: ResultsBook, caller: Caller) -> dict[str, int]:
     hlr_status and hlr_last_check; a duplicate row shows its contact's. Counts per contact."""
     ids = {o.contact_id for _, o in book.rows if o.contact_id}
     read = read_contacts(caller, book.info.list_id, ids)
-    rows = []
+    rows, mismatched = [], set()
     for cells, outcome in book.rows:
         contact = read.found.get(outcome.contact_id) if outcome.contact_id else None
+        if contact is not None and outcome.phone is not None and contact.phone != outcome.phone:
+            mismatched.add(contact.id)  # the row's ID is another contact's: its status isn't
+            contact = None
         if contact is not None:
             outcome = replace(
                 outcome, hlr_status=contact.hlr_status, hlr_last_check=contact.hlr_last_check
             )
         rows.append((cells, outcome))
     book.rows = rows
-    return {"refreshed": len(read.found), "gone": len(read.gone), "failed": len(read.failed)}
+    return {
+        "refreshed": len(read.found.keys() - mismatched),
+        "gone": len(read.gone),
+        "failed": len(read.failed),
+        "mismatched": len(mismatched),
+    }
 
 
 @dataclass(frozen=True)

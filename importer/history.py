@@ -112,6 +112,15 @@ def earlier_import(settings: Settings, journal: Path) -> PastImport | None:
     return others[0] if others else None
 
 
+def journal_of_results(folder: Path, results: Path, api_root: str) -> Path | None:
+    """The journal in ``folder`` of the import that wrote ``results`` (on ``api_root``)."""
+    target = results.resolve()
+    for past in past_imports(folder, api_root):
+        if past.output.resolve() == target:
+            return folder / f"{past.key}.sqlite"
+    return None
+
+
 def past_phones(past: PastImport, folder: Path | None = None) -> dict[int, tuple[int, str]]:
     """phone -> (source row, status) of the rows a past import created or found."""
     where = folder or past.folder

@@ -198,6 +198,7 @@ class _Journaled:
         try:
             journal.set_meta(**run_facts(settings, table.sheet, first_start(journal, started)))
             journal.set_meta(**self.watch.pin.facts() if self.watch.pin else {})
+            journal.set_meta(list_id=info.list_id, columns=list(table.columns))
             info.notes = [*info.notes, *_undone_note(journal, settings.redo_undone)]
             earlier = _earlier(settings, journal)
             finished = _send(
