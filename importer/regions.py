@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 import pycountry
@@ -69,7 +69,13 @@ def country_of(cell: Cell) -> str | None:
     """The ISO alpha-2 code of the country the cell names; None when it names none."""
     if is_blank(cell) or not isinstance(cell, str):
         return None
-    return _countries().get(country_key(cell_text(cell)))
+    return _code_for(cell_text(cell))
+
+
+@lru_cache(maxsize=4096)
+def _code_for(text: str) -> str | None:
+    """A country column holds few distinct texts: each is looked up once."""
+    return _countries().get(country_key(text))
 
 
 def has_phone_numbers(region: str) -> bool:
