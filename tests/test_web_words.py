@@ -18,9 +18,10 @@ import openpyxl
 from playwright.sync_api import Page
 
 from importer.followup import plan_undo, read_results_book
+from importer.sandbox import Faults
 
 from .conftest import sheet_rows
-from .helpers import SAMPLE_XLSX, run_cli, state_of
+from .helpers import SAMPLE_XLSX, run_cli, state_of, ukrainian_mobiles, write_contacts_csv
 from .test_notify import Receiver
 from .web_helpers import csrf_of, page_config, page_server
 from .web_look import browser, look, page, shots, upload
@@ -199,3 +200,56 @@ def test_serve_takes_notify_url_and_the_page_import_notifies() -> None:
         assert process.wait(timeout=30) == 0
         process.stderr.close()
         receiver.close()
+
+
+COMMAND_WORDS = re.compile(r"BSG_|Ctrl-C|\bcron\b|utf-?8|cp1251|--", re.IGNORECASE)
+
+
+def plain(page: Page, shots: Path, name: str) -> str:
+    """``look``, and none of the command's words either."""
+    shown = look(page, shots, name)
+    found = [w for w in COMMAND_WORDS.findall(shown) if w != "UTF-8"]
+    assert not found, f"{name}: {found} on the page"
+    return shown
+
+
+def test_no_command_line_words_where_a_marketer_reads(
+    tmp_path: Path, server: Any, sandbox: Any, page: Page, shots: Path
+) -> None:
+    source = tmp_path / "excel export.csv"
+    source.write_text("Phone,Name\n+380501234567,Olena\n050 234 56 78,Petro\n", "utf-8-sig")
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"Phone\n" + b"+380501234567\n" * 100_000)  # 1.4 MB; the limit is 1 MB
+    slow = write_contacts_csv(tmp_path / "slow.csv", ukrainian_mobiles(300))
+    sandbox.faults = Faults(latency=0.05)
+    config = page_config(tmp_path, server, max_upload_mb=1, base={"concurrency": 1})
+    with page_server(config) as (url, _):
+        upload(page, url, source)
+        facts = plain(page, shots, "11-encoding")
+        assert "UTF-8" in page.inner_text(".facts")
+        assert "HLR check: whether each number is reachable" in facts
+        page.select_option("#default_region", "")
+        with page.expect_navigation():
+            page.click("#update")
+        verdict = page.locator("td.verdict").nth(1).inner_text()
+        assert "has no country code: choose the country above" in verdict
+        plain(page, shots, "11-no-region")
+        page.fill("#profile_name", "Weekly")
+        page.click("#save")
+        page.goto(url + "/#profiles")
+        plain(page, shots, "11-profiles")
+        page.click("#scheduled summary")  # for whoever runs the scheduled imports
+        assert "--profile 'Weekly'" in page.inner_text("#scheduled")
+
+        page.goto(url)
+        page.set_input_files("#file", str(big))
+        page.wait_for_load_state()
+        refused = plain(page, shots, "11-too-large")
+        assert "larger than this page accepts (1 MB)" in refused and "Save it as CSV" in refused
+
+        upload(page, url, slow)
+        page.click("#import")
+        page.wait_for_selector("#stop")
+        plain(page, shots, "11-running")
+        page.click("#stop")
+        page.wait_for_selector("#resume")

@@ -160,6 +160,9 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     message = error.description or ""
     if isinstance(error, RequestEntityTooLarge):
         limit = web().config.max_upload_mb
-        message = f"The file is larger than this page accepts ({limit} MB)."
-    title = f"{code} · {error.name}"
+        message = (
+            f"The file is larger than this page accepts ({limit} MB). Save it as CSV, which "
+            "is smaller, or split it into files of fewer rows, and drop each here."
+        )
+    title = "The file is too large" if code == 413 else f"{code} · {error.name}"
     return render_template("error.html", code=code, title=title, message=message), code

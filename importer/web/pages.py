@@ -68,9 +68,10 @@ def file_page(upload_id: str) -> Any:
     settings = _settings(state, stored)
     try:
         preview = read_preview(settings)
-        if "default_region" not in stored.choices:  # never chosen: proposed from the file
-            stored.choices["default_region"] = proposed_region(preview.table)
-            stored.proposed_region = stored.choices["default_region"]  # type: ignore[assignment]
+        if not stored.region_asked and "default_region" not in stored.choices:
+            stored.region_asked = True  # proposed once, from the file; then as chosen
+            stored.proposed_region = proposed_region(preview.table)
+            stored.choices["default_region"] = stored.proposed_region
             if stored.proposed_region:
                 settings = _settings(state, stored)
                 preview = read_preview(settings)

@@ -31,6 +31,7 @@ class Upload:
     path: Path
     choices: dict[str, object] = field(default_factory=dict)
     proposed_region: str | None = None  # the region the page chose from the file's numbers
+    region_asked: bool = False  # whether the file was asked for its region (once)
 
     @property
     def name(self) -> str:
@@ -71,6 +72,9 @@ def save_upload(stream: IO[bytes], name: str, root: Path, max_bytes: int) -> Upl
             if written > max_bytes:
                 out.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                raise InputError(f"{stored}: larger than the upload limit of {max_bytes >> 20} MB")
+                raise InputError(
+                    f"{stored}: larger than the upload limit of {max_bytes >> 20} MB; save it "
+                    "as CSV, or split it into smaller files, and drop each here"
+                )
             out.write(block)
     return Upload(secrets.token_urlsafe(12), folder, path)

@@ -11,8 +11,11 @@ import re
 
 #: Whole phrases first (they say what to do), then single names.
 _PHRASES: tuple[tuple[str, str], ...] = (
-    (r"write it as \+<country code>… or give --default-region",
-     "this number has no country code: choose the country above"),
+    (r"has no country code; write it as \+<country code>… or give --default-region",
+     "has no country code: choose the country above, or write it with its +country code"),
+    (r"split the file into smaller ones, or raise --max-rows",
+     "split the file into smaller ones and drop each here"),
+    (r"split it, or raise --max-unpacked-mb", "split it into smaller files and drop each here"),
     (r"check BSG_API_KEY \(or --api-key\)",
      "the page was started with a key BSG does not accept: tell whoever runs this page"),
     (r"set BSG_API_KEY \(or use --sandbox to try the tool\)",
