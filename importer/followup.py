@@ -22,17 +22,20 @@ from .bsg.errors import CallFailed
 from .errors import InputError
 from .hlr import INVALID_CONTACT, read_contacts
 from .journal import Journal
-from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status, column_letter
+from .models import (
+    ALREADY_IN_LIST,
+    RESULT_COLUMNS,
+    RESULT_WORDS,
+    Cell,
+    RowOutcome,
+    Status,
+    column_letter,
+)
 from .report import TIME_FORMAT, ReportInfo, write_report
 
 T = TypeVar("T")
 R = TypeVar("R")
 DETACH_BATCH = 100
-#: RESULT_COLUMNS in words, as the web page's download names them; read like them.
-RESULT_WORDS = (
-    "Row", "Phone (international)", "Status", "Contact ID", "Reachable (HLR)", "Checked at",
-    "Problem",
-)  # fmt: skip
 UNDO_HEADER = ("source_row", "phone_normalized", "contact_id", "action", "result", "error")
 
 
@@ -208,23 +211,24 @@ def refresh_hlr(book: ResultsBook, caller: Caller) -> dict[str, int]:
     hlr_status and hlr_last_check; a duplicate row shows its contact's. Counts per contact."""
     ids = {o.contact_id for _, o in book.rows if o.contact_id}
     read = read_contacts(caller, book.info.list_id, ids)
-    rows, mismatched = [], set()
+    rows, refreshed, mismatched = [], set(), 0
     for cells, outcome in book.rows:
         contact = read.found.get(outcome.contact_id) if outcome.contact_id else None
         if contact is not None and outcome.phone is not None and contact.phone != outcome.phone:
-            mismatched.add(contact.id)  # the row's ID is another contact's: its status isn't
+            mismatched += 1  # the row's ID is another contact's: that status isn't the row's
             contact = None
         if contact is not None:
+            refreshed.add(contact.id)
             outcome = replace(
                 outcome, hlr_status=contact.hlr_status, hlr_last_check=contact.hlr_last_check
             )
         rows.append((cells, outcome))
     book.rows = rows
     return {
-        "refreshed": len(read.found.keys() - mismatched),
+        "refreshed": len(refreshed),
         "gone": len(read.gone),
         "failed": len(read.failed),
-        "mismatched": len(mismatched),
+        "mismatched": mismatched,
     }
 
 

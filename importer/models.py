@@ -45,6 +45,11 @@ RESULT_COLUMNS = (
     "hlr_last_check",
     "error",
 )
+#: RESULT_COLUMNS in words, as the web page's download names them; read like them.
+RESULT_WORDS = (
+    "Row", "Phone (international)", "Status", "Contact ID", "Reachable (HLR)", "Checked at",
+    "Problem",
+)  # fmt: skip
 
 
 #: HLR statuses that end a number's check, in the order the Summary lists them. Any other

@@ -316,3 +316,21 @@ def test_civicrm_eight_phone_like_columns_and_a_duplicate_header(tmp_path: Path)
     assert got[0][5] == "Jones"
     assert [o[1] for o in _outcomes(output)] == [61299994445, 61298765432]
     assert "other phone columns" not in ran.stderr  # none of the others holds a number
+
+
+def test_the_pages_download_in_words_imports_as_it_is(tmp_path: Path) -> None:
+    from importer.web.downloads import results_in_words
+
+    first = tmp_path / "orders.results.xlsx"
+    _dry(_woo(tmp_path), first, "--default-region", "DE")
+    download = tmp_path / "download.xlsx"
+    download.write_bytes(results_in_words(first).getvalue())
+    assert results_table(download)[0][-7:] == ["Row", "Phone (international)", "Status",
+                                               "Contact ID", "Reachable (HLR)", "Checked at",
+                                               "Problem"]  # fmt: skip
+    again = tmp_path / "again.results.xlsx"
+    _dry(download, again, "--default-region", "DE")
+    assert results_table(again)[0] == [*WOO_HEADER, *RESULT_COLUMNS]
+    assert [o[:3] for o in _outcomes(again)] == [
+        (2, 49301234567, "validated"), (3, None, "invalid"), (4, 49891234567, "validated"),
+    ]  # fmt: skip

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..models import RESULT_COLUMNS, Cell, SourceRow, column_letter, is_blank
+from ..models import RESULT_COLUMNS, RESULT_WORDS, Cell, SourceRow, column_letter, is_blank
 from ..regions import RegionColumn
 from . import phonecol, regioncol
 from .header import Grid, find_header
@@ -171,14 +171,14 @@ def _unique(base: str, taken: set[str], copies: dict[str, int]) -> str:
 
 def tool_block(header: Sequence[str]) -> range:
     """Where the tool's own columns are: the seven result columns, in order, ending the
-    header (a Results sheet), or ``error`` alone ending it (an Errors sheet). Any other
-    ``status`` or ``error`` is the user's."""
+    header (a Results sheet; or the seven in words of the page's download), or ``error``
+    alone ending it (an Errors sheet). Any other ``status`` or ``error`` is the user's."""
     texts = [str(t or "").strip() for t in header]
     end = len(texts)
     while end and not texts[end - 1]:
         end -= 1
     size = len(RESULT_COLUMNS)
-    if end >= size and tuple(texts[end - size : end]) == RESULT_COLUMNS:
+    if end >= size and tuple(texts[end - size : end]) in (RESULT_COLUMNS, RESULT_WORDS):
         return range(end - size, end)
     if end and texts[end - 1] == RESULT_COLUMNS[-1]:
         return range(end - 1, end)

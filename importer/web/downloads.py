@@ -3,7 +3,7 @@ rows to fix.
 
 The results workbook on disk keeps the command's column names (``source_row``,
 ``phone_normalized``…, as the contract says), so History's Undo and Refresh HLR and the
-command read it as ever; the download renames them (``followup.RESULT_WORDS``), which
+command read it as ever; the download renames them (``models.RESULT_WORDS``), which
 the command reads too, and shows each phone with its ``+``.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..followup import RESULT_WORDS, read_results_book
-from ..models import RESULT_COLUMNS, Status
+from ..followup import read_results_book
+from ..models import RESULT_COLUMNS, RESULT_WORDS, Status
 
 PHONE = RESULT_COLUMNS.index("phone_normalized")
 
