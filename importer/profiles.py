@@ -50,13 +50,17 @@ class Profile:
 
     @property
     def columns(self) -> list[str]:
-        """The input columns the profile names: the phone, the mapped and the skipped."""
+        """The input columns the profile names: the phone, the mapped, the skipped, and the
+        country column."""
         phones = self.values.get("phone_column")
         named = (
             [phones] if isinstance(phones, str) else [str(c) for c in self._list("phone_column")]
         )
         named += [column for column, _ in self._pairs()]
         named += [str(c) for c in self._list("skip_columns")]
+        country = self.values.get("region_column")
+        if isinstance(country, str) and country.casefold() != "none":
+            named.append(country)
         return [c for c in named if c]
 
     def fits(self, header: Sequence[str]) -> bool:

@@ -52,7 +52,8 @@ def _countries() -> dict[str, str]:
             value = getattr(country, attribute, None)
             if value:
                 known.setdefault(country_key(value), country.alpha_2)
-    for region in phonenumbers.SUPPORTED_REGIONS:
+    for region in phonenumbers.SUPPORTED_REGIONS:  # XK (Kosovo) is no ISO code, yet in use
+        known.setdefault(country_key(region), region)
         name = _phone_name(region)
         if name:
             known.setdefault(country_key(name), region)

@@ -394,3 +394,27 @@ def test_real_exports_take_their_country_column(tmp_path: Path) -> None:
     assert "in column 'Country' (it shares the phone column's prefix" in ran.stderr
     [susie] = outcomes(civicrm)
     assert susie["error"].startswith("'999-4445' is not a valid AU number")
+
+
+def test_a_profile_keeps_the_region_column(tmp_path: Path) -> None:
+    from importer.profiles import load_profile, save_profile
+
+    given = {"list": "Promo", "file": "orders.csv", "phone-column": "billing_phone"}
+    save_profile("shop", resolve({"region_column": "billing_country"}, {}, {}, given), tmp_path)
+    profile = load_profile("shop", tmp_path)
+    assert profile.values["region_column"] == "billing_country"
+    assert profile.fits(WOO_HEADER) and not profile.fits(["billing_phone", "status"])
+    save_profile("off", resolve({"region_column": "none"}, {}, {}, given), tmp_path)
+    assert load_profile("off", tmp_path).fits(["billing_phone"])
+
+
+def test_the_summary_sheet_names_the_country_column(tmp_path: Path) -> None:
+    from .conftest import sheet_rows
+
+    source = write_csv(tmp_path / "orders.csv", WOO_HEADER, WOO_ROWS[:3])
+    output = tmp_path / "orders.results.xlsx"
+    ran = run_cli(source, "--list", "Promo", "--dry-run", "--default-region", "DE",
+                  "--output", output)  # fmt: skip
+    assert ran.code == 0, ran.stderr
+    book = [str(v) for row in sheet_rows(output, "Summary") for v in row.values() if v]
+    assert any(v.startswith("each row's country is in column 'billing_country'") for v in book)
