@@ -6,8 +6,10 @@ service lets through. Nothing is known of its limit in advance; these are the ru
 3. **Cut.** An answer is *refused* when a limiter could have sent it (evidence.py). When
    the share of refused answers, among those to requests sent since the last cut and in
    the last second, stands above the background share by more than chance, the rate is
-   cut to 0.93 of what the service let through in the last second (the *ceiling*). Only
-   requests sent after a cut count towards the next one: at most one cut a round trip.
+   cut to 0.93 of what the service let through in the last half second (the *ceiling*),
+   or by the share refused when more were (at most by half; by half when nothing gets
+   through). Only requests sent after a cut count towards the next one: at most one cut
+   a round trip.
 4. **Background.** The first cut goes to half the ceiling and is judged a second on: if
    the share of refusals among requests sent after it is no lower than before (as far as
    chance can tell), they were not the rate's: the cut is undone. Either way, that share
@@ -141,9 +143,10 @@ class Series:
         return abs(k1 / max(1, n1) - k2 / n2) <= max(SIGMAS * error, MARGIN)
 
     def background(self, held: bool) -> float:
-        """The share of refusals no limit explains."""
+        """The share of refusals no limit explains: all of them, or (a limit's) the fewer of
+        before and after, since a window still refuses a while after the cut."""
         (n1, k1), (n2, k2) = self.before, self.after
-        share = (k1 + k2) / (n1 + n2) if held else k2 / max(1, n2)
+        share = (k1 + k2) / (n1 + n2) if held else min(k1 / max(1, n1), k2 / max(1, n2))
         return min(MOST_NOISE, share)
 
 
@@ -311,6 +314,8 @@ class RatePacer:
         self._in_flight_edge(slot, now)
         if self._nothing_gets_through(slot, now):
             self._pause(now, answer)
+            if self.adaptive and slot.sent_at >= self._cut_at and not answer.has_window:
+                self._cut(now, share=1.0)  # a limit that fell (a spent window's headers say so)
             return
         if slot.sent_at < self._cut_at:
             return
@@ -319,8 +324,10 @@ class RatePacer:
         if not self.adaptive or refused < MIN_REFUSED or answers < MIN_ANSWERS:
             return
         judging = self._series is not None
-        if refused / answers > MOST_NOISE or (not judging and self._above(answers, refused)):
-            self._cut(now)
+        if _surely_above(MOST_NOISE, answers, refused) or (
+            not judging and self._above(answers, refused)
+        ):
+            self._cut(now, share=refused / answers)
 
     def _in_flight_edge(self, slot: Slot, now: float) -> None:
         """Rule 6: refusals with more in flight than any good answer had, and still none has
@@ -362,24 +369,29 @@ class RatePacer:
         return max(MIN_RATE, min(self.rate, self._goods_per_s(now, CEILING_S), recent))
 
     def _nothing_gets_through(self, slot: Slot, now: float) -> bool:
-        """A window spent, the service out: no good answer since this request left, nor for
-        a round (twice the shortest round trip, at least 0.1 s)."""
+        """A window spent, the service out: refused three times in a row, no good answer
+        since this request left, nor for a round (or for as long as three would take)."""
         if self._probing >= 0 or self.headers.remaining == 0:
             return True
         last = self._goods[-1] if self._goods else -math.inf
         in_a_row = self._refused_in_a_row >= MIN_REFUSED
-        return in_a_row and last < slot.sent_at and now - last > self._round()
+        quiet = max(self._round(), MIN_REFUSED / max(MIN_RATE, self._goods_per_s(now)))
+        return in_a_row and last < slot.sent_at and now - last > quiet
 
     # -- the rules ----------------------------------------------------------------------
 
-    def _cut(self, now: float) -> None:
+    def _cut(self, now: float, share: float) -> None:
+        """Rule 3: below what got through (of which ``share`` was refused)."""
         first = self.ceiling is None
         if first:
             self._series = Series(now, self.rate, self._share)
         elif self._series is not None:
             self._series.after = [0, 0]
-        self.ceiling = self._ceiling(now)
-        self.rate = max(MIN_RATE, self.ceiling * (FIRST_CUT if first else CUT))
+        # What got through: as measured, or the rate less what was refused (at most half),
+        # when that is less (answers from before a limit fell still count in the measure).
+        through = min(self.rate * max(FIRST_CUT, 1 - share), self._ceiling(now))
+        self.ceiling = max(MIN_RATE, through)
+        self.rate = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
         self._cut_at = now
         self._share.clear()
 
