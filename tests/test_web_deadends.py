@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from playwright.sync_api import Page
 
 from importer.history import read_past
@@ -195,3 +196,32 @@ def test_a_stopped_import_counts_as_history_does_and_resumes_from_its_page(
         assert "Created\t600" in page.inner_text("#summary")
         assert read_past(journal).started == started  # type: ignore[union-attr]
     assert sorted(phones_in(sandbox)) == sorted(phones)
+
+
+def test_a_sheet_chosen_without_a_phone_column_offers_its_columns(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    source = tmp_path / "two sheets.xlsx"
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "Contacts"
+    first.append(["Phone", "Name"])
+    first.append(["+380501234567", "Olena"])
+    other = book.create_sheet("Partners")
+    other.append(["Partner", "Contact"])
+    other.append(["Kyivstar shop", "+380672345678"])
+    book.save(source)
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, source)
+        with page.expect_navigation():
+            page.select_option("#sheet", "Partners")
+        page.wait_for_selector("#phone-choices")
+        look(page, shots, "4-sheet-without-phone-column")
+        assert page.input_value("#sheet") == "Partners"
+        row = page.locator("#phone-choices tbody tr", has_text="Contact")
+        assert "+380672345678" in row.inner_text()
+        with page.expect_navigation():
+            row.locator("button").click()
+        assert page.input_value("#sheet") == "Partners" and page.input_value("#role-1") == "phone"
+        assert page.locator("td.verdict").all_inner_texts() == ["+380672345678"]
