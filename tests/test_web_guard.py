@@ -250,7 +250,8 @@ def test_in_the_browser_signing_out_ends_the_session_and_guesses_are_stopped(
         cookies = page.context.cookies()
         page.click("text=Sign out")
         page.wait_for_url("**/login")
-        page.context.add_cookies(cookies)  # the cookie copied before signing out
+        copied: list[Any] = list(cookies)
+        page.context.add_cookies(copied)  # the cookie copied before signing out
         page.goto(url)
         assert page.url.endswith("/login")  # it no longer signs in
         for guess in ("one", "two", "three", "four"):
