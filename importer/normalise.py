@@ -173,10 +173,7 @@ def _refuse_joined(text: str, region: Region) -> None:
             _parse(part, region)
     except PhoneError:
         return
-    raise PhoneError(
-        f"the cell holds {len(parts)} phone numbers ({text}); put one per row, or join them "
-        "with ', ' to import the first"
-    )
+    raise PhoneError(f"the cell holds {len(parts)} phone numbers ({text}); put one per row")
 
 
 def _parse(written: str, region: Region) -> PhoneNumber:

@@ -188,7 +188,7 @@ def test_number_cells_give_exact_digits(tmp_path: Path) -> None:
     """Phones stored as numbers, 15 digits too, come out digit for digit, as integers."""
     phones: list[Any] = [
         380501234567,
-        436641234567890,  # 15 digits: an Austrian mobile
+        436641234567890,  # 15 digits: an Austrian mobile, without + under UA: not Ukrainian
         380671234567.0,  # a float cell
         501234568,  # lost leading zero
         12.5,  # a fraction
@@ -203,7 +203,7 @@ def test_number_cells_give_exact_digits(tmp_path: Path) -> None:
     got = [(r["source_row"], r["Seq"], r["phone_normalized"], r["status"]) for r in results]
     assert got == [
         (2, 1, 380501234567, "validated"),
-        (3, 2, 436641234567890, "validated"),
+        (3, 2, None, "invalid"),
         (4, 3, 380671234567, "validated"),
         (5, 4, 380501234568, "validated"),
         (6, 5, None, "invalid"),
@@ -216,9 +216,16 @@ def test_number_cells_give_exact_digits(tmp_path: Path) -> None:
         380501234567, 436641234567890, 380671234567, 501234568,
     ]  # fmt: skip
     assert results[4]["error"] == "the phone cell holds a fraction (12.5), not a phone number"
-    assert results[5]["error"] == "'1234567890123456' is too long to be a phone number"
+    assert results[1]["error"] == (
+        "'436641234567890' is not a valid UA number (too long); an international number needs "
+        "+ or 00"
+    )
+    assert results[5]["error"] == (
+        "'1234567890123456' is not a valid UA number (too long); an international number needs "
+        "+ or 00"
+    )
     assert results[6]["error"] == "'2024-01-02' is not a phone number"
     assert results[7]["error"] == "same phone as row 2"
     errors = sheet_rows(tmp_path / "numbers.results.xlsx", "Errors")
-    assert [e["Seq"] for e in errors] == [5, 6, 7]
+    assert [e["Seq"] for e in errors] == [2, 5, 6, 7]
     assert list(errors[0]) == ["Mobile", "Seq", "error"]
