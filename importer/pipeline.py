@@ -12,7 +12,7 @@ import datetime as dt
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -491,7 +491,8 @@ def _send(
             control.outcomes(outcomes)
         progress.add(len(outcomes))
 
-    rows = _to_send(_chunks(table, normaliser), journal, carried, record, watch)
+    earlier_phones = earlier[1] if earlier else {}
+    rows = _to_send(_chunks(table, normaliser), journal, carried, record, watch, earlier_phones)
     finished = dispatch(
         rows, sender, concurrency=settings.sending_threads, marks=journal, record=record,
         stop=control.stop,
@@ -511,9 +512,11 @@ def _to_send(
     carried: dict[int, str],
     record: Callable[[Sequence[RowOutcome]], None],
     watch: _Watch,
+    earlier: Container[int | None] = (),
 ) -> Iterator[tuple[PreparedRow, Resumed]]:
     """Rows to send, with what a run that died left them as; decided rows go to the journal.
-    A chunk read after the file changed is left out, and the run stops."""
+    A chunk read after the file changed is left out, and the run stops. A phone an earlier
+    import of this file (before it changed) holds is looked up, not sent to create again."""
     for chunk, prepared in chunks:
         if not watch.unchanged():
             return
@@ -522,7 +525,8 @@ def _to_send(
         for row in prepared:
             state = carried.get(row.source_row)
             if row.status is None and state != "done":
-                yield row, RESUMED.get(state or "")
+                resumed = RESUMED.get(state or "")
+                yield row, resumed or ("found" if row.phone in earlier else None)
 
 
 def _decided(row: PreparedRow) -> RowOutcome:
