@@ -253,3 +253,29 @@ def test_no_command_line_words_where_a_marketer_reads(
         plain(page, shots, "11-running")
         page.click("#stop")
         page.wait_for_selector("#resume")
+
+
+def test_running_now_on_the_home_page_counts_as_people_read_and_updates(
+    tmp_path: Path, server: Any, sandbox: Any, page: Page, shots: Path
+) -> None:
+    source = write_contacts_csv(tmp_path / "many.csv", ukrainian_mobiles(1500))
+    sandbox.faults = Faults(latency=0.02)
+    with page_server(page_config(tmp_path, server, base={"concurrency": 2})) as (url, _):
+        upload(page, url, source)
+        page.click("#import")
+        page.wait_for_url("**/jobs/**")
+        page.goto(url)
+        running = page.locator(".running-job")
+        page.wait_for_function(
+            "document.querySelector('.running-job .total').textContent === '1,500'"
+        )
+        first = int(running.locator(".done").inner_text().replace(",", ""))
+        page.wait_for_function(
+            f"parseInt(document.querySelector('.running-job .done').textContent"
+            f".replace(/,/g, '')) > {first + 20}"
+        )
+        look(page, shots, "12-running-now")
+        job = running.locator("a").get_attribute("href")
+        page.goto(url + str(job))
+        page.click("#stop")
+        page.wait_for_selector("#resume")

@@ -36,6 +36,8 @@ OVERALL_GAP_S = 2.0
 #: An address's count of wrong passwords is forgotten after this long without one.
 FORGET_S = 60 * 60.0
 IDLE_S = 30 * 60.0
+#: Addresses remembered before the ones with nothing pending are forgotten.
+MAX_ADDRESSES = 10_000
 
 
 @dataclass
@@ -100,6 +102,9 @@ class SignInLimits:
         return False
 
     def _entry(self, address: str, now: float) -> _Address:
+        if len(self._addresses) > MAX_ADDRESSES:  # many addresses: forget the settled ones
+            self._addresses = {a: e for a, e in self._addresses.items()
+                               if now < e.not_before or now - e.last <= FORGET_S}  # fmt: skip
         entry = self._addresses.get(address)
         if entry is None or (now - entry.last > FORGET_S and now >= entry.not_before):
             entry = self._addresses[address] = _Address()
