@@ -54,3 +54,17 @@ def test_national_numbers_count_under_the_region_only() -> None:
     assert _pick(columns, "US") == ("Mobile", ["phone column 'Mobile' used; other phone "
                                                "columns: 'Phone' (choose with --phone-column, "
                                                "more than once for a fallback)"])  # fmt: skip
+
+
+def test_each_row_is_weighed_under_its_own_country() -> None:
+    columns: dict[str, list[Cell]] = {
+        "Phone": ["030 1234567", "0664 123456", "089 1234567"],
+        "Mobile": ["12345678", "", "87654321"],
+        "billing_country": ["DE", "Austria", "de"],
+    }
+    names = list(columns)
+    rows = list(zip(*columns.values(), strict=True))
+    assert names[choose(names, candidates(names), rows, None)[0]] == "Phone"
+    # --region-column none: no row has a country, nothing is valid, the mobile one wins
+    assert names[choose(names, candidates(names), rows, None, "none")[0]] == "Mobile"
+    assert names[choose(names, candidates(names), rows, None, "billing_country")[0]] == "Phone"

@@ -19,7 +19,10 @@ import phonenumbers
 
 from ..errors import InputError
 from ..models import Cell, cell_text, is_blank, name_key
+from ..regions import country_of
 from .header import PHONE_HEADERS, is_phone_word
+from .regioncol import COUNTRY_HEADERS, COUNTRY_WORD, NO_COLUMN
+from .regioncol import MAX_CANDIDATES as MAX_COUNTRY_COLUMNS
 
 #: The data rows whose cells decide the phone column...
 SAMPLE_ROWS = 500
@@ -67,15 +70,17 @@ def named(where: str, names: Sequence[str], wanted: Sequence[str]) -> list[int]:
 def choose(
     names: Sequence[str],
     columns: Sequence[int],
-    rows: Iterable[Sequence[Cell]],
+    rows: Sequence[Sequence[Cell]],
     region: str | None,
+    region_column: str | None = None,
 ) -> tuple[int, list[str]]:
     """The phone column among ``columns`` (indexes into ``names``), and a note naming the
-    other phone columns. ``rows``: the first data rows' cells, in the order of ``names``."""
+    other phone columns. ``rows``: the first data rows' cells, in the order of ``names``;
+    each row's numbers are weighed under its country (as ``row_regions`` reads it)."""
     stats = [_Column(i, any(w in name_key(names[i]) for w in MOBILE_WORDS)) for i in columns]
-    for cells in rows:
+    for cells, where in zip(rows, row_regions(names, rows, region, region_column), strict=True):
         for column in stats:
-            _count(column, cells[column.index] if column.index < len(cells) else None, region)
+            _count(column, cells[column.index] if column.index < len(cells) else None, where)
     holding = [c for c in stats if c.phone_like] or [c for c in stats if not c.words] or stats
     best = max(c.valid for c in holding)
     mobiles = [c for c in holding if c.mobile and c.valid >= ABOUT_AS_MANY * best]
@@ -90,6 +95,26 @@ def choose(
         "(choose with --phone-column, more than once for a fallback)"
     )
     return chosen.index, [note] if others else []
+
+
+def row_regions(
+    names: Sequence[str], rows: Iterable[Sequence[Cell]], region: str | None, named: str | None
+) -> list[str | None]:
+    """Each row's region for weighing its numbers: the first country its country columns
+    name (--region-column's, else those whose header names a country), else ``region``.
+    A rough reading: read/regioncol.py decides each row's country for the import."""
+    keys = [name_key(n) for n in names]
+    if named is not None:
+        wanted = name_key(named)
+        countries = [] if wanted == NO_COLUMN else [i for i, k in enumerate(keys) if k == wanted]
+    else:
+        countries = [i for i, k in enumerate(keys) if COUNTRY_WORD in k or k in COUNTRY_HEADERS]
+    countries = countries[:MAX_COUNTRY_COLUMNS]
+    return [next(filter(None, (_country(cells, i) for i in countries)), region) for cells in rows]
+
+
+def _country(cells: Sequence[Cell], index: int) -> str | None:
+    return country_of(cells[index]) if index < len(cells) else None
 
 
 def _count(column: _Column, cell: Cell, region: str | None) -> None:

@@ -77,7 +77,7 @@ def build_table(
     header = _spread_merged(header, header_row, merged, width)
     keep, names = _name_columns(header, width, used)
     picked = [tuple(cells[k] if k < len(cells) else None for k in keep) for cells in sample]
-    phones, phone_notes = _phone_indexes(where, names, phone_column, picked, region)
+    phones, phone_notes = _phone_indexes(where, names, phone_column, picked, region, region_column)
     country, country_notes = countries.choose(where, keep, names, names[phones[0]], region)
     extra = [f"header found on row {header_row}"] if header_row > 1 else []
     return Table(
@@ -191,6 +191,7 @@ def _phone_indexes(
     phone_column: Sequence[str],
     sample: Sequence[Sequence[Cell]],
     region: str | None,
+    region_column: str | None,
 ) -> tuple[list[int], list[str]]:
     """The columns named by --phone-column, in order; else the one the cells show."""
     if phone_column:
@@ -201,5 +202,5 @@ def _phone_indexes(
             f"{where}: no phone column among {', '.join(map(repr, names))}; "
             "name the column with --phone-column"
         )
-    chosen, notes = phonecol.choose(names, found, sample, region)
+    chosen, notes = phonecol.choose(names, found, sample, region, region_column)
     return [chosen], notes
