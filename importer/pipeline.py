@@ -359,6 +359,7 @@ def _check_output(settings: Settings, table: Table, pin: Pin | None) -> None:
     output = settings.output_path
     if output.resolve() == settings.file.resolve():
         raise UsageError(f"--output {output} is the input file; choose another name")
+    check_output(output, results_room(pin.size if pin else 0, table.row_count))
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise UsageError(f"--output {output}: the results are written as .xlsx or .csv")
     if output.suffix.lower() == ".xlsx" and table.row_count + 1 > EXCEL_MAX_ROWS:
@@ -366,7 +367,6 @@ def _check_output(settings: Settings, table: Table, pin: Pin | None) -> None:
             f"{table.where} has {table.row_count:,} rows, more than an Excel sheet holds "
             f"({EXCEL_MAX_ROWS - 1:,}); write the results as CSV: --output results.csv"
         )
-    check_output(output, results_room(pin.size if pin else 0, table.row_count))
 
 
 def connect(

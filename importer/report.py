@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import gc
 import os
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -180,15 +182,23 @@ class _Workbook:
         self.formats = _Formats(self.book)
 
     def write(self, results: Iterable[Result], info: ReportInfo) -> None:
-        try:
-            self._write(results, info)
-        except xlsxwriter.exceptions.XlsxWriterException as error:
-            cause = error.__context__
-            raise cause if isinstance(cause, OSError) else OSError(str(error)) from error
-        finally:
-            if not self.book.fileclosed:
-                with contextlib.suppress(Exception):  # already failing: keep that error
-                    self.book.close()
+        """Write the workbook; OSError (a fresh one, holding no frame) when it can't be."""
+        failure: OSError | None = None
+        with _quiet_leftovers():
+            try:
+                self._write(results, info)
+            except xlsxwriter.exceptions.XlsxWriterException as error:
+                failure = _fresh(error.__context__, str(error))
+            except OSError as error:
+                failure = _fresh(error, str(error))
+            finally:
+                if not self.book.fileclosed:
+                    with contextlib.suppress(Exception):  # already failing: keep that error
+                        self.book.close()
+            if failure is not None:
+                gc.collect()  # the half-written zip, in a cycle with its frames
+        if failure is not None:
+            raise failure
 
     def _write(self, results: Iterable[Result], info: ReportInfo) -> None:
         results_sheet = self._sheet("Results", [*self.columns, *RESULT_COLUMNS])
@@ -240,6 +250,31 @@ class _Workbook:
 
     def _finish(self, sheet: Any, rows: int, width: int) -> None:
         sheet.autofilter(0, 0, max(rows, 1), width - 1)
+
+
+def _fresh(error: BaseException | None, text: str) -> OSError:
+    """An OSError saying what ``error`` said, without its traceback (whose frames hold the
+    half-written zip file open)."""
+    if isinstance(error, OSError):
+        return OSError(error.errno, error.strerror or text, error.filename)
+    return OSError(text)
+
+
+@contextmanager
+def _quiet_leftovers() -> Iterator[None]:
+    """A zip file xlsxwriter left open on a full disk fails again when it is collected;
+    that second failure (an OSError in ``__del__``) is the first one again: not printed."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, OSError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 class _Formats:
