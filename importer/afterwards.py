@@ -160,6 +160,8 @@ def run_undo(
     """Carry out ``plan`` (from ``undo_source`` or ``plan_undo``, shown to the person first);
     record in the import's journal (``journal_file``) what was taken back, so that the
     import's next run knows; save the Undo sheet."""
+    if journal_file is None:  # the page's History plans from the workbook: record it even so
+        journal_file = journal_of_results(journal_folder(settings), book.path, settings.api_root)
     with ExitStack() as stack:
         journal = None
         if journal_file is not None:

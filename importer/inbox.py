@@ -6,7 +6,8 @@ the next run. A file whose import ran (exit 0 or 1) goes to ``done/`` with its
 results workbook; one that could not be imported (exit 2) goes to ``failed/``
 with a ``.error.txt`` saying why. When BSG refuses the key or can't be reached
 (exit 3), or the run is interrupted (130), the file stays where it is and no
-further file is tried: the next run picks them up.
+further file is tried: the next run picks them up. A file that changed while it was
+imported (exit 2) stays where it is too, and the next file is tried.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BsgImportError, InputError
+from .pin import CHANGED
 from .read.sniff import SUFFIXES
 
 SETTLE_S = 2.0
@@ -83,6 +85,9 @@ def run_inbox(
             code, message = import_one(file, results)
         except BsgImportError as error:
             code, message = error.exit_code, str(error)
+        if CHANGED in message:  # still being written after all: the next run takes it as it is
+            filed.append(FiledImport(file, code, message))
+            continue
         if code in STOP_CODES:
             results.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
