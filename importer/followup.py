@@ -22,15 +22,8 @@ from .bsg.errors import CallFailed
 from .errors import InputError
 from .hlr import INVALID_CONTACT, read_contacts
 from .journal import Journal
-from .models import (
-    ALREADY_IN_LIST,
-    RESULT_COLUMNS,
-    RESULT_WORDS,
-    Cell,
-    RowOutcome,
-    Status,
-    column_letter,
-)
+from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status, column_letter
+from .read.table import tool_block
 from .report import TIME_FORMAT, ReportInfo, write_report
 
 T = TypeVar("T")
@@ -80,17 +73,29 @@ def read_results_book(path: Path) -> ResultsBook:
 
 def _results(path: Path, table: list[tuple[Any, ...]]) -> tuple[list[str], list[Any]]:
     header = [str(h) if h is not None else "" for h in table[0]] if table else []
-    if tuple(header[-len(RESULT_COLUMNS) :]) not in (RESULT_COLUMNS, RESULT_WORDS):
+    block = tool_block(header)  # as the reader finds it: the seven ending the header
+    if len(block) != len(RESULT_COLUMNS):
         raise InputError(f"{path}: the Results sheet lacks bsg-import's result columns")
-    width = len(header) - len(RESULT_COLUMNS)
+    width = block.start
     rows = []
     for values in table[1:]:
         if all(v is None or v == "" for v in values):
             continue  # a blank row (a person's edit, or Excel's own): not a row of the import
-        padded = list(values) + [None] * (len(header) - len(values))
+        _nothing_after(path, values, block.stop)
+        padded = list(values) + [None] * max(0, block.stop - len(values))
         cells = tuple(_cell(v) for v in padded[:width])
-        rows.append((cells, _outcome(path, padded[width:])))
+        rows.append((cells, _outcome(path, padded[width : block.stop])))
     return header[:width], rows
+
+
+def _nothing_after(path: Path, values: tuple[Any, ...], stop: int) -> None:
+    """A value past the result columns would be lost when the workbook is written again."""
+    extra = next((i for i in range(stop, len(values)) if values[i] not in (None, "")), None)
+    if extra is not None:
+        raise InputError(
+            f"{path}, sheet 'Results', column {column_letter(extra)}: holds values after the "
+            "result columns, which would be lost; move them before 'source_row'"
+        )
 
 
 def _cell(value: Any) -> Cell:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from importer.models import RESULT_COLUMNS
+
 from .helpers import run_cli, state_of
 from .test_table_shapes import WOO_HEADER, WOO_ROWS, results_table
 
@@ -116,3 +118,30 @@ def test_a_shops_status_is_a_field_like_any_other_and_undo_reads_the_results(
     undone = run_cli("undo", results, "--yes", "--base-url", server.url, env=KEY)
     assert undone.code == 0, undone.stderr
     assert state_of(sandbox)["contacts"] == []
+
+
+def test_hlr_refresh_finds_the_block_past_empty_columns_and_keeps_a_note_after_it(
+    tmp_path: Path, server: Any, sandbox: Any
+) -> None:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    source = _csv(tmp_path / "c.csv", ["Phone", "status"], [["+44 7400 123456", "lead"]])
+    assert _import(tmp_path, server, source).code == 0
+    results = tmp_path / "c.results.xlsx"
+    book = openpyxl.load_workbook(results)
+    book["Results"].cell(1, 15).font = Font(bold=True)  # a formatted, empty column after
+    book.save(results)
+    refreshed = run_cli("hlr-refresh", results, "--base-url", server.url, env=KEY)
+    assert refreshed.code == 0, refreshed.stderr
+    assert results_table(results)[0] == ["Phone", "status", *RESULT_COLUMNS]
+
+    book = openpyxl.load_workbook(results)
+    book["Results"].cell(2, 12).value = "call back Monday"  # column L, past the block
+    book.save(results)
+    refused = run_cli("hlr-refresh", results, "--base-url", server.url, env=KEY)
+    assert refused.code == 2
+    assert refused.last_line == (
+        f"Error: {results}, sheet 'Results', column L: holds values after the result columns, "
+        "which would be lost; move them before 'source_row'"
+    )
