@@ -27,6 +27,7 @@ from .notify import notified
 from .pipeline import RunControl, run_import
 from .read.dataframe import FIRST_ROW, FRAME_NAME, frame_table
 from .read.limits import Limits
+from .read.table import tool_block
 from .read.workbook import exact
 from .report import FORMULA_STARTS
 from .settings import Settings, resolve
@@ -112,11 +113,12 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     path = Path(path)
     csv = path.suffix.lower() == ".csv"
     raw = _read_csv(path) if csv else _read_xlsx(path)
-    header = [str(h) for h in raw.iloc[0]] if len(raw) else []
+    header = ["" if pd.isna(h) else str(h) for h in raw.iloc[0]] if len(raw) else []
     raw = raw.iloc[1:].reset_index(drop=True)
-    width = len(header) - len(RESULT_COLUMNS)
-    if width < 0 or tuple(header[width:]) != RESULT_COLUMNS:
+    block = tool_block(header)  # as the reader and undo find it
+    if tuple(header[block.start : block.stop]) != RESULT_COLUMNS:
         raise InputError(f"{path}: not a results file of bsg-import (no result columns)")
+    width = block.start
     typed = _text if csv else _typed
     columns = {
         _input_name(name): typed(raw.iloc[:, i]).rename(_input_name(name))
