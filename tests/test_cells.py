@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from importer.models import RESULT_COLUMNS
-from importer.normalise import PhoneError, read_phone
+from importer.phones import PhoneError, read_phone
 
 from .helpers import ROOT, phones_in, run_cli
 

@@ -11,14 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.models import CustomField, FieldColumn, SourceRow, Status
-from importer.normalise import (
-    Normaliser,
-    PhoneError,
-    ValueProblem,
-    normalise_phone,
-    normalise_value,
-    prepare_rows,
-)
+from importer.normalise import Normaliser, ValueProblem, normalise_value, prepare_rows
+from importer.phones import PhoneError, normalise_phone
 
 
 @pytest.mark.parametrize(
