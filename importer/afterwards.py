@@ -165,8 +165,9 @@ def run_undo(
     with ExitStack() as stack:
         journal = None
         if journal_file is not None:
-            what = f"importing into list {plan.list_name!r} from the journal {journal_file}"
-            stack.enter_context(import_lock(journal_file.stem, what, wait=False))
+            what = f"working on this import (its journal {journal_file})"
+            hint = "undo it once that run has ended"
+            stack.enter_context(import_lock(journal_file.stem, what, wait=False, hint=hint))
             journal = stack.enter_context(Journal(journal_file, create=False))
         with _caller(settings, control, transport) as caller:
             sheet = undo(book, plan, caller)

@@ -106,7 +106,7 @@ def earlier_import(settings: Settings, journal: Path) -> PastImport | None:
     file = str(settings.file.resolve())
     others = [
         p
-        for p in past_imports(journal.parent, settings.api_root)
+        for p in past_imports(journal.parent, settings.api_root, counted=False)
         if str(p.file) == file and p.list_name == settings.list_name and p.key != journal.stem
     ]
     return others[0] if others else None
@@ -115,7 +115,7 @@ def earlier_import(settings: Settings, journal: Path) -> PastImport | None:
 def journal_of_results(folder: Path, results: Path, api_root: str) -> Path | None:
     """The journal in ``folder`` of the import that wrote ``results`` (on ``api_root``)."""
     target = results.resolve()
-    for past in past_imports(folder, api_root):
+    for past in past_imports(folder, api_root, counted=False):
         if past.output.resolve() == target:
             return folder / f"{past.key}.sqlite"
     return None
@@ -134,23 +134,26 @@ def past_phones(past: PastImport, folder: Path | None = None) -> dict[int, tuple
         return {}
 
 
-def past_imports(folder: Path, api_root: str | None = None) -> list[PastImport]:
+def past_imports(
+    folder: Path, api_root: str | None = None, *, counted: bool = True
+) -> list[PastImport]:
     """The imports whose journals are in ``folder`` (on ``api_root`` only, if given), newest
-    first; journals written before their facts were kept, or damaged, are left out."""
+    first; journals written before their facts were kept, or damaged, are left out.
+    ``counted``: False to read their facts alone (no rows counted: quicker)."""
     found = []
     for path in folder.glob("*.sqlite") if folder.is_dir() else []:
-        past = read_past(path)
+        past = read_past(path, counted=counted)
         if past is not None and (api_root is None or past.api_root == api_root):
             found.append(past)
     return sorted(found, key=lambda p: p.started, reverse=True)
 
 
-def read_past(path: Path) -> PastImport | None:
+def read_past(path: Path, *, counted: bool = True) -> PastImport | None:
     """One journal's import, or None when the journal keeps no facts or can't be read."""
     try:
         with Journal(path, create=False) as journal:
             meta = {key: journal.get_meta(key) for key in _META}
-            counts = journal.counts()
+            counts = journal.counts() if counted else {}
     except JournalError:
         return None
     if meta["file"] is None or meta["started"] is None:

@@ -123,7 +123,7 @@ class Journal:
         except (OSError, sqlite3.Error) as error:
             raise JournalError(f"the journal {path} can't be opened: {_why(error)}") from error
         try:
-            self._open(existed)
+            self._open(existed, checked=create)
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise damaged(path, _why(error)) from error
@@ -131,9 +131,11 @@ class Journal:
             self._db.close()
             raise self.failed("opened", error) from error
 
-    def _open(self, existed: bool) -> None:
+    def _open(self, existed: bool, *, checked: bool) -> None:
+        """Open the file as a journal; ``checked``: read all of it once to be sure it is
+        whole (a journal to write in; one only read fails as it is read, if it does)."""
         if existed:
-            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            check = self._db.execute("PRAGMA quick_check").fetchone()[0] if checked else "ok"
             if check != "ok":
                 raise sqlite3.DatabaseError(f"damaged: {check}")
             tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}

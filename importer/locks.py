@@ -57,7 +57,12 @@ def _usable(folder: Path) -> bool:
 
 @contextmanager
 def import_lock(
-    key: str, what: str, *, wait: bool, stop: threading.Event | None = None
+    key: str,
+    what: str,
+    *,
+    wait: bool,
+    stop: threading.Event | None = None,
+    hint: str = "wait for it, or use --if-running wait",
 ) -> Iterator[None]:
     """Hold the lock of import ``key``; AlreadyRunning (or a wait) when another run has it.
 
@@ -70,9 +75,7 @@ def import_lock(
             break
         except filelock.Timeout:
             if not wait:
-                raise AlreadyRunning(
-                    f"another bsg-import is already {what}; wait for it, or use --if-running wait"
-                ) from None
+                raise AlreadyRunning(f"another bsg-import is already {what}; {hint}") from None
             if stop is not None and stop.is_set():
                 raise Interrupted("stopped while waiting for the other run") from None
     try:

@@ -409,3 +409,19 @@ def test_a_stop_signal_while_the_command_loads_exits_130(
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert state_of(sandbox)["contacts"] == []
+
+
+def test_undo_while_the_import_runs_is_refused(tmp_path: Path, slow: tuple[Sandbox, Any]) -> None:
+    sandbox, server = slow
+    source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(300, start=60_000))
+    journals = tmp_path / "journals"
+    process = start(*import_args(source, server, journals, "--rate", "25"))
+    wait_for_contacts(sandbox, 10, process)
+    refused = run_cli("undo", tmp_path / "c.results.xlsx", "--yes", "--base-url", server.url,
+                      "--journal-dir", journals, env=KEY)  # fmt: skip
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert refused.code == 2, refused.stderr
+    assert "another bsg-import is already working on this import" in refused.last_line
+    assert "undo it once that run has ended" in refused.last_line
+    assert len(phones_in(sandbox)) == 300
