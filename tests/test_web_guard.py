@@ -83,14 +83,19 @@ def test_a_host_name_the_server_was_not_started_for_gets_400(tmp_path: Path, ser
         )
 
 
-def test_the_host_given_and_each_allowed_host_are_answered(tmp_path: Path, server: Any) -> None:
+def test_the_host_given_and_each_allowed_host_are_answered(
+    tmp_path: Path, server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     config = page_config(tmp_path, server, hosts=("0.0.0.0", "imports.office.lan"))
     with page_server(config) as (url, _):
         for name, code in [("imports.office.lan", 200), ("192.168.1.20:8000", 200),
                            ("[fe80::1]:8000", 200), ("evil.example", 400),
                            ("imports.office.lan.evil.example", 400)]:  # fmt: skip
-            with http_from(url, Host=name) as client:
+            with http_from(url, Host=name) as client, caplog.at_level(logging.WARNING):
                 assert client.get("/").status_code == code, name
+    assert "refused a request for Host 'evil.example': give --allowed-host evil.example" in (
+        caplog.text
+    )
 
 
 def test_serve_answers_its_allowed_host_and_refuses_others() -> None:

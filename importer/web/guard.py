@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +30,8 @@ from .signin import IDLE_S, LOCK_AFTER, LOCK_S, Refusal, Sessions, SignInLimits
 OPEN_ENDPOINTS = frozenset({"login", "static", "favicon"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARDS = frozenset({"0.0.0.0", "::"})
+#: Refused Host names the log tells of (each once).
+LOGGED_HOSTS = 20
 
 
 def install(
@@ -42,6 +45,7 @@ def install(
     """Add the session settings, the login page and the checks every request goes through."""
     app.secret_key = secrets.token_bytes(32)
     answered = answered_hosts(hosts)
+    refused_hosts: set[str] = set()
     sessions = Sessions(idle_s)
     limits = SignInLimits(_log_lock)
     app.extensions["bsg_import_guard"] = (sessions, limits)
@@ -55,6 +59,7 @@ def install(
     @app.before_request
     def checks() -> Any:
         if not host_answered(request.host, answered):
+            _log_refused_host(request.host, refused_hosts)
             abort(400, "this page answers only the names it was started for")
         signed_out = password is not None and not sessions.alive(session.get("sid"))
         if signed_out and request.endpoint not in OPEN_ENDPOINTS:
@@ -138,6 +143,18 @@ def _is_address(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _log_refused_host(host: str, seen: set[str]) -> None:
+    """Say once per name (up to LOGGED_HOSTS) how to answer it, for whoever runs the page."""
+    name = _without_port(host).lower()[:100]
+    if name in seen or len(seen) >= LOGGED_HOSTS:
+        return
+    seen.add(name)
+    current_app.logger.warning(
+        "refused a request for Host %r: give --allowed-host %s if the page is reached by it",
+        name, re.sub(r"[^a-z0-9.\-:\[\]]", "?", name) or "NAME",
+    )  # fmt: skip
 
 
 def _log_lock(address: str) -> None:
