@@ -6,13 +6,14 @@ service lets through. Nothing is known of its limit in advance; these are the ru
 3. **Cut.** An answer is *refused* when a limiter could have sent it (evidence.py). When
    the share of refused answers, among those to requests sent since the last cut and in
    the last second, stands above the background share by more than chance, the rate is
-   cut to 0.93 of what the service let through in the last half second (the *ceiling*),
+   cut to 0.93 of what the service let through in the last second (the *ceiling*),
    or by the share refused when more were (at most by half; by half when nothing gets
-   through). Only requests sent after a cut count towards the next one: at most one cut
-   a round trip.
-4. **Background.** The first cut goes to half the ceiling and is judged a second on: if
-   the share of refusals among requests sent after it is no lower than before (as far as
-   chance can tell), they were not the rate's: the cut is undone. Either way, that share
+   through). Only requests sent a round after a cut count towards the next one: at most
+   one cut a round trip.
+4. **Background.** The first cut goes to half the ceiling and is judged two seconds on:
+   if the share of refusals among requests sent from a second after it (a window keeps
+   its last second) is the same as before (as far as chance can tell), they were not
+   the rate's: the cut is undone. Either way, that share
    is the background. While the first cut is judged, only a share above 25% (more than
    random faults refuse) cuts again.
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
@@ -69,10 +70,11 @@ SIGMAS = 2.5
 MIN_REFUSED = 3
 #: ... among at least this many answers.
 MIN_ANSWERS = 20
-JUDGE_AFTER_S = 1.0
+JUDGE_FROM_S = 1.0
+JUDGE_AFTER_S = 2.0
 #: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
-MIN_JUDGED = 200
-JUDGE_WITHIN_S = 2.0
+MIN_JUDGED = 100
+JUDGE_WITHIN_S = 3.5
 START_IN_FLIGHT = 8
 MIN_IN_FLIGHT = 8
 MAX_IN_FLIGHT = 256
@@ -89,7 +91,7 @@ RESET_MARGIN_S = 0.02
 ANNOUNCE_WAIT_S = 1.0
 BIN_S = 0.1
 #: The ceiling is what got through over this long before a cut.
-CEILING_S = 0.5
+CEILING_S = 1.0
 
 
 class Share:
@@ -120,13 +122,19 @@ class Share:
 
 
 class Series:
-    """The first cut, judged a second on: were the refusals the rate's?"""
+    """The first cut, judged on the requests sent from a second after it (a window keeps
+    the requests of its last second): were the refusals the rate's?"""
 
     def __init__(self, started: float, rate: float, before: Share) -> None:
         self.started = started
         self.undo = rate
         self.before = before.counts()
-        self.after = [0, 0]  # answers, refused: to requests sent after the last cut
+        self.after = [0, 0]  # answers, refused: to requests sent from JUDGE_FROM_S on
+
+    def add(self, slot: Slot, refused: bool) -> None:
+        if slot.sent_at >= self.started + JUDGE_FROM_S:
+            self.after[0] += 1
+            self.after[1] += refused
 
     def due(self, now: float) -> bool:
         waited = now - self.started
@@ -136,7 +144,7 @@ class Series:
         """Did refusals go on after the cut, at the share of before but for chance? (Fewer:
         the rate's; more: a limit below even the cut rate.)"""
         (n1, k1), (n2, k2) = self.before, self.after
-        if k2 < MIN_REFUSED:
+        if k2 == 0:
             return False
         pooled = (k1 + k2) / (n1 + n2)
         error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / n2))
@@ -203,7 +211,7 @@ class RatePacer:
         self._next_at = self._resume_at = 0.0
         self._pauses = 0
         self._probing = -1  # refused probes since the last pause began; -1: not probing
-        self._grown_at = self._cut_at = self._limit_at = now
+        self._grown_at = self._cut_at = self._settled_at = self._limit_at = now
         self._series: Series | None = None
         self._first_answer_at = math.inf
         self._refused_in_a_row = 0
@@ -306,7 +314,7 @@ class RatePacer:
         self._good_levels.add(now, slot.in_flight)
         if self._probing >= 0:
             self._probing = -1
-        if slot.sent_at >= self._cut_at:
+        if slot.sent_at >= self._settled_at:
             self._count(slot, refused=False, now=now)
         self._climb(now)
 
@@ -314,10 +322,11 @@ class RatePacer:
         self._in_flight_edge(slot, now)
         if self._nothing_gets_through(slot, now):
             self._pause(now, answer)
-            if self.adaptive and slot.sent_at >= self._cut_at and not answer.has_window:
-                self._cut(now, share=1.0)  # a limit that fell (a spent window's headers say so)
+            fell = slot.sent_at >= self._settled_at and self._series is None
+            if self.adaptive and fell and not answer.has_window:  # a spent window says so
+                self._cut(now, share=1.0)
             return
-        if slot.sent_at < self._cut_at:
+        if slot.sent_at < self._settled_at:
             return
         self._count(slot, refused=True, now=now)
         answers, refused = self._share.counts()
@@ -350,8 +359,7 @@ class RatePacer:
     def _count(self, slot: Slot, *, refused: bool, now: float) -> None:
         self._share.add(now, refused)
         if self._series is not None:
-            self._series.after[0] += 1
-            self._series.after[1] += refused
+            self._series.add(slot, refused)
 
     def _above(self, answers: int, refused: int) -> bool:
         """Is this share of refusals above the background, by MARGIN and beyond chance?"""
@@ -366,7 +374,7 @@ class RatePacer:
         answers, refused = self._share.counts()
         since = self._share.span(now)
         recent = (answers - refused) / since if since >= 0.25 else math.inf
-        return max(MIN_RATE, min(self.rate, self._goods_per_s(now, CEILING_S), recent))
+        return max(MIN_RATE, min(self._goods_per_s(now, CEILING_S), recent))
 
     def _nothing_gets_through(self, slot: Slot, now: float) -> bool:
         """A window spent, the service out: refused three times in a row, no good answer
@@ -385,14 +393,15 @@ class RatePacer:
         first = self.ceiling is None
         if first:
             self._series = Series(now, self.rate, self._share)
-        elif self._series is not None:
-            self._series.after = [0, 0]
-        # What got through: as measured, or the rate less what was refused (at most half),
-        # when that is less (answers from before a limit fell still count in the measure).
-        through = min(self.rate * max(FIRST_CUT, 1 - share), self._ceiling(now))
-        self.ceiling = max(MIN_RATE, through)
+        elif self._series is not None:  # judged from this cut on
+            self._series.started, self._series.after = now, [0, 0]
+        # Below what got through, and below the rate less what was refused (at most half):
+        # answers from before a limit fell still count in the measure.
+        self.ceiling = self._ceiling(now)
+        through = min(self.rate * max(FIRST_CUT, 1 - share), self.ceiling)
         self.rate = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
         self._cut_at = now
+        self._settled_at = now + self._round()  # what it sent in a round was on its way
         self._share.clear()
 
     def _judge(self, now: float) -> None:
