@@ -279,3 +279,24 @@ def test_running_now_on_the_home_page_counts_as_people_read_and_updates(
         page.goto(url + str(job))
         page.click("#stop")
         page.wait_for_selector("#resume")
+
+
+def test_each_rows_country_column_is_offered_and_can_be_turned_off(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    source = tmp_path / "shop.csv"
+    source.write_text(
+        "Phone,Country\n+380501234567,Ukraine\n030 1234567,Germany\n0501234568,Ukraine\n",
+        encoding="utf-8",
+    )
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, source)
+        assert "from the column Country" in page.inner_text("#region_column option:checked")
+        verdicts = page.locator("td.verdict").all_inner_texts()
+        assert verdicts[1] == "+49301234567"  # read as German, as its row says
+        look(page, shots, "9-country-column")
+        page.select_option("#region_column", "none")
+        with page.expect_navigation():
+            page.click("#update")
+        assert page.input_value("#region_column") == "none"
+        assert page.locator("td.verdict").nth(1).inner_text() != "+49301234567"

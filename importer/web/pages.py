@@ -19,7 +19,7 @@ from .uploads import Upload, save_upload
 
 blueprint = Blueprint("pages", __name__)
 #: The choices of the page that a profile keeps, besides the mapping.
-PLAIN_CHOICES = ("list_name", "default_region", "on_existing", "date_order")
+PLAIN_CHOICES = ("list_name", "default_region", "region_column", "on_existing", "date_order")
 
 
 @blueprint.get("/")

@@ -26,6 +26,14 @@ _PHRASES: tuple[tuple[str, str], ...] = (
      "(choose another in the Columns table)"),
     (r"[Nn]ame the column with --phone-column", "choose the column that holds the numbers"),
     (r"check --phone-column", "choose the phone column again"),
+    (r"--region-column none reads every row under --default-region",
+     "Choose none under Each row's own country to read every row as above"),
+    (r"under --default-region ([A-Z]{2})\b", r"under \1"),
+    (r"choose with --region-column", "choose under Each row's own country"),
+    (r"check --region-column", "choose each row's own country again"),
+    (r" \(--region-column\)", ""),
+    (r"\(--region-column ('[^']*') uses it\)",
+     r"(choose the column \1 under Each row's own country)"),
     (r"--sheet applies to workbooks; this is a text file\. Drop it",
      "a text file has no sheets"),
 )  # fmt: skip
@@ -43,6 +51,7 @@ _NAMES: dict[str, str] = {
     "--max-upload-mb": "the upload limit",
     "--max-rows": "the row limit",
     "--max-unpacked-mb": "the size limit",
+    "--region-column": "each row's own country",
 }
 _ENCODINGS: dict[str, str] = {
     "utf-8-sig": "UTF-8",
