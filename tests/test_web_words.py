@@ -300,3 +300,26 @@ def test_each_rows_country_column_is_offered_and_can_be_turned_off(
             page.click("#update")
         assert page.input_value("#region_column") == "none"
         assert page.locator("td.verdict").nth(1).inner_text() != "+49301234567"
+
+
+def test_a_second_phone_column_serves_the_rows_without_a_number_in_the_first(
+    tmp_path: Path, server: Any, page: Page, shots: Path
+) -> None:
+    source = tmp_path / "crm.csv"
+    source.write_text(
+        "Name,Mobile,Home phone\nOlena,+380501234567,+380441112233\nPetro,,+380442223344\n",
+        encoding="utf-8",
+    )
+    with page_server(page_config(tmp_path, server)) as (url, _):
+        upload(page, url, source)
+        if page.input_value("#role-1") != "phone":  # the column with more numbers is chosen
+            with page.expect_navigation():
+                page.select_option("#role-1", "phone")
+        with page.expect_navigation():
+            page.select_option("#role-2", "phone-next")
+        assert page.input_value("#role-1") == "phone"
+        assert page.input_value("#role-2") == "phone-next"
+        verdicts = page.locator("td.verdict").all_inner_texts()
+        assert verdicts == ["+380501234567", "+380442223344"]
+        assert "for rows without one in the first" in page.inner_text("th.role-phone >> nth=1")
+        look(page, shots, "phone-fallback-column")

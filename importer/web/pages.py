@@ -210,12 +210,14 @@ def _mapped(choices: Layer) -> bool:
 
 
 def _mapping(columns: list[str], roles: list[str]) -> dict[str, object]:
-    """Each column's role as --phone-column, --map, --skip-column and --create-fields."""
+    """Each column's role as --phone-column (then the columns for rows without a number in
+    the first, in order), --map, --skip-column and --create-fields."""
     pairs = list(zip(columns, roles, strict=True))
     mapped = [(c, r.removeprefix("field:")) for c, r in pairs if r.startswith("field:")]
     new = [(c, c) for c, r in pairs if r == "new"]
+    phones = [columns[roles.index("phone")]] + [c for c, r in pairs if r == "phone-next"]
     return {
-        "phone_column": columns[roles.index("phone")],
+        "phone_column": phones[0] if len(phones) == 1 else phones,
         "field_map": mapped + new,
         "skip_columns": [c for c, r in pairs if r == "skip"],
         "create_fields": bool(new),
