@@ -72,7 +72,7 @@ def digits_without_prefix(draw: st.DrawFn) -> str:
 
 
 @given(region=st.sampled_from(REGIONS), text=digits_without_prefix())
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 def test_digits_under_a_region_are_its_number_or_invalid_in_its_terms(
     region: str, text: str
 ) -> None:
@@ -100,7 +100,7 @@ def country_cells(draw: st.DrawFn) -> tuple[str, str]:
     default=st.sampled_from([None, "DE", "US", "SE", "UA"]),
     text=digits_without_prefix(),
 )
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=400, deadline=None)
 def test_a_row_whose_country_names_a_region_gets_only_that_regions_number(
     country: tuple[str, str], default: str | None, text: str
 ) -> None:

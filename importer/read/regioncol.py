@@ -160,7 +160,8 @@ def _country_prefix(key: str) -> str:
 def _used(chosen: _Candidate, name: str, region: str | None, choice: str) -> str:
     """The note on the column used (``choice``: why this one): how many rows it decided,
     and what served the rest."""
-    said = [f"{chosen.named:,} rows read under the country they name"]
+    rows = "row" if chosen.named == 1 else "rows"
+    said = [f"{chosen.named:,} {rows} read under the country they name"]
     if chosen.empty:
         served = f"under --default-region {region}" if region else "without a region"
         said.append(f"{chosen.empty:,} with it empty {served}")
