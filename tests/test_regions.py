@@ -422,3 +422,28 @@ def test_the_summary_sheet_names_the_country_column(tmp_path: Path) -> None:
     assert ran.code == 0, ran.stderr
     book = [str(v) for row in sheet_rows(output, "Summary") for v in row.values() if v]
     assert any(v.startswith("each row's country is in column 'billing_country'") for v in book)
+
+
+def test_an_xlsx_export_with_number_cells_and_country_names(tmp_path: Path) -> None:
+    """Excel drops the leading zero of a number cell: 676 1234567 on an Austrian row is
+    still Austria's +43 676 1234567, and country names read in any case."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Name", "Mailing Country", "Mobile"])
+    sheet.append(["Anna", "austria", 6761234567])
+    sheet.append(["Luca", "SWITZERLAND", 791234567])
+    sheet.append(["Jonas", "Germany", 301234567])
+    sheet.append(["Ann", "United States of America", 2015550123])
+    source = tmp_path / "contacts.xlsx"
+    book.save(source)
+    output = tmp_path / "contacts.results.csv"
+    ran = run_cli(source, "--list", "Promo", "--dry-run", "--default-region", "DE",
+                  "--output", output)  # fmt: skip
+    assert ran.code == 0, ran.stderr
+    assert [r["phone_normalized"] for r in outcomes(output)] == [
+        "436761234567", "41791234567", "49301234567", "12015550123",
+    ]  # fmt: skip
+    assert "each row's country is in column 'Mailing Country': 4 rows read" in ran.stderr
