@@ -425,3 +425,27 @@ def test_undo_while_the_import_runs_is_refused(tmp_path: Path, slow: tuple[Sandb
     assert "another bsg-import is already working on this import" in refused.last_line
     assert "undo it once that run has ended" in refused.last_line
     assert len(phones_in(sandbox)) == 300
+
+
+def test_the_inbox_leaves_a_file_that_changed_while_it_was_imported(
+    tmp_path: Path, slow: tuple[Sandbox, Any]
+) -> None:
+    sandbox, server = slow
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    old = ukrainian_mobiles(3000, start=70_000)
+    source = write_contacts_csv(inbox / "c.csv", old)
+    process = start("inbox", inbox, "--list", "Promo", "--settle-seconds", "0",
+                    "--base-url", server.url, "--journal-dir", tmp_path / "journals",
+                    "--concurrency", "4")  # fmt: skip
+    wait_for_contacts(sandbox, 300, process)
+    write_contacts_csv(source, old[:100])
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr
+    assert "the file changed while it was being imported" in stderr
+    assert "c.csv: exit 2, left in place" in stderr and "Traceback" not in stderr
+    assert source.is_file() and not (inbox / "failed").exists()
+    rows = sheet_rows(inbox / "done" / "c.results.xlsx")
+    assert [r["phone_normalized"] for r in rows] == old[: len(rows)]
+    created = {r["phone_normalized"]: r["contact_id"] for r in rows if r["status"] == "created"}
+    assert created == phones_in(sandbox)
