@@ -101,7 +101,9 @@ def test_small_requests_are_not_held_back_by_nagle() -> None:
     with _server(close_after=False) as (root, _):
         wire = SocketWire(root, TLS, timeout=5)
         _post(wire, 1)
-        assert wire._connected(time.monotonic() + 5).getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert wire._connected(time.monotonic() + 5).getsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY
+        )
         wire.close()
 
 
