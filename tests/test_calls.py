@@ -110,7 +110,8 @@ def test_a_key_revoked_during_the_run_stops_it_with_results_and_exit_3(
     assert {r["status"] for r in rows} == {"created", "failed"}
     assert all(book[r["phone_normalized"]] == r["contact_id"] for r in rows if r["contact_id"])
     assert sum(1 for r in rows if r["status"] == "created") == len(book)
-    assert all(r["error"].startswith("not sent yet") for r in rows if r["status"] == "failed")
+    unsent = ("not sent yet", "being sent when the import was interrupted")  # maybe sent
+    assert all(r["error"].startswith(unsent) for r in rows if r["status"] == "failed")
 
 
 def test_a_short_lived_bearer_is_refreshed_before_it_expires(
