@@ -448,4 +448,7 @@ def test_the_inbox_leaves_a_file_that_changed_while_it_was_imported(
     rows = sheet_rows(inbox / "done" / "c.results.xlsx")
     assert [r["phone_normalized"] for r in rows] == old[: len(rows)]
     created = {r["phone_normalized"]: r["contact_id"] for r in rows if r["status"] == "created"}
-    assert created == phones_in(sandbox)
+    book = phones_in(sandbox)
+    assert created.items() <= book.items()
+    maybe = {r["phone_normalized"] for r in rows if "may have been created" in (r["error"] or "")}
+    assert set(book) - set(created) <= maybe  # in flight when it stopped: maybe sent

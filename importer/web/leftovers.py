@@ -12,9 +12,12 @@ import datetime as dt
 import json
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..bsg.client import BsgClient
 from ..errors import BsgImportError
 from ..pipeline import RunControl, connect
 from ..settings import Settings
@@ -39,39 +42,39 @@ class LeftList:
         return dt.datetime.fromisoformat(self.when)
 
 
-def list_exists(settings: Settings) -> bool | None:
-    """Whether the import's list is in the account now (None when BSG can't be asked)."""
+@contextmanager
+def _client(settings: Settings) -> Iterator[BsgClient | None]:
+    """The account's client, logged in; None when BSG can't be asked."""
     try:
         calls = connect(settings, RunControl(threading.Event()), None)
     except BsgImportError:
-        return None
-    if calls is None:
-        return None
+        calls = None
     try:
-        return calls.client.find_list(settings.list_name) is not None
-    except Exception:  # BSG can't say: the list is not recorded
-        return None
+        yield None if calls is None else calls.client
     finally:
-        calls.client.close()
+        if calls is not None:
+            calls.client.close()
+
+
+def list_exists(settings: Settings) -> bool | None:
+    """Whether the import's list is in the account now (None when BSG can't be asked)."""
+    with _client(settings) as client:
+        try:
+            return None if client is None else client.find_list(settings.list_name) is not None
+        except Exception:  # BSG can't say: the list is not recorded
+            return None
 
 
 def empty_list_id(settings: Settings) -> int | None:
     """The id of the import's list when it exists and holds no contact."""
-    try:
-        calls = connect(settings, RunControl(threading.Event()), None)
-    except BsgImportError:
-        return None
-    if calls is None:
-        return None
-    try:
-        found = calls.client.find_list(settings.list_name)
-        if found is None or calls.client.list_page(found.id, 0, PAGE_MIN)[1]:
+    with _client(settings) as client:
+        try:
+            found = None if client is None else client.find_list(settings.list_name)
+            if client is None or found is None or client.list_page(found.id, 0, PAGE_MIN)[1]:
+                return None
+            return found.id
+        except Exception:  # whatever BSG answers, the list is not recorded
             return None
-        return found.id
-    except Exception:  # whatever BSG answers, the list is not recorded
-        return None
-    finally:
-        calls.client.close()
 
 
 def remove_list(settings: Settings, left: LeftList) -> str:
