@@ -67,6 +67,8 @@ PROBE = 0.03  # a second, doubling every second
 #: A share of refusals is a cut's reason when above the background by this and by chance.
 MARGIN = 0.01
 SIGMAS = 2.5
+#: A share is checked against the background at every refusal: so many checks need more.
+CHECKED_SIGMAS = 3.5
 MIN_REFUSED = 3
 #: ... among at least this many answers.
 MIN_ANSWERS = 20
@@ -90,6 +92,8 @@ RESET_MARGIN_S = 0.02
 #: Waits at least this long are announced ("waiting for BSG: 12 s").
 ANNOUNCE_WAIT_S = 1.0
 BIN_S = 0.1
+#: A thread that wakes this much after its turn takes a new one.
+LATE_S = 0.002
 #: The ceiling is what got through over this long before a cut.
 CEILING_S = 1.0
 
@@ -209,11 +213,11 @@ class RatePacer:
         self._room = threading.Condition(self._lock)
         now = clock()
         self._next_at = self._resume_at = 0.0
-        self._pauses = 0
+        self._turns = 0
         self._probing = -1  # refused probes since the last pause began; -1: not probing
         self._grown_at = self._cut_at = self._settled_at = self._limit_at = now
         self._series: Series | None = None
-        self._first_answer_at = math.inf
+        self._busy_since = math.inf  # when a second request first went with one in flight
         self._refused_in_a_row = 0
         self._share = Share()
         self._goods: deque[float] = deque()
@@ -253,19 +257,23 @@ class RatePacer:
             raise
 
     def _wait_turn(self) -> Slot:
-        """Wait for the next turn; a pause that begins meanwhile means a new turn."""
+        """Wait for the next turn. A pause or a cut that comes meanwhile voids the turns
+        given out; so does waking late (this machine was busy): turns missed are not owed,
+        or the requests they held back would leave at once, in a burst."""
         while True:
             with self._lock:
                 now = self._clock()
                 turn = self._reserve(now)
                 if turn is not None and turn <= now:
                     return self._leave(now)
-                pauses = self._pauses
+                turns = self._turns
             until = max(now + 0.02, self._resume_at) if turn is None else turn
             self._sleep(until - now)
             with self._lock:
-                if turn is not None and self._pauses == pauses and self._open():
-                    return self._leave(self._clock())
+                now = self._clock()
+                on_time = turn is not None and now - turn <= max(LATE_S, 0.5 / self.rate)
+                if on_time and self._turns == turns and self._open():
+                    return self._leave(now)
 
     def _reserve(self, now: float) -> float | None:
         """The next turn, reserved; None while a spent window holds every request back."""
@@ -281,6 +289,8 @@ class RatePacer:
     def _leave(self, now: float) -> Slot:
         self.waiting -= 1
         self.sent += 1
+        if self.sent > 1 and self._busy_since == math.inf:
+            self._busy_since = now  # the rows began (the login and lists go one at a time)
         return Slot(now, self.sent)
 
     # -- after an answer ----------------------------------------------------------------
@@ -295,7 +305,6 @@ class RatePacer:
             self._room.notify(1 + max(0, self._places() - places))
 
     def _learn(self, slot: Slot, answer: Answer, now: float) -> None:
-        self._first_answer_at = min(self._first_answer_at, now)
         self.headers.update(answer, self.sent, slot.sent_at)
         self._rtt.add(now, answer.rtt)
         self._rtts.append(answer.rtt)
@@ -365,7 +374,7 @@ class RatePacer:
         """Is this share of refusals above the background, by MARGIN and beyond chance?"""
         share, background = refused / answers, self.background
         error = math.sqrt(background * (1 - background) / answers)
-        return share > background + max(MARGIN, SIGMAS * error)
+        return share > background + max(MARGIN, CHECKED_SIGMAS * error)
 
     def _ceiling(self, now: float) -> float:
         """What the service let through: good answers a second in the last half second (the
@@ -401,6 +410,8 @@ class RatePacer:
         through = min(self.rate * max(FIRST_CUT, 1 - share), self.ceiling)
         self.rate = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
         self._cut_at = now
+        self._turns += 1  # the turns given out at the old rate are void
+        self._next_at = now + 1.0 / self.rate
         self._settled_at = now + self._round()  # what it sent in a round was on its way
         self._share.clear()
 
@@ -454,16 +465,16 @@ class RatePacer:
             return
         self._resume_at = now + wait
         self._next_at = max(self._next_at, self._resume_at)
-        self._pauses += 1
+        self._turns += 1
         if self._on_wait and wait >= ANNOUNCE_WAIT_S:
             self._on_wait(wait)
 
     def _goods_per_s(self, now: float, span: float = 1.0) -> float:
-        """Good answers a second over the last ``span`` seconds (or since the first)."""
+        """Good answers a second over the last ``span`` seconds (or since the rows began)."""
         goods = self._goods
         while goods and goods[0] < now - 1.0:
             goods.popleft()
-        span = min(span, max(0.1, now - self._first_answer_at))
+        span = min(span, max(0.1, now - self._busy_since))
         return (
             sum(1 for t in reversed(goods) if t >= now - span) / span
             if span < 1
