@@ -156,7 +156,7 @@ class Simulation:
                 late = (self.now + self.dice.uniform(0, self.lag), next(self.order))
                 heapq.heappush(self.answers, (*late, slot, verdict, False))
                 continue
-            if verdict.status == 429:
+            if verdict.status >= 400:
                 self.refused += 1
                 self.refused_at.append(self.now)
             else:

@@ -57,7 +57,9 @@ GROW_EVERY_S = 0.2
 #: The rate never runs further ahead of what the service delivers than this.
 AHEAD = 2.0
 CUT = 0.93
-FIRST_CUT = 0.5
+FIRST_CUT = 0.75
+#: ... and when refusals go on there, to this (of the same ceiling), judged again.
+DEEP_CUT = 0.5
 CRUISE = 0.98
 #: The background is never above this: more refusals than that are a limit's.
 MOST_NOISE = 0.25
@@ -73,7 +75,7 @@ MIN_REFUSED = 3
 #: ... among at least this many answers.
 MIN_ANSWERS = 20
 JUDGE_FROM_S = 1.0
-JUDGE_AFTER_S = 2.0
+JUDGE_AFTER_S = 1.5
 #: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
 MIN_JUDGED = 100
 JUDGE_WITHIN_S = 3.5
@@ -129,10 +131,11 @@ class Series:
     """The first cut, judged on the requests sent from a second after it (a window keeps
     the requests of its last second): were the refusals the rate's?"""
 
-    def __init__(self, started: float, rate: float, before: Share) -> None:
+    def __init__(self, started: float, rate: float, before: tuple[int, int], depth: float) -> None:
         self.started = started
         self.undo = rate
-        self.before = before.counts()
+        self.before = before
+        self.depth = depth
         self.after = [0, 0]  # answers, refused: to requests sent from JUDGE_FROM_S on
 
     def add(self, slot: Slot, refused: bool) -> None:
@@ -143,6 +146,13 @@ class Series:
     def due(self, now: float) -> bool:
         waited = now - self.started
         return waited >= JUDGE_AFTER_S and (self.after[0] >= MIN_JUDGED or waited > JUDGE_WITHIN_S)
+
+    def rising(self, n2: int, k2: int) -> bool:
+        """Do refusals go on after the cut, at a share surely above the one before it?"""
+        n1, k1 = self.before
+        before = k1 / max(1, n1)
+        error = math.sqrt(before * (1 - before) / n2)
+        return k2 / n2 > before + max(MARGIN, CHECKED_SIGMAS * error)
 
     def held(self) -> bool:
         """Did refusals go on after the cut, at the share of before but for chance? (Fewer:
@@ -224,6 +234,7 @@ class RatePacer:
         self._rtt = Minimum(RTT_WINDOW_S)
         self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
         self._sized_at = -math.inf
+        self._paused_at = -math.inf
         self._good_levels = Minimum(2.0, most=True)
         self._over_limit: deque[tuple[float, int]] = deque()  # (sent at, in flight): rule 6
         self.headers = Window(clock)
@@ -330,6 +341,8 @@ class RatePacer:
     def _refused(self, slot: Slot, answer: Answer, now: float) -> None:
         self._in_flight_edge(slot, now)
         if self._nothing_gets_through(slot, now):
+            if self._probing >= 0 and slot.sent_at < self._paused_at:
+                return  # sent before the pause: no probe, and no news
             self._pause(now, answer)
             fell = slot.sent_at >= self._settled_at and self._series is None
             if self.adaptive and fell and not answer.has_window:  # a spent window says so
@@ -341,10 +354,12 @@ class RatePacer:
         answers, refused = self._share.counts()
         if not self.adaptive or refused < MIN_REFUSED or answers < MIN_ANSWERS:
             return
-        judging = self._series is not None
-        if _surely_above(MOST_NOISE, answers, refused) or (
-            not judging and self._above(answers, refused)
-        ):
+        series = self._series
+        if series is None:
+            above = self._above(answers, refused)
+        else:  # judged: only a share that rises on the cut one shows the rate still too high
+            above = _surely_above(MOST_NOISE, answers, refused) or series.rising(answers, refused)
+        if above:
             self._cut(now, share=refused / answers)
 
     def _in_flight_edge(self, slot: Slot, now: float) -> None:
@@ -401,7 +416,7 @@ class RatePacer:
         """Rule 3: below what got through (of which ``share`` was refused)."""
         first = self.ceiling is None
         if first:
-            self._series = Series(now, self.rate, self._share)
+            self._series = Series(now, self.rate, self._share.counts(), FIRST_CUT)
         elif self._series is not None:  # judged from this cut on
             self._series.started, self._series.after = now, [0, 0]
         # Below what got through, and below the rate less what was refused (at most half):
@@ -410,9 +425,14 @@ class RatePacer:
         through = min(self.rate * max(FIRST_CUT, 1 - share), self.ceiling)
         self.rate = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
         self._cut_at = now
-        self._turns += 1  # the turns given out at the old rate are void
+        self._void_turns(now)
+
+    def _void_turns(self, now: float) -> None:
+        """The turns given out at the old rate are void; what was sent in the last round
+        was on its way before the change, and counts towards no judgement."""
+        self._turns += 1
         self._next_at = now + 1.0 / self.rate
-        self._settled_at = now + self._round()  # what it sent in a round was on its way
+        self._settled_at = now + self._round()
         self._share.clear()
 
     def _judge(self, now: float) -> None:
@@ -420,10 +440,23 @@ class RatePacer:
         if series is None or not series.due(now):
             return
         self._series = None
+        if series.after[1] and series.depth > DEEP_CUT and self.ceiling is not None:
+            self._deepen(now, series)
+            return
         held = series.held()
         self.background = series.background(held)
         if held:  # not the rate's: slow start goes on
             self.rate, self.ceiling = series.undo, None
+        else:  # a limit, somewhere above: what slow start let through may overstate it
+            self.ceiling = self.rate / CRUISE
+            self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
+
+    def _deepen(self, now: float, series: Series) -> None:
+        """Refusals went on after the first cut: cut deeper and judge again (a background
+        refuses at any rate, a limit not below it)."""
+        self._series = Series(now, series.undo, series.before, DEEP_CUT)
+        self.rate = max(MIN_RATE, min(self.rate, self.ceiling * DEEP_CUT))
+        self._void_turns(now)
 
     def _climb(self, now: float) -> None:
         if not self.adaptive or now - self._grown_at < GROW_EVERY_S / 4:
@@ -459,7 +492,8 @@ class RatePacer:
             wait = min(wait, told) if told is not None else wait
         else:
             self._probing = 0
-            wait = told if told is not None else 1.0
+            self._paused_at = now
+            wait = told if answer.has_window and told is not None else _first_probe(told)
         wait += RESET_MARGIN_S
         if now + wait <= self._resume_at:
             return
@@ -486,6 +520,14 @@ def _surely_above(share: float, answers: int, refused: int) -> bool:
     """Is the share of refusals above ``share`` beyond chance?"""
     seen = refused / answers
     return seen - SIGMAS * math.sqrt(seen * (1 - seen) / answers) > share
+
+
+def _first_probe(told: float | None) -> float:
+    """When a pause's probe goes: as told, but a second early when told in whole seconds
+    (``Retry-After: 1`` says anything up to a second), and soon when told nothing."""
+    if told is None:
+        return PROBE_WAIT_S
+    return max(PROBE_WAIT_S, told - 1) if told == int(told) else told
 
 
 def _climbed(since_cut: float) -> float:
