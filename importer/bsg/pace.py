@@ -441,7 +441,7 @@ class RatePacer:
             return
         self._series = None
         if series.after[1] and series.depth > DEEP_CUT and self.ceiling is not None:
-            self._deepen(now, series)
+            self._deepen(now, series, self.ceiling)
             return
         held = series.held()
         self.background = series.background(held)
@@ -451,11 +451,11 @@ class RatePacer:
             self.ceiling = self.rate / CRUISE
             self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
 
-    def _deepen(self, now: float, series: Series) -> None:
+    def _deepen(self, now: float, series: Series, ceiling: float) -> None:
         """Refusals went on after the first cut: cut deeper and judge again (a background
         refuses at any rate, a limit not below it)."""
         self._series = Series(now, series.undo, series.before, DEEP_CUT)
-        self.rate = max(MIN_RATE, min(self.rate, self.ceiling * DEEP_CUT))
+        self.rate = max(MIN_RATE, min(self.rate, ceiling * DEEP_CUT))
         self._void_turns(now)
 
     def _climb(self, now: float) -> None:
