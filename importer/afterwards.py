@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from .errors import InputError, Interrupted
+from .errors import InputError, Interrupted, rows_exit_code
 from .followup import (
     Caller,
     ResultsBook,
@@ -50,7 +50,7 @@ class RefreshSummary:
     @property
     def exit_code(self) -> int:
         """1 when some contacts could not be fetched, or have another phone than their row."""
-        return 1 if self.failed or self.mismatched else 0
+        return rows_exit_code(bool(self.failed or self.mismatched))
 
     def line(self) -> str:
         """The summary line the command prints."""
@@ -76,7 +76,7 @@ class UndoSummary:
     @property
     def exit_code(self) -> int:
         """1 when some contacts could not be deleted or detached."""
-        return 1 if self.results.get("failed") else 0
+        return rows_exit_code(bool(self.results.get("failed")))
 
     def line(self) -> str:
         """The summary line the command prints."""

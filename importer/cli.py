@@ -20,7 +20,15 @@ from tqdm import tqdm
 
 from . import logs
 from .afterwards import run_hlr_refresh, run_undo, undo_source
-from .errors import BsgImportError, Interrupted, UsageError
+from .errors import (
+    FATAL,
+    Ending,
+    Interrupted,
+    UsageError,
+    batch_exit_code,
+    exit_for,
+    quit_interrupted,
+)
 from .followup import ResultsBook, read_results_book
 from .inbox import SETTLE_S, ImportOne, run_inbox
 from .logs import hlr_waited
@@ -196,7 +204,7 @@ def _inbox(folder: Path, import_one: ImportOne, settle_s: float) -> int:
         _say("filed", line, exit_code=item.exit_code)
     if not filed:
         _say("filed", f"{folder}: nothing to import")
-    return max((item.exit_code for item in filed), default=0)
+    return batch_exit_code(item.exit_code for item in filed)
 
 
 def _guarded_one(import_one: ImportOne) -> ImportOne:
@@ -205,9 +213,11 @@ def _guarded_one(import_one: ImportOne) -> ImportOne:
     def guarded(file: Path, results: Path) -> tuple[int, str]:
         try:
             return import_one(file, results)
-        except BsgImportError as error:
-            _say("error", f"Error: {error}", exit_code=error.exit_code)
-            return error.exit_code, str(error)
+        except FATAL as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise  # Ctrl-C stops the whole inbox: the command reports it
+            ending = _said(exit_for(error))
+            return ending.code, ending.message
 
     return guarded
 
@@ -566,12 +576,13 @@ def _guarded(action: Callable[[], int]) -> int:
     """Run the command; turn the tool's errors into one line and an exit code."""
     try:
         return action()
-    except BsgImportError as error:
-        _say("error", f"Error: {error}", exit_code=error.exit_code)
-        return error.exit_code
-    except KeyboardInterrupt:  # Ctrl-C before the run's own handler is in place
-        _say("error", "Error: interrupted", exit_code=Interrupted.exit_code)
-        return Interrupted.exit_code
+    except FATAL as error:  # Ctrl-C too, before the run's own handler is in place
+        return _said(exit_for(error)).code
+
+
+def _said(ending: Ending) -> Ending:
+    _say("error", ending.line, exit_code=ending.code)
+    return ending
 
 
 @contextmanager
@@ -584,7 +595,7 @@ def _signals(
 
     def handler(signum: int, _frame: object) -> None:
         if stop.is_set():
-            os._exit(130)
+            quit_interrupted()
         stop.set()
         click.echo(f"\n{message}", err=True)
 

@@ -19,12 +19,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BsgImportError, InputError
+from .errors import FATAL, Ending, InputError, exit_for
 from .pin import CHANGED
 from .read.sniff import SUFFIXES
 
 SETTLE_S = 2.0
-STOP_CODES = (3, 130)
 
 
 @dataclass(frozen=True)
@@ -82,19 +81,22 @@ def run_inbox(
         destination = _free_name(_subfolder(folder, "done") / file.name)
         results = destination.with_name(f"{destination.stem}.results.xlsx")
         try:
-            code, message = import_one(file, results)
-        except BsgImportError as error:
-            code, message = error.exit_code, str(error)
+            ending = Ending(*import_one(file, results))
+        except FATAL as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            ending = exit_for(error)
+        code, message = ending.code, ending.message
         if CHANGED in message:  # still being written after all: the next run takes it as it is
             filed.append(FiledImport(file, code, message))
             continue
-        if code in STOP_CODES:
+        if ending.ends_the_batch:
             results.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 destination.parent.rmdir()  # done/ made for nothing
             filed.append(FiledImport(file, code, message))
             break
-        if code not in (0, 1):
+        if not ending.imported:
             destination = _free_name(_subfolder(folder, "failed") / file.name)
             destination.with_name(f"{destination.name}.error.txt").write_text(
                 message + "\n", encoding="utf-8"

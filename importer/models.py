@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from openpyxl.utils import get_column_letter
 
+from .errors import rows_exit_code
+
 #: One input cell as read: text from text files; typed values from workbooks.
 Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
@@ -162,7 +164,7 @@ class ImportSummary:
     @property
     def exit_code(self) -> int:
         """0 when every row went through, 1 when some are invalid or failed."""
-        return 1 if any(self.counts.get(s, 0) for s in PROBLEM_STATUSES) else 0
+        return rows_exit_code(any(self.counts.get(s, 0) for s in PROBLEM_STATUSES))
 
 
 #: The statuses the summary line counts (and ``validated`` first, when there are any).

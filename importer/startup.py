@@ -8,14 +8,14 @@ been done yet at that point. Imported as a library, it leaves the signals alone.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
 
+from .errors import quit_interrupted
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-INTERRUPTED = 130
 COMMAND = "bsg-import"
 
 
@@ -39,5 +39,4 @@ def stop_signals_interrupt() -> None:
 
 
 def _exit(signum: int, _frame: FrameType | None) -> None:
-    os.write(2, b"Error: interrupted before anything was done\n")
-    os._exit(INTERRUPTED)
+    quit_interrupted(b"Error: interrupted before anything was done\n")

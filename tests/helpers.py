@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -53,6 +54,24 @@ def run_cli(
         check=False,
     )
     return Ran(done.returncode, done.stdout, done.stderr)
+
+
+def invoke_cli(*args: str | Path, env: dict[str, str] | None = None) -> Ran:
+    """Run ``bsg-import ARGS`` in this process with click's CliRunner: for a test of what the
+    person sees and the exit code, with no need for a real process (signals, another
+    process's lock, a death). The stop signals' handlers are put back afterwards."""
+    from click.testing import CliRunner
+
+    from importer.cli import main
+    from importer.startup import STOP_SIGNALS
+
+    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    try:
+        result = CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def ukrainian_mobiles(count: int, start: int = 0) -> list[int]:

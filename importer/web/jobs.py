@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import BsgImportError, Interrupted
+from ..errors import FATAL, INTERRUPTED, Interrupted, exit_for
 from ..logs import hlr_waited
 from ..models import ImportSummary, RowOutcome
 from ..pipeline import RunControl
@@ -180,10 +180,12 @@ class Jobs:
     def _outcome(self, job: Job, work: Work) -> tuple[State, Any, str]:
         try:
             return "done", work(job.control), ""
-        except Interrupted as stopped:
-            return "stopped", stopped.summary, self._scrub(str(stopped))
-        except BsgImportError as error:
-            return "failed", None, self._scrub(str(error))
+        except FATAL as error:  # as the command ends: 130 is a stop, another code a failure
+            ending = exit_for(error)
+            if ending.code == INTERRUPTED:
+                summary = error.summary if isinstance(error, Interrupted) else None
+                return "stopped", summary, self._scrub(ending.message)
+            return "failed", None, self._scrub(ending.message)
         except Exception as error:  # the page must show something, never a traceback
             return "failed", None, f"unexpected error: {type(error).__name__}"
 

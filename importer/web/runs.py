@@ -21,7 +21,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from ..afterwards import run_hlr_refresh, run_undo
-from ..errors import BsgImportError, Interrupted
+from ..errors import BsgImportError, Interrupted, exit_for
 from ..followup import plan_undo, read_results_book
 from ..history import PastImport, carried_counts, journal_path
 from ..models import ImportSummary, RowOutcome, Status, cell_text
@@ -236,7 +236,7 @@ def _book(past: PastImport) -> Any:
     try:
         return read_results_book(past.output)
     except BsgImportError as error:
-        abort(410, web().scrub(str(error)))
+        abort(410, web().scrub(exit_for(error).message))
 
 
 def _download(path: Path, kind: str) -> Response:
