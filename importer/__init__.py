@@ -24,11 +24,11 @@ from .errors import (
     UsageError,
 )
 from .models import ImportSummary, Status
-from .pipeline import RunControl, run_import
+from .runs.importing import RunControl, run_import
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .frames import ImportResult, import_frame, read_results
+    from .runs.frames import ImportResult, import_frame, read_results
 
 _FRAME_NAMES = ("ImportResult", "import_frame", "read_results")
 
@@ -53,7 +53,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _FRAME_NAMES:
-        from . import frames
+        from .runs import frames
 
         return getattr(frames, name)
     raise AttributeError(f"module 'importer' has no attribute {name!r}")

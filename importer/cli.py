@@ -19,7 +19,6 @@ import click
 from tqdm import tqdm
 
 from . import logs
-from .afterwards import run_hlr_refresh, run_undo, undo_source
 from .errors import (
     FATAL,
     Ending,
@@ -29,13 +28,14 @@ from .errors import (
     exit_for,
     quit_interrupted,
 )
-from .followup import ResultsBook, read_results_book
-from .inbox import SETTLE_S, ImportOne, run_inbox
 from .logs import hlr_waited
 from .models import ImportSummary, summary_line
-from .notify import notified
-from .pipeline import RunControl, run_import
 from .profiles import load_profile
+from .runs.afterwards import run_hlr_refresh, run_undo, undo_source
+from .runs.followup import ResultsBook, read_results_book
+from .runs.importing import RunControl, run_import
+from .runs.inbox import SETTLE_S, ImportOne, run_inbox
+from .runs.notify import notified
 from .settings import DEFAULT_WAIT_HLR_S, Layer, Settings, checked, load_config, resolve
 from .startup import STOP_SIGNALS, stop_signals_interrupt
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .bsg.pace import MAX_IN_FLIGHT
 from .errors import UsageError
-from .notify import NotifyFormat, check_url
+from .runs.notify import NotifyFormat, check_url
 
 DEFAULT_BASE_URL = "https://one-api.bsg.world"
 SANDBOX_BASE_URL = "http://sandbox.invalid"

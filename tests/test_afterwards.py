@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from importer.afterwards import run_hlr_refresh, run_undo
-from importer.followup import plan_undo, read_results_book
-from importer.pipeline import run_import
+from importer.runs.afterwards import run_hlr_refresh, run_undo
+from importer.runs.followup import plan_undo, read_results_book
+from importer.runs.importing import run_import
 from importer.settings import Settings
 
 from .conftest import sheet_rows

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from importer import ImportSummary, Interrupted, import_frame
-from importer.notify import masked, notice
+from importer.runs.notify import masked, notice
 
 from .helpers import SAMPLE_XLSX, run_cli
 

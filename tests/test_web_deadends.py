@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 from playwright.sync_api import Page
 
-from importer.history import read_past
+from importer.runs.history import read_past
 from importer.sandbox import Faults
 
 from .conftest import sheet_rows

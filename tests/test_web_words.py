@@ -17,7 +17,7 @@ import httpx
 import openpyxl
 from playwright.sync_api import Page
 
-from importer.followup import plan_undo, read_results_book
+from importer.runs.followup import plan_undo, read_results_book
 from importer.sandbox import Faults
 
 from .conftest import sheet_rows

@@ -13,8 +13,8 @@ from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from ..followup import ResultsBook, read_results_book
-from ..history import PastImport, journal_folder, past_imports, read_past
+from ..runs.followup import ResultsBook, read_results_book
+from ..runs.history import PastImport, journal_folder, past_imports, read_past
 from ..settings import Layer, Settings, resolve
 from . import guard
 from .jobs import Jobs

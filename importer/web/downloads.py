@@ -15,8 +15,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..followup import read_results_book
 from ..models import RESULT_COLUMNS, RESULT_WORDS, Status
+from ..runs.followup import read_results_book
 
 PHONE = RESULT_COLUMNS.index("phone_normalized")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..bsg.client import BsgClient
 from ..errors import BsgImportError
-from ..pipeline import RunControl, connect
+from ..runs.importing import RunControl, connect
 from ..settings import Settings
 
 FILE_NAME = "left-lists.json"

@@ -16,7 +16,6 @@ from phonenumbers import geocoder
 from ..errors import BsgImportError
 from ..models import Cell, ContactList, CustomField, FieldColumn, PreparedRow, SourceRow, cell_text
 from ..normalise import Normaliser, prepare_rows
-from ..pipeline import RunControl, connect
 from ..plan import ColumnRole, column_roles
 from ..profiles import Profile, list_profiles
 from ..read import Detected, Table, detect, open_table, text
@@ -26,6 +25,7 @@ from ..read.sniff import file_kind
 from ..read.workbook import Book
 from ..read.xls import open_xls
 from ..read.xlsx import open_xlsx
+from ..runs.importing import RunControl, connect
 from ..settings import Settings
 
 PREVIEW_ROWS = 20

@@ -20,14 +20,14 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from ..afterwards import run_hlr_refresh, run_undo
 from ..errors import BsgImportError, Interrupted, exit_for
-from ..followup import plan_undo, read_results_book
-from ..history import PastImport, carried_counts, journal_path
 from ..models import ImportSummary, RowOutcome, Status, cell_text
-from ..notify import notified
-from ..pipeline import INTERRUPTED, RunControl, run_import
 from ..report import reachable
+from ..runs.afterwards import run_hlr_refresh, run_undo
+from ..runs.followup import plan_undo, read_results_book
+from ..runs.history import PastImport, carried_counts, journal_path
+from ..runs.importing import INTERRUPTED, RunControl, run_import
+from ..runs.notify import notified
 from ..settings import Settings
 from .app import Web, web
 from .downloads import errors_to_fix, results_in_words

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import httpx
 
-from .bsg.calls import Calls
-from .bsg.client import BsgClient
-from .bsg.errors import Stopped
-from .bsg.pace import RatePacer
-from .bsg.retry import Health, RetryPolicy
-from .errors import (
+from ..bsg.calls import Calls
+from ..bsg.client import BsgClient
+from ..bsg.errors import Stopped
+from ..bsg.pace import RatePacer
+from ..bsg.retry import Health, RetryPolicy
+from ..errors import (
     BsgImportError,
     InputChanged,
     Interrupted,
@@ -34,26 +34,34 @@ from .errors import (
     ResultsNotWritten,
     UsageError,
 )
-from .folders import (
+from ..folders import (
     check_journal_folder,
     check_output,
     journal_room,
     results_room,
     write_somewhere,
 )
+from ..hlr import wait_for_hlr
+from ..journal import Journal
+from ..locks import import_lock
+from ..models import (
+    ALREADY_IN_LIST,
+    Cell,
+    ImportSummary,
+    PreparedRow,
+    RowOutcome,
+    SourceRow,
+    Status,
+)
+from ..normalise import Normaliser, prepare_rows
+from ..pin import CHANGED, Pin
+from ..plan import ImportPlan, make_plan
+from ..read import Table, open_table
+from ..report import EXCEL_MAX_ROWS, ReportInfo, write_report
+from ..send import Resumed, RowSender, dispatch
+from ..settings import Settings
 from .followup import Caller
 from .history import PastImport, earlier_import, first_start, journal_path, past_phones, run_facts
-from .hlr import wait_for_hlr
-from .journal import Journal
-from .locks import import_lock
-from .models import ALREADY_IN_LIST, Cell, ImportSummary, PreparedRow, RowOutcome, SourceRow, Status
-from .normalise import Normaliser, prepare_rows
-from .pin import CHANGED, Pin
-from .plan import ImportPlan, make_plan
-from .read import Table, open_table
-from .report import EXCEL_MAX_ROWS, ReportInfo, write_report
-from .send import Resumed, RowSender, dispatch
-from .settings import Settings
 
 CHUNK = 1000
 #: Files at least this long are normalised in a worker process as well.
@@ -379,7 +387,7 @@ def connect(
             return None
         raise UsageError("no API key: set BSG_API_KEY (or use --sandbox to try the tool)")
     if transport is None and settings.sandbox:
-        from .sandbox import HlrModel, Sandbox
+        from ..sandbox import HlrModel, Sandbox
 
         transport = Sandbox(hlr=HlrModel(delay=IN_PROCESS_HLR_DELAY_S)).transport()
     client = BsgClient(

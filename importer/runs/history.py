@@ -15,9 +15,9 @@ from typing import Any
 
 import platformdirs
 
-from .errors import JournalError, UsageError
-from .journal import KEPT_STATUSES, Journal, file_hash, import_key
-from .settings import Settings, checked
+from ..errors import JournalError, UsageError
+from ..journal import KEPT_STATUSES, Journal, file_hash, import_key
+from ..settings import Settings, checked
 
 #: The settings a resume needs besides the file, the list and the service.
 ROW_SETTINGS = (

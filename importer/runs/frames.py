@@ -20,17 +20,17 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from . import logs
-from .errors import InputError, UsageError
-from .models import RESULT_COLUMNS, ImportSummary
+from .. import logs
+from ..errors import InputError, UsageError
+from ..models import RESULT_COLUMNS, ImportSummary
+from ..read.dataframe import FIRST_ROW, FRAME_NAME, frame_table
+from ..read.limits import Limits
+from ..read.table import tool_block
+from ..read.workbook import exact
+from ..report import FORMULA_STARTS
+from ..settings import Settings, resolve
+from .importing import RunControl, run_import
 from .notify import notified
-from .pipeline import RunControl, run_import
-from .read.dataframe import FIRST_ROW, FRAME_NAME, frame_table
-from .read.limits import Limits
-from .read.table import tool_block
-from .read.workbook import exact
-from .report import FORMULA_STARTS
-from .settings import Settings, resolve
 
 #: Settings that name or pick from a file, which a frame is not.
 FILE_ONLY = ("file", "sheet", "output_dir", "max_unpacked_mb")

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 import httpx
 import tenacity
 
-from .errors import BsgImportError, Interrupted, UsageError
-from .models import ImportSummary, summary_line
+from ..errors import BsgImportError, Interrupted, UsageError
+from ..models import ImportSummary, summary_line
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from ..settings import Settings
 
 NotifyFormat = Literal["json", "slack"]
 TIMEOUT_S = 5.0

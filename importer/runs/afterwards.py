@@ -16,7 +16,10 @@ from pathlib import Path
 
 import httpx
 
-from .errors import InputError, Interrupted, rows_exit_code
+from ..errors import InputError, Interrupted, rows_exit_code
+from ..journal import Journal
+from ..locks import import_lock
+from ..settings import Settings
 from .followup import (
     Caller,
     ResultsBook,
@@ -29,10 +32,7 @@ from .followup import (
     undone_contacts,
 )
 from .history import journal_folder, journal_of_results, journal_path
-from .journal import Journal
-from .locks import import_lock
-from .pipeline import RunControl, connect
-from .settings import Settings
+from .importing import RunControl, connect
 
 
 @dataclass(frozen=True)

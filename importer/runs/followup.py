@@ -16,15 +16,15 @@ from typing import Any, TypeVar
 
 import openpyxl
 
-from .bsg.calls import Calls
-from .bsg.client import BsgClient
-from .bsg.errors import CallFailed
-from .errors import InputError
-from .hlr import INVALID_CONTACT, read_contacts
-from .journal import Journal
-from .models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status, column_letter
-from .read.table import tool_block
-from .report import TIME_FORMAT, ReportInfo, write_report
+from ..bsg.calls import Calls
+from ..bsg.client import BsgClient
+from ..bsg.errors import CallFailed
+from ..errors import InputError
+from ..hlr import INVALID_CONTACT, read_contacts
+from ..journal import Journal
+from ..models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status, column_letter
+from ..read.table import tool_block
+from ..report import TIME_FORMAT, ReportInfo, write_report
 
 T = TypeVar("T")
 R = TypeVar("R")

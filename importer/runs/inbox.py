@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import FATAL, Ending, InputError, exit_for
-from .pin import CHANGED
-from .read.sniff import SUFFIXES
+from ..errors import FATAL, Ending, InputError, exit_for
+from ..pin import CHANGED
+from ..read.sniff import SUFFIXES
 
 SETTLE_S = 2.0
 
