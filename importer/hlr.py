@@ -9,30 +9,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
 
-from .bsg.client import LIST_PAGE_LIMIT, BsgClient
+from .bsg.calls import Calls
+from .bsg.client import LIST_PAGE_LIMIT
 from .bsg.errors import CallFailed
 from .models import FINAL_HLR, Contact
 
-T = TypeVar("T")
-R = TypeVar("R")
 INVALID_CONTACT = "Invalid contact id"
 #: Pauses between reads of the list while waiting: short at first, then longer.
 FIRST_PAUSE_S = 1.0
 MAX_PAUSE_S = 10.0
-
-
-class Fetcher(Protocol):
-    """Calls BSG under the retry policy, one call or many at once."""
-
-    @property
-    def client(self) -> BsgClient: ...
-
-    def one(self, attempt: Callable[[], T]) -> T: ...
-    def each(self, items: Iterable[T], work: Callable[[T], R]) -> Iterator[tuple[T, R]]: ...
 
 
 @dataclass
@@ -44,17 +32,17 @@ class Read:
     failed: dict[int, str] = field(default_factory=dict)
 
 
-def read_contacts(fetcher: Fetcher, list_id: int | None, wanted: Collection[int]) -> Read:
+def read_contacts(calls: Calls, list_id: int | None, wanted: Collection[int]) -> Read:
     """The wanted contacts: the list's pages first, then each one not found there on its own."""
     read, wanted_ids = Read(), set(wanted)
     try:
-        listed = _list(fetcher, list_id, wanted_ids) if list_id is not None else []
+        listed = _list(calls, list_id, wanted_ids) if list_id is not None else []
     except CallFailed as stopped:
         read.failed = dict.fromkeys(wanted_ids, stopped.reason)
         return read
     read.found = {c.id: c for c in listed if c.id in wanted_ids}
     alone = sorted(wanted_ids - read.found.keys())
-    for contact_id, answer in fetcher.each(alone, lambda i: _one(fetcher, i)):
+    for contact_id, answer in calls.each(alone, lambda i: _one(calls, i)):
         if isinstance(answer, Contact):
             read.found[contact_id] = answer
         elif answer == INVALID_CONTACT:
@@ -64,35 +52,35 @@ def read_contacts(fetcher: Fetcher, list_id: int | None, wanted: Collection[int]
     return read
 
 
-def _list(fetcher: Fetcher, list_id: int, wanted: set[int]) -> list[Contact]:
+def _list(calls: Calls, list_id: int, wanted: set[int]) -> list[Contact]:
     """The list's contacts that could be read: the first page, then the others at once,
     unless the list is so much bigger that reading the rest one by one costs less."""
-    first = _page(fetcher, list_id, 0)
+    first = _page(calls, list_id, 0)
     if first is None:
         return []
     contacts, total = first
     offsets = range(len(contacts), total, len(contacts) or LIST_PAGE_LIMIT)
     if len(offsets) > len(wanted - {c.id for c in contacts}):
         return contacts
-    for _, page in fetcher.each(offsets, lambda offset: _page(fetcher, list_id, offset)):
+    for _, page in calls.each(offsets, lambda offset: _page(calls, list_id, offset)):
         contacts += page[0] if page else []
     return contacts
 
 
-def _page(fetcher: Fetcher, list_id: int, offset: int) -> tuple[list[Contact], int] | None:
+def _page(calls: Calls, list_id: int, offset: int) -> tuple[list[Contact], int] | None:
     """One page; None when it can't be read (its contacts are then fetched one by one).
     CallFailed when the run is stopping."""
     try:
-        return fetcher.one(lambda: fetcher.client.list_page(list_id, offset, LIST_PAGE_LIMIT))
+        return calls.call(lambda: calls.client.list_page(list_id, offset, LIST_PAGE_LIMIT))
     except CallFailed as failure:
         if failure.stopped:
             raise
         return None
 
 
-def _one(fetcher: Fetcher, contact_id: int) -> Contact | str:
+def _one(calls: Calls, contact_id: int) -> Contact | str:
     try:
-        return fetcher.one(lambda: fetcher.client.get_contact(contact_id))
+        return calls.call(lambda: calls.client.get_contact(contact_id))
     except CallFailed as failure:
         return failure.reason
 
@@ -106,7 +94,7 @@ class Waited:
 
 
 def wait_for_hlr(
-    fetcher: Fetcher,
+    calls: Calls,
     list_id: int | None,
     wanted: Collection[int],
     seconds: float,
@@ -120,7 +108,7 @@ def wait_for_hlr(
     pending = set(wanted)
     pause = FIRST_PAUSE_S
     while pending:
-        read = read_contacts(fetcher, list_id, pending)
+        read = read_contacts(calls, list_id, pending)
         latest.update(read.found)
         pending -= read.gone | {i for i, c in read.found.items() if c.hlr_status in FINAL_HLR}
         progress(sum(1 for c in latest.values() if c.hlr_status in FINAL_HLR), len(wanted))

@@ -20,7 +20,8 @@ looked up instead (by name or phone) rather than failing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
@@ -39,6 +40,7 @@ from .errors import (
 from .retry import Health, RetryPolicy
 
 T = TypeVar("T")
+R = TypeVar("R")
 #: Refusals that say the key may not do this, rather than that the request is wrong.
 FORBIDDEN = (401, 403)
 
@@ -83,7 +85,8 @@ class Made(Generic[T]):
 
 
 class Calls:
-    """The client, the retry policy, the service's health and the stop signal, as one."""
+    """The client, the retry policy, the service's health and the stop signal, as one:
+    the run's session with BSG. ``concurrency``: how many calls ``each`` makes at once."""
 
     def __init__(
         self,
@@ -91,8 +94,11 @@ class Calls:
         policy: RetryPolicy,
         health: Health,
         stop: threading.Event | None = None,
+        *,
+        concurrency: int = 1,
     ) -> None:
         self.client = client
+        self.concurrency = concurrency
         self.health = health
         self.stop = stop or threading.Event()
         self.policy = replace(policy, sleep=self._sleep)
@@ -123,6 +129,12 @@ class Calls:
             raise CallFailed(str(error)) from None
         except Stopped:
             raise CallFailed("interrupted before it was done", stopped=True) from None
+
+    def each(self, items: Iterable[T], work: Callable[[T], R]) -> Iterator[tuple[T, R]]:
+        """(item, work(item)) for every item, ``concurrency`` at once, in the items' order."""
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            listed = list(items)
+            yield from zip(listed, pool.map(work, listed), strict=True)
 
     def needed(self, what: str, attempt: Callable[[], T]) -> T:
         """A call the command depends on: its failure stops the command (see ``fatal``)."""

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import httpx
 
+from ..bsg.calls import Calls
 from ..errors import InputError, Interrupted, rows_exit_code
 from ..journal import Journal
 from ..locks import import_lock
 from ..settings import Settings
 from .followup import (
-    Caller,
     ResultsBook,
     UndoPlan,
     journal_book,
@@ -92,8 +92,8 @@ def run_hlr_refresh(
     transport: httpx.BaseTransport | None = None,
 ) -> RefreshSummary:
     """Fetch every contact of ``book`` again and save its new HLR status in place."""
-    with _caller(settings, control, transport) as caller:
-        tally = refresh_hlr(book, caller)
+    with _calls(settings, control, transport) as calls:
+        tally = refresh_hlr(book, calls)
     info = book.save()
     return RefreshSummary(book.path, **tally, hlr_counts=dict(info.hlr_counts))
 
@@ -169,8 +169,8 @@ def run_undo(
             hint = "undo it once that run has ended"
             stack.enter_context(import_lock(journal_file.stem, what, wait=False, hint=hint))
             journal = stack.enter_context(Journal(journal_file, create=False))
-        with _caller(settings, control, transport) as caller:
-            sheet = undo(book, plan, caller)
+        with _calls(settings, control, transport) as calls:
+            sheet = undo(book, plan, calls)
         if journal is not None:
             journal.record_undo(undone_contacts(sheet))
     book.save()
@@ -178,15 +178,15 @@ def run_undo(
 
 
 @contextmanager
-def _caller(
+def _calls(
     settings: Settings, control: RunControl | None, transport: httpx.BaseTransport | None
-) -> Iterator[Caller]:
+) -> Iterator[Calls]:
     """A logged-in client under the run's policy; Interrupted once a stop was asked for."""
     control = control or RunControl(threading.Event())
     calls = connect(settings, control, transport)
     assert calls is not None  # settings without a key and without dry_run raise in connect
     try:
-        yield Caller(calls, settings.sending_threads)
+        yield calls
     finally:
         calls.client.close()
     if calls.halted is not None:  # the key refused at a login during the run

@@ -8,8 +8,7 @@ atomically, with everything else kept.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +16,6 @@ from typing import Any, TypeVar
 import openpyxl
 
 from ..bsg.calls import Calls
-from ..bsg.client import BsgClient
 from ..bsg.errors import CallFailed
 from ..errors import InputError
 from ..hlr import INVALID_CONTACT, read_contacts
@@ -27,7 +25,6 @@ from ..read.table import tool_block
 from ..report import TIME_FORMAT, ReportInfo, write_report
 
 T = TypeVar("T")
-R = TypeVar("R")
 DETACH_BATCH = 100
 UNDO_HEADER = ("source_row", "phone_normalized", "contact_id", "action", "result", "error")
 
@@ -189,33 +186,11 @@ def undone_contacts(sheet: Sequence[Sequence[Any]]) -> list[tuple[int, str]]:
     ]
 
 
-@dataclass
-class Caller:
-    """Calls BSG for many items at once, each under the retry policy."""
-
-    calls: Calls
-    concurrency: int
-
-    @property
-    def client(self) -> BsgClient:
-        return self.calls.client
-
-    def one(self, attempt: Callable[[], T]) -> T:
-        """One call; CallFailed when it does not succeed."""
-        return self.calls.call(attempt)
-
-    def each(self, items: Iterable[T], work: Callable[[T], R]) -> Iterator[tuple[T, R]]:
-        """(item, work(item)) for every item, many at once, in the items' order."""
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            listed = list(items)
-            yield from zip(listed, pool.map(work, listed), strict=True)
-
-
-def refresh_hlr(book: ResultsBook, caller: Caller) -> dict[str, int]:
+def refresh_hlr(book: ResultsBook, calls: Calls) -> dict[str, int]:
     """Read every contact of the workbook again, a page of its list at a time, and update
     hlr_status and hlr_last_check; a duplicate row shows its contact's. Counts per contact."""
     ids = {o.contact_id for _, o in book.rows if o.contact_id}
-    read = read_contacts(caller, book.info.list_id, ids)
+    read = read_contacts(calls, book.info.list_id, ids)
     rows, refreshed, mismatched = [], set(), 0
     for cells, outcome in book.rows:
         contact = read.found.get(outcome.contact_id) if outcome.contact_id else None
@@ -272,30 +247,30 @@ def plan_undo(book: ResultsBook) -> UndoPlan:
     )
 
 
-def undo(book: ResultsBook, plan: UndoPlan, caller: Caller) -> list[list[Any]]:
+def undo(book: ResultsBook, plan: UndoPlan, calls: Calls) -> list[list[Any]]:
     """Carry the plan out; one row of the Undo sheet per contact acted on."""
     sheet = [
         _undo_row(o, "deleted", *result)
-        for o, result in caller.each(plan.delete, lambda o: _delete(caller, o))
+        for o, result in calls.each(plan.delete, lambda o: _delete(calls, o))
     ]
     for batch in _batches(plan.detach, DETACH_BATCH):
-        results = _detach(caller, batch, plan.list_id)
+        results = _detach(calls, batch, plan.list_id)
         sheet += [_undo_row(o, "detached", *r) for o, r in zip(batch, results, strict=True)]
     book.extra["Undo"] = (list(UNDO_HEADER), sheet)
     return sheet
 
 
-def _delete(caller: Caller, outcome: RowOutcome) -> tuple[str, str]:
+def _delete(calls: Calls, outcome: RowOutcome) -> tuple[str, str]:
     contact_id = outcome.contact_id
     assert contact_id is not None
     try:
-        contact = caller.one(lambda: caller.client.get_contact(contact_id))
+        contact = calls.call(lambda: calls.client.get_contact(contact_id))
         if contact.phone != outcome.phone:
             return (
                 "left alone",
                 f"contact {contact_id} now has phone {contact.phone}, not this row's",
             )
-        caller.one(lambda: caller.client.delete_contact(contact_id))
+        calls.call(lambda: calls.client.delete_contact(contact_id))
     except CallFailed as failure:
         return (
             ("already gone", "")
@@ -306,21 +281,21 @@ def _delete(caller: Caller, outcome: RowOutcome) -> tuple[str, str]:
 
 
 def _detach(
-    caller: Caller, batch: Sequence[RowOutcome], list_id: int | None
+    calls: Calls, batch: Sequence[RowOutcome], list_id: int | None
 ) -> list[tuple[str, str]]:
     """Detach a batch in one call; (result, error) for each of its rows."""
     if list_id is None:
         return [("failed", "the workbook's Summary names no list ID")] * len(batch)
     ids = [o.contact_id for o in batch if o.contact_id is not None]
     try:
-        caller.one(lambda: caller.client.detach(ids, list_id))
+        calls.call(lambda: calls.client.detach(ids, list_id))
     except CallFailed as failure:
         if failure.message != INVALID_CONTACT:
             return [("failed", failure.reason)] * len(batch)
         if len(batch) == 1:
             return [("already gone", "")]
         # One contact deleted since the import fails the whole batch: detach each on its own.
-        singles = caller.each([[o] for o in batch], lambda one: _detach(caller, one, list_id))
+        singles = calls.each([[o] for o in batch], lambda one: _detach(calls, one, list_id))
         return [results[0] for _, results in singles]
     return [("done", "")] * len(batch)
 

@@ -23,7 +23,7 @@ import httpx
 from ..bsg.calls import Calls
 from ..bsg.client import BsgClient
 from ..bsg.errors import Stopped
-from ..bsg.pace import RatePacer
+from ..bsg.pace import MAX_IN_FLIGHT, RatePacer
 from ..bsg.retry import Health, RetryPolicy
 from ..errors import (
     BsgImportError,
@@ -48,6 +48,7 @@ from ..models import (
     ALREADY_IN_LIST,
     Cell,
     ImportSummary,
+    JournalState,
     PreparedRow,
     RowOutcome,
     SourceRow,
@@ -60,7 +61,6 @@ from ..read import Table, open_table
 from ..report import EXCEL_MAX_ROWS, ReportInfo, write_report
 from ..send import Resumed, RowSender, dispatch
 from ..settings import Settings
-from .followup import Caller
 from .history import PastImport, earlier_import, first_start, journal_path, past_phones, run_facts
 
 CHUNK = 1000
@@ -220,8 +220,7 @@ class _Journaled:
             return JournalStopped(f"{error}. The import stopped there")
         info.notes = [*info.notes, *_earlier_note(journal, earlier)]
         if finished and settings.wait_hlr is not None and not settings.dry_run:
-            caller = Caller(calls, settings.sending_threads)
-            info.notes = [*info.notes, *_await_hlr(journal, caller, info, settings, self.control)]
+            info.notes = [*info.notes, *_await_hlr(journal, calls, info, settings, self.control)]
         if not finished:
             info.notes = [*info.notes, INTERRUPTED]
         return None
@@ -271,7 +270,7 @@ def _undone_note(journal: Journal, redo: bool) -> list[str]:
 
 
 #: phone -> (source row, status) of an earlier import of this file before it changed.
-Earlier = tuple[PastImport, dict[int, tuple[int, str]]] | None
+Earlier = tuple[PastImport, dict[int, tuple[int, Status]]] | None
 
 
 def _earlier(settings: Settings, journal: Journal) -> Earlier:
@@ -312,7 +311,7 @@ def _in_earlier(outcome: RowOutcome, earlier: Earlier) -> RowOutcome:
 
 
 def _await_hlr(
-    journal: Journal, caller: Caller, info: ReportInfo, settings: Settings, control: RunControl
+    journal: Journal, calls: Calls, info: ReportInfo, settings: Settings, control: RunControl
 ) -> list[str]:
     """Wait for the final HLR status of the import's contacts and record it; a note for
     the Summary when some never came."""
@@ -321,7 +320,7 @@ def _await_hlr(
     if not wanted:
         return []
     progress = control.hlr_progress or (lambda done, total: None)
-    waited = wait_for_hlr(caller, info.list_id, wanted, settings.wait_hlr, control.stop, progress)
+    waited = wait_for_hlr(calls, info.list_id, wanted, settings.wait_hlr, control.stop, progress)
     journal.record_hlr(waited.latest.values())
     if not waited.pending:
         return []
@@ -411,8 +410,14 @@ def connect(
         client.close()
         raise
     policy = RetryPolicy(max_attempts=settings.max_attempts)
-    return Calls(client, policy, Health(settings.patience), control.stop)
+    health = Health(settings.patience)
+    return Calls(client, policy, health, control.stop, concurrency=sending_threads(settings))
 
+
+
+def sending_threads(settings: Settings) -> int:
+    """Threads that send: ``--concurrency``, or as many as the controller may keep in flight."""
+    return settings.concurrency or MAX_IN_FLIGHT
 
 def _normaliser(table: Table, plan: ImportPlan, settings: Settings) -> Normaliser:
     return Normaliser(
@@ -490,7 +495,7 @@ def _send(
     """Normalise every row and send what must be sent; False when stopped early."""
     journal.forget_unconfirmed()
     carried = journal.carried_over()
-    progress.add(sum(1 for state in carried.values() if state == "done"))
+    progress.add(sum(1 for state in carried.values() if state is JournalState.DONE))
 
     def record(outcomes: Sequence[RowOutcome]) -> None:
         outcomes = [_in_earlier(o, earlier) for o in outcomes] if earlier else outcomes
@@ -502,7 +507,7 @@ def _send(
     earlier_phones = earlier[1] if earlier else {}
     rows = _to_send(_chunks(table, normaliser), journal, carried, record, watch, earlier_phones)
     finished = dispatch(
-        rows, sender, concurrency=settings.sending_threads, marks=journal, record=record,
+        rows, sender, concurrency=sending_threads(settings), marks=journal, record=record,
         stop=control.stop,
     )  # fmt: skip
     for _ in rows:  # stopped early: the rows not read yet go into the journal, as not sent
@@ -511,13 +516,15 @@ def _send(
 
 
 #: Journal states a dead run left, as the sender takes them.
-RESUMED: dict[str, Resumed] = {"sending": "sending", "found": "found"}
+RESUMED: dict[JournalState | None, Resumed] = {
+    JournalState.SENDING: JournalState.SENDING, JournalState.FOUND: JournalState.FOUND,
+}  # fmt: skip
 
 
 def _to_send(
     chunks: Iterable[tuple[Sequence[SourceRow], list[PreparedRow]]],
     journal: Journal,
-    carried: dict[int, str],
+    carried: dict[int, JournalState],
     record: Callable[[Sequence[RowOutcome]], None],
     watch: _Watch,
     earlier: Container[int | None] = (),
@@ -532,9 +539,9 @@ def _to_send(
         record([_decided(p) for p in prepared if p.status and p.source_row not in carried])
         for row in prepared:
             state = carried.get(row.source_row)
-            if row.status is None and state != "done":
-                resumed = RESUMED.get(state or "")
-                yield row, resumed or ("found" if row.phone in earlier else None)
+            if row.status is None and state is not JournalState.DONE:
+                resumed = RESUMED.get(state)
+                yield row, resumed or (JournalState.FOUND if row.phone in earlier else None)
 
 
 def _decided(row: PreparedRow) -> RowOutcome:
