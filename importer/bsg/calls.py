@@ -38,6 +38,7 @@ from .errors import (
     Untrusted,
 )
 from .retry import Health, RetryPolicy
+from .wire import GIVE_UP_AT
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -100,6 +101,7 @@ class Calls:
         self.client = client
         self.concurrency = concurrency
         self.health = health
+        health.hold_s = max(health.hold_s, client.timeout)  # each row is tried once at least
         self.stop = stop or threading.Event()
         self.policy = replace(policy, sleep=self._sleep)
         #: The error that stopped the run from inside a row's call, for the command to raise.
@@ -112,7 +114,9 @@ class Calls:
             raise Stopped
 
     def call(self, attempt: Callable[[], T]) -> T:
-        """``attempt()`` under the policy; CallFailed when it does not succeed."""
+        """``attempt()`` under the policy; CallFailed when it does not succeed. No answer
+        to it is awaited past the run's patience (``GIVE_UP_AT``)."""
+        patience = GIVE_UP_AT.set(self.health.give_up_at)
         try:
             return self.policy.call(self.health, self._tracked(attempt))
         except Fatal as error:  # a re-login refused the key; a certificate not trusted
@@ -129,6 +133,8 @@ class Calls:
             raise CallFailed(str(error)) from None
         except Stopped:
             raise CallFailed("interrupted before it was done", stopped=True) from None
+        finally:
+            GIVE_UP_AT.reset(patience)
 
     def each(self, items: Iterable[T], work: Callable[[T], R]) -> Iterator[tuple[T, R]]:
         """(item, work(item)) for every item, ``concurrency`` at once, in the items' order."""
@@ -199,8 +205,15 @@ class Calls:
             raise self.halted or fatal(failure, f"create {what}") from None
 
     def _tracked(self, attempt: Callable[[], T]) -> Callable[[], T]:
+        """``attempt``, telling the run's health of every answer that shows BSG at work: a
+        success, or a refusal of the request as it stands."""
+
         def tracked() -> T:
-            result = attempt()
+            try:
+                result = attempt()
+            except Rejected:
+                self.health.success()
+                raise
             self.health.success()
             return result
 

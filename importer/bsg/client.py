@@ -84,6 +84,11 @@ class BsgClient:
         """The API root, as messages name it."""
         return self._root
 
+    @property
+    def timeout(self) -> float:
+        """Seconds one call may take, answer and all."""
+        return self._timeout
+
     def close(self) -> None:
         """Close every connection."""
         with self._wires_lock:

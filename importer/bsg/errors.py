@@ -3,11 +3,15 @@
     Exception
     ├── Transient            worth retrying: 5xx, a timeout, a dropped connection, a garbled
     │   │                    answer (``outcome_unknown``: the request may have been carried out)
+    │   ├── NeverSent        the request certainly never reached the service
+    │   ├── MaybeSent        it left, and its answer never came whole
+    │   │   └── Oversized    the answer was larger than any the API gives
     │   └── Throttled        429, or a refusal that rises with the rate (``retry_after``)
     ├── Rejected             BSG refused the request as it stands (422, other 4xx): never
     │                        retried unchanged
     ├── Fatal                no retry gets past it; the session stops the run
     │   ├── KeyRefused       the login refused the key
+    │   ├── Redirected       a 3xx: the API root names something else (a web site, a proxy)
     │   └── Untrusted        the server's TLS certificate is not trusted
     ├── Stopped              the run is stopping (Ctrl-C, SIGTERM): leave the row as it is
     ├── GaveUp               BSG has not answered well for longer than the run's patience
@@ -47,6 +51,10 @@ class MaybeSent(Transient):
         super().__init__(reason, outcome_unknown=True)
 
 
+class Oversized(MaybeSent):
+    """The answer was larger than the wire takes (``MAX_ANSWER_BYTES``): it was cut off."""
+
+
 class Throttled(Transient):
     """Too many requests: a 429, or a 5xx that a limiter sent; ``retry_after`` when said."""
 
@@ -68,6 +76,10 @@ class KeyRefused(Fatal):
     """The login refused the API key."""
 
 
+class Redirected(Fatal):
+    """BSG answered with a redirect: the API root is not the API (its message says where to)."""
+
+
 class Untrusted(Fatal):
     """The server's TLS certificate failed verification."""
 
@@ -78,6 +90,13 @@ class Stopped(Exception):
 
 class GaveUp(Exception):
     """BSG has not answered for longer than the run's patience."""
+
+
+#: A row the run gave up on before it was sent, in its ``error`` cell.
+NOT_SENT = (
+    "not sent: BSG had not answered for longer than the run's patience (--patience); "
+    "run the same command again to send it"
+)
 
 
 class CallFailed(Exception):

@@ -4,6 +4,10 @@ A row gives up after ``max_attempts`` only while others still get answers: when
 nothing has succeeded since the row's first attempt, BSG is down rather than
 refusing this row, and the row keeps waiting until the whole run has had no
 success for ``patience`` seconds.
+
+Patience bounds the run's time without answers, not each attempt's: no wait between
+attempts, and (through the session) no wait for an answer, goes past it; once it is
+spent, a row is not tried at all (``GaveUp``, "not sent"): see ``Health``.
 """
 
 from __future__ import annotations
@@ -18,17 +22,24 @@ from typing import TypeVar
 
 import tenacity
 
-from .errors import GaveUp, Throttled, Transient
+from .errors import NOT_SENT, GaveUp, Throttled, Transient
 
 T = TypeVar("T")
 
 
 @dataclass
 class Health:
-    """What the whole run knows of the service: when it last answered well."""
+    """What the whole run knows of the service: when it last answered well.
+
+    ``patience``: how long the run waits out an outage: past it, a row's attempts stop.
+    ``hold_s``: past this too (the session makes it one call's timeout), no call is sent
+    and no answer awaited any more; a patience shorter than one call still lets each row be
+    tried once, as a patience of 0 asks.
+    """
 
     patience: float
     clock: Callable[[], float] = time.monotonic
+    hold_s: float = 0.0
     last_success: float = field(default=0.0)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -47,8 +58,21 @@ class Health:
 
     @property
     def exhausted(self) -> bool:
-        """True once the run has waited longer than its patience."""
-        return self.down_for > self.patience
+        """True once the run has waited as long as its patience."""
+        return self.down_for >= self.patience
+
+    def left(self) -> float:
+        """Seconds of patience left."""
+        return max(0.0, self.patience - self.down_for)
+
+    def give_up_at(self) -> float:
+        """When the run stops sending and waiting, unless the service answers well before."""
+        return self.last_success + max(self.patience, self.hold_s)
+
+    @property
+    def given_up(self) -> bool:
+        """True once the run has stopped sending (see ``give_up_at``)."""
+        return self.clock() > self.give_up_at()
 
 
 @dataclass(frozen=True)
@@ -64,8 +88,11 @@ class RetryPolicy:
     def call(self, health: Health, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` until it succeeds, raises a non-transient error, or we give up.
 
-        Raises the last Transient when the row's attempts are spent, GaveUp past patience.
+        Raises the last Transient when the row's attempts are spent, GaveUp past patience
+        (before a first attempt when it was spent already: nothing is sent).
         """
+        if health.given_up:
+            raise GaveUp(NOT_SENT)
         started = health.clock()
         try:
             return attempt()  # most calls succeed at once, with no retry machinery built
@@ -82,12 +109,12 @@ class RetryPolicy:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(Transient),
             stop=stop,
-            wait=self._wait,
+            wait=lambda state: min(self._wait(state), health.left()),  # then stop() says so
             sleep=self.sleep,
             reraise=True,
         )
         try:
-            return retrying(_replaying(first, attempt))
+            return retrying(_replaying(first, attempt, health))
         except Transient as error:
             if health.exhausted:
                 down = f"{health.down_for:.0f} s"
@@ -111,18 +138,27 @@ class RetryPolicy:
         return max(backoff, retry_after or 0.0)
 
 
-def _replaying(failure: Transient, attempt: Callable[[], T]) -> Callable[[], T]:
+def _replaying(failure: Transient, attempt: Callable[[], T], health: Health) -> Callable[[], T]:
     """``attempt``, whose first try failed with ``failure`` already: tenacity hears of it
-    as its own first attempt (counts it, waits after it), then tries again.
+    as its own first attempt (counts it, waits after it), then tries again, unless the
+    run's patience ran out during the wait (the last failure then stands).
 
     A ``Retrying`` holds reference cycles that only the garbage collector frees: built
     for every call, they cost the client a tenth of its CPU when nothing limits it.
     """
     pending = [failure]
+    last = failure
 
     def replay() -> T:
+        nonlocal last
         if pending:
             raise pending.pop()
-        return attempt()
+        if health.exhausted:
+            raise last
+        try:
+            return attempt()
+        except Transient as error:
+            last = error
+            raise
 
     return replay

@@ -12,8 +12,9 @@
 This is where foreign errors enter, and where they are translated, once: a request
 that certainly never reached the service raises ``NeverSent``, one whose answer never
 came whole ``MaybeSent`` (see :mod:`importer.bsg.errors`). A whole answer has a deadline
-(connect, first byte and last byte together) and a size it may not pass, and a run that is
-stopping stops waiting for one within ``POLL_S``.
+(connect, first byte and last byte together), never later than the run's patience allows
+(``GIVE_UP_AT``), and a size it may not pass; a run that is stopping stops waiting for one
+within ``POLL_S``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -31,12 +34,18 @@ import httptools
 import httpx
 from urllib3.util import wait_for_read
 
-from .errors import MaybeSent, NeverSent, Stopped, Untrusted
+from .errors import NOT_SENT, GaveUp, MaybeSent, NeverSent, Oversized, Stopped, Untrusted
 
 #: No answer of the API is near this big (a page of 500 contacts is ~0.5 MB).
 MAX_ANSWER_BYTES = 16 << 20
 #: While waiting for an answer, a stopping run is noticed this often.
 POLL_S = 0.25
+#: An answer is read into one buffer of this size, again and again.
+READ_BYTES = 16384
+#: For the calls made under it (the session sets it around each call), when the run gives
+#: up waiting for any answer (``time.monotonic()``): read again while waiting, as it moves
+#: on whenever another call is answered. No answer is awaited past it, whatever the timeout.
+GIVE_UP_AT: ContextVar[Callable[[], float] | None] = ContextVar("give_up_at", default=None)
 
 
 class Headers(Protocol):
@@ -137,17 +146,25 @@ class SocketWire:
     def exchange(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None
     ) -> Reply:
-        """One request and its whole answer, within ``timeout`` seconds in all."""
-        deadline = time.monotonic() + self._timeout
+        """One request and its whole answer, within ``timeout`` seconds in all (and never
+        past ``GIVE_UP_AT``)."""
+        deadline = _Deadline(time.monotonic() + self._timeout, GIVE_UP_AT.get())
         request = self._request(method, target, headers, body)
+        try:
+            deadline.left()
+        except TimeoutError:
+            raise GaveUp(NOT_SENT) from None  # the run gave up while this call waited its turn
         sock = self._connected(deadline)
         try:
-            sock.settimeout(_left(deadline))
+            sock.settimeout(deadline.left())
             sock.sendall(request)
             answer = _Answer.read(sock, deadline, self._stop)
         except TimeoutError as exc:
             self.close()
             raise MaybeSent("BSG did not answer in time") from exc
+        except Oversized:
+            self.close()
+            raise
         except (OSError, httptools.HttpParserError) as exc:
             self.close()
             raise MaybeSent("BSG closed the connection without answering") from exc
@@ -175,7 +192,7 @@ class SocketWire:
         except UnicodeEncodeError as exc:
             raise NeverSent("a header is not Latin-1 text") from exc
 
-    def _connected(self, deadline: float) -> socket.socket:
+    def _connected(self, deadline: _Deadline) -> socket.socket:
         """The kept-alive socket, or a new one when the service closed it meanwhile (it
         would fail a request that may then have been sent or not)."""
         sock = self._sock
@@ -183,13 +200,13 @@ class SocketWire:
             return sock
         self.close()
         try:
-            sock = socket.create_connection((self._host, self._port), _left(deadline))
+            sock = socket.create_connection((self._host, self._port), deadline.left())
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._tls is not None:
                 sock = self._tls.wrap_socket(sock, server_hostname=self._host)
         except ssl.SSLCertVerificationError as exc:
             raise Untrusted(f"its TLS certificate is not trusted ({exc.verify_message})") from exc
-        except TimeoutError as exc:
+        except TimeoutError as exc:  # a deadline already past too: nothing left
             raise NeverSent("could not connect to BSG in time") from exc
         except OSError as exc:
             raise NeverSent("could not connect to BSG") from exc
@@ -202,22 +219,36 @@ class SocketWire:
             self._sock = None
 
 
-def _left(deadline: float) -> float:
-    """Seconds left before ``deadline``; TimeoutError when none are."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("no whole answer in time")
-    return left
+@dataclass(frozen=True, slots=True)
+class _Deadline:
+    """When a whole answer must have come: the call's timeout, or the moment the run gives
+    up waiting (``give_up_at``, read afresh each time) when that comes first."""
+
+    timeout_at: float
+    give_up_at: Callable[[], float] | None
+
+    def left(self) -> float:
+        """Seconds left; TimeoutError when none are."""
+        end = self.timeout_at
+        if self.give_up_at is not None:
+            end = min(end, self.give_up_at())
+        left = end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no whole answer in time")
+        return left
 
 
-def _received(sock: socket.socket, deadline: float, stop: threading.Event) -> bytes:
-    """The next bytes of an answer, waiting in short steps so that a stop is seen soon."""
+def _received(
+    sock: socket.socket, into: memoryview, deadline: _Deadline, stop: threading.Event
+) -> int:
+    """Read the next bytes of an answer ``into`` a buffer (how many: 0 at the end), waiting in
+    short steps so that a stop is seen soon."""
     while True:
         if stop.is_set():
             raise Stopped
-        sock.settimeout(min(POLL_S, _left(deadline)))
+        sock.settimeout(min(POLL_S, deadline.left()))
         try:
-            return sock.recv(16384)  # answers are small; each call allocates this much
+            return sock.recv_into(into)
         except TimeoutError:
             continue
 
@@ -234,24 +265,32 @@ class _Answer:
         self.parser: Any = None  # httptools.HttpResponseParser, which calls back on_*
 
     @classmethod
-    def read(cls, sock: socket.socket, deadline: float, stop: threading.Event) -> _Answer:
+    def read(cls, sock: socket.socket, deadline: _Deadline, stop: threading.Event) -> _Answer:
         """Read one whole answer by ``deadline``: TimeoutError past it, an OSError when the
-        connection ends before it does or it grows past MAX_ANSWER_BYTES, Stopped when the
-        run stops meanwhile."""
+        connection ends before it does, Oversized as soon as it says or shows that it is
+        larger than MAX_ANSWER_BYTES, Stopped when the run stops meanwhile."""
         answer = cls()
         answer.parser = httptools.HttpResponseParser(answer)
+        buffer = memoryview(bytearray(READ_BYTES))  # one buffer: memory stays flat
         size = 0
         while not answer.complete:
-            data = _received(sock, deadline, stop)
-            size += len(data)
-            if size > MAX_ANSWER_BYTES:
-                raise ConnectionError(f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MB")
-            if not data and answer.ends_with_connection():
+            count = _received(sock, buffer, deadline, stop)
+            size += count
+            if not count and answer.ends_with_connection():
                 break
-            if not data:
+            if not count:
                 raise ConnectionError("the connection closed before the whole answer came")
-            answer.parser.feed_data(data)
+            answer.parser.feed_data(buffer[:count])
+            if size > MAX_ANSWER_BYTES or answer.declared() > MAX_ANSWER_BYTES:
+                raise Oversized(f"BSG's answer was larger than {MAX_ANSWER_BYTES >> 20} MB")
         return answer
+
+    def declared(self) -> int:
+        """The body's length as its headers say it (0 when they don't, or not yet)."""
+        for name, value in self.fields:
+            if name.lower() == "content-length" and value.strip().isdigit():
+                return int(value)
+        return 0
 
     def ends_with_connection(self) -> bool:
         """An answer with neither a length nor chunks: its body runs to the connection's end."""
