@@ -23,7 +23,7 @@ import httpx
 from ..bsg.calls import Calls
 from ..bsg.client import BsgClient
 from ..bsg.errors import Stopped
-from ..bsg.pace import MAX_IN_FLIGHT, RatePacer
+from ..bsg.pace import RatePacer
 from ..bsg.retry import Health, RetryPolicy
 from ..errors import (
     BsgImportError,
@@ -48,7 +48,6 @@ from ..models import (
     ALREADY_IN_LIST,
     Cell,
     ImportSummary,
-    JournalState,
     PreparedRow,
     RowOutcome,
     SourceRow,
@@ -270,7 +269,7 @@ def _undone_note(journal: Journal, redo: bool) -> list[str]:
 
 
 #: phone -> (source row, status) of an earlier import of this file before it changed.
-Earlier = tuple[PastImport, dict[int, tuple[int, Status]]] | None
+Earlier = tuple[PastImport, dict[int, tuple[int, str]]] | None
 
 
 def _earlier(settings: Settings, journal: Journal) -> Earlier:
@@ -411,13 +410,8 @@ def connect(
         raise
     policy = RetryPolicy(max_attempts=settings.max_attempts)
     health = Health(settings.patience)
-    return Calls(client, policy, health, control.stop, concurrency=sending_threads(settings))
+    return Calls(client, policy, health, control.stop, concurrency=settings.sending_threads)
 
-
-
-def sending_threads(settings: Settings) -> int:
-    """Threads that send: ``--concurrency``, or as many as the controller may keep in flight."""
-    return settings.concurrency or MAX_IN_FLIGHT
 
 def _normaliser(table: Table, plan: ImportPlan, settings: Settings) -> Normaliser:
     return Normaliser(
@@ -495,7 +489,7 @@ def _send(
     """Normalise every row and send what must be sent; False when stopped early."""
     journal.forget_unconfirmed()
     carried = journal.carried_over()
-    progress.add(sum(1 for state in carried.values() if state is JournalState.DONE))
+    progress.add(sum(1 for state in carried.values() if state == "done"))
 
     def record(outcomes: Sequence[RowOutcome]) -> None:
         outcomes = [_in_earlier(o, earlier) for o in outcomes] if earlier else outcomes
@@ -507,7 +501,7 @@ def _send(
     earlier_phones = earlier[1] if earlier else {}
     rows = _to_send(_chunks(table, normaliser), journal, carried, record, watch, earlier_phones)
     finished = dispatch(
-        rows, sender, concurrency=sending_threads(settings), marks=journal, record=record,
+        rows, sender, concurrency=settings.sending_threads, marks=journal, record=record,
         stop=control.stop,
     )  # fmt: skip
     for _ in rows:  # stopped early: the rows not read yet go into the journal, as not sent
@@ -516,15 +510,13 @@ def _send(
 
 
 #: Journal states a dead run left, as the sender takes them.
-RESUMED: dict[JournalState | None, Resumed] = {
-    JournalState.SENDING: JournalState.SENDING, JournalState.FOUND: JournalState.FOUND,
-}  # fmt: skip
+RESUMED: dict[str, Resumed] = {"sending": "sending", "found": "found"}
 
 
 def _to_send(
     chunks: Iterable[tuple[Sequence[SourceRow], list[PreparedRow]]],
     journal: Journal,
-    carried: dict[int, JournalState],
+    carried: dict[int, str],
     record: Callable[[Sequence[RowOutcome]], None],
     watch: _Watch,
     earlier: Container[int | None] = (),
@@ -539,9 +531,9 @@ def _to_send(
         record([_decided(p) for p in prepared if p.status and p.source_row not in carried])
         for row in prepared:
             state = carried.get(row.source_row)
-            if row.status is None and state is not JournalState.DONE:
-                resumed = RESUMED.get(state)
-                yield row, resumed or (JournalState.FOUND if row.phone in earlier else None)
+            if row.status is None and state != "done":
+                resumed = RESUMED.get(state or "")
+                yield row, resumed or ("found" if row.phone in earlier else None)
 
 
 def _decided(row: PreparedRow) -> RowOutcome:
