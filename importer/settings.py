@@ -13,10 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 
-from .bsg.pace import MAX_IN_FLIGHT
 from .errors import UsageError
-from .runs.notify import NotifyFormat, check_url
 
 DEFAULT_BASE_URL = "https://one-api.bsg.world"
 SANDBOX_BASE_URL = "http://sandbox.invalid"
@@ -35,6 +34,7 @@ OnExisting = Literal["attach", "update", "skip"]
 DateOrder = Literal["dmy", "mdy"]
 BadValues = Literal["reject", "drop"]
 IfRunning = Literal["exit", "wait"]
+NotifyFormat = Literal["json", "slack"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Settings:
     sandbox: bool = False
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = field(default=None, repr=False)
-    concurrency: int | None = None  # None: found while sending (pace.py)
+    concurrency: int | None = None  # None: found while sending (bsg/pace.py)
     rate: float | None = None
     resume: bool = True
     #: Send again the rows whose contacts `bsg-import undo` took back (else they are skipped).
@@ -84,7 +84,7 @@ class Settings:
         if self.output is not None:
             return self.output
         folder = self.output_dir if self.output_dir is not None else self.file.parent
-        return folder / f"{self.file.stem}.results.xlsx"
+        return folder / results_name(self.file)
 
     @property
     def api_root(self) -> str:
@@ -92,14 +92,18 @@ class Settings:
         return SANDBOX_BASE_URL if self.sandbox else self.base_url.rstrip("/")
 
     @property
-    def sending_threads(self) -> int:
-        """Threads that send: ``--concurrency``, or as many as the pacer may keep in flight."""
-        return self.concurrency or MAX_IN_FLIGHT
-
-    @property
     def key(self) -> str | None:
         """The key to log in with (the sandbox's own when ``--sandbox``)."""
         return SANDBOX_API_KEY if self.sandbox and not self.api_key else self.api_key
+
+
+#: How a results workbook's name ends: ``contacts.xlsx`` -> ``contacts.results.xlsx``.
+RESULTS_SUFFIX = ".results.xlsx"
+
+
+def results_name(file: Path) -> str:
+    """The name of the results workbook of ``file`` (its stem, then ``.results.xlsx``)."""
+    return f"{file.stem}{RESULTS_SUFFIX}"
 
 
 #: Config keys spelled as the command-line option, where the option's name differs.
@@ -236,6 +240,20 @@ def _expected(options: list[Any]) -> str:
             described.append({Path: "a path", bool: "true or false", int: "a whole number",
                               float: "a number", str: "text"}[option])  # fmt: skip
     return " or ".join(described)
+
+
+def check_url(url: str) -> str:
+    """The URL when a notice can be POSTed to it; UsageError (before the run) otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--notify-url {where(url)!r} is not an http:// or https:// URL")
+    return url
+
+
+def where(url: str) -> str:
+    """The URL without its path and query, which hold a webhook's secret: for messages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}" if parts.scheme else "(not a URL)"
 
 
 def load_config(path: Path) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import httpx
 from ..bsg.calls import Calls
 from ..bsg.client import BsgClient
 from ..bsg.errors import Stopped
-from ..bsg.pace import RatePacer
+from ..bsg.pace import MAX_IN_FLIGHT, RatePacer
 from ..bsg.retry import Health, RetryPolicy
 from ..errors import (
     BsgImportError,
@@ -410,7 +410,12 @@ def connect(
         raise
     policy = RetryPolicy(max_attempts=settings.max_attempts)
     health = Health(settings.patience)
-    return Calls(client, policy, health, control.stop, concurrency=settings.sending_threads)
+    return Calls(client, policy, health, control.stop, concurrency=sending_threads(settings))
+
+
+def sending_threads(settings: Settings) -> int:
+    """Threads that send: ``--concurrency``, or as many as the controller may keep in flight."""
+    return settings.concurrency or MAX_IN_FLIGHT
 
 
 def _normaliser(table: Table, plan: ImportPlan, settings: Settings) -> Normaliser:
@@ -501,7 +506,7 @@ def _send(
     earlier_phones = earlier[1] if earlier else {}
     rows = _to_send(_chunks(table, normaliser), journal, carried, record, watch, earlier_phones)
     finished = dispatch(
-        rows, sender, concurrency=settings.sending_threads, marks=journal, record=record,
+        rows, sender, concurrency=sending_threads(settings), marks=journal, record=record,
         stop=control.stop,
     )  # fmt: skip
     for _ in rows:  # stopped early: the rows not read yet go into the journal, as not sent

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..errors import FATAL, Ending, InputError, exit_for
 from ..pin import CHANGED
 from ..read.sniff import SUFFIXES
+from ..settings import results_name
 
 SETTLE_S = 2.0
 
@@ -79,7 +80,7 @@ def run_inbox(
     for file in ready:
         # The results go where they will stay, so that the summary line names that place.
         destination = _free_name(_subfolder(folder, "done") / file.name)
-        results = destination.with_name(f"{destination.stem}.results.xlsx")
+        results = destination.with_name(results_name(destination))
         try:
             ending = Ending(*import_one(file, results))
         except FATAL as error:

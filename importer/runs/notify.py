@@ -13,19 +13,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 import httpx
 import tenacity
 
-from ..errors import BsgImportError, Interrupted, UsageError
+from ..errors import BsgImportError, Interrupted
 from ..models import ImportSummary, summary_line
+from ..settings import NotifyFormat, Settings, where
 
-if TYPE_CHECKING:
-    from ..settings import Settings
-
-NotifyFormat = Literal["json", "slack"]
 TIMEOUT_S = 5.0
 ATTEMPTS = 3
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
@@ -65,20 +61,6 @@ def _deliver(
     problem = send(url, payload, settings.notify_format)
     if problem is not None:
         warn(problem)
-
-
-def check_url(url: str) -> str:
-    """The URL when a notice can be POSTed to it; UsageError (before the run) otherwise."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--notify-url {where(url)!r} is not an http:// or https:// URL")
-    return url
-
-
-def where(url: str) -> str:
-    """The URL without its path and query, which hold a webhook's secret: for messages."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}" if parts.scheme else "(not a URL)"
 
 
 def masked(text: str) -> str:

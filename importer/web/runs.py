@@ -28,7 +28,7 @@ from ..runs.followup import plan_undo, read_results_book
 from ..runs.history import PastImport, carried_counts, journal_path
 from ..runs.importing import INTERRUPTED, RunControl, run_import
 from ..runs.notify import notified
-from ..settings import Settings
+from ..settings import RESULTS_SUFFIX, Settings, results_name
 from .app import Web, web
 from .downloads import errors_to_fix, results_in_words
 from .jobs import Job, Kind, State, Work
@@ -46,7 +46,7 @@ def start_import(state: Web, stored: Upload, *, dry_run: bool) -> Job:
     """Start a check (dry run) or an import of an uploaded file with its choices; the
     import of the same file into the same list already running, if there is one."""
     folder = state.results_root / stored.id / ("check" if dry_run else "")
-    output = folder / f"{stored.path.stem}.results.xlsx"
+    output = folder / results_name(stored.path)
     settings = state.settings({**stored.choices, "file": stored.path, "output": output,
                                "dry_run": dry_run})  # fmt: skip
     key = None if dry_run else journal_path(settings).stem
@@ -243,7 +243,7 @@ def _download(path: Path, kind: str) -> Response:
     if not path.is_file():
         abort(410, "the results workbook is gone")
     if kind == "errors":
-        name = path.name.replace(".results.xlsx", ".errors.xlsx")
+        name = path.name.replace(RESULTS_SUFFIX, ".errors.xlsx")
         return send_file(errors_to_fix(path), mimetype=XLSX, as_attachment=True,
                          download_name=name)  # fmt: skip
     if kind != "results":
