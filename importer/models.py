@@ -28,6 +28,37 @@ class Status(StrEnum):
     VALIDATED = "validated"
 
 
+class JournalState(StrEnum):
+    """Where one row stands in the journal (its ``state`` column, written as these words:
+    journals of earlier versions hold them)."""
+
+    NEW = "new"  # read; not sent, or to be decided afresh
+    SENDING = "sending"  # its request left: its create may have gone through
+    FOUND = "found"  # its phone was in the book before: never this import's to delete
+    DONE = "done"  # its outcome is recorded
+    MAYBE_SENT = "maybe sent"  # failed after a create that may have been carried out
+
+
+class UndoAction(StrEnum):
+    """What undo does to a row's contact: the Undo sheet's ``action`` and the journal's
+    ``undone`` column."""
+
+    DELETED = "deleted"  # the import created it
+    DETACHED = "detached"  # it existed before; the import added it to the list
+
+
+class UndoResult(StrEnum):
+    """How undo's action on one contact ended: the Undo sheet's ``result`` column."""
+
+    DONE = "done"
+    ALREADY_GONE = "already gone"
+    LEFT_ALONE = "left alone"  # the contact now has another phone: not the row's any more
+    FAILED = "failed"
+
+
+#: Undo results after which the contact is no longer the import's.
+TAKEN_BACK = frozenset({UndoResult.DONE, UndoResult.ALREADY_GONE})
+
 #: Statuses that make the exit code 1.
 PROBLEM_STATUSES = frozenset({Status.INVALID, Status.FAILED})
 
@@ -168,15 +199,18 @@ class ImportSummary:
 
 
 #: The statuses the summary line counts (and ``validated`` first, when there are any).
-SUMMARY_STATUSES = ("created", "existing", "duplicate", "invalid", "failed", "skipped")
+SUMMARY_STATUSES = (
+    Status.CREATED, Status.EXISTING, Status.DUPLICATE, Status.INVALID, Status.FAILED,
+    Status.SKIPPED,
+)  # fmt: skip
 
 
 def summary_line(summary: ImportSummary) -> str:
     """`Promo (#56147): 9120 created, ... 0 skipped in 1m12s -> contacts.results.xlsx`."""
     where = f"#{summary.list_id}" if summary.list_id is not None else "not created"
-    statuses: Sequence[str] = SUMMARY_STATUSES
+    statuses: Sequence[Status] = SUMMARY_STATUSES
     if summary.counts.get(Status.VALIDATED, 0):
-        statuses = ("validated", *SUMMARY_STATUSES)
+        statuses = (Status.VALIDATED, *SUMMARY_STATUSES)
     counts = ", ".join(f"{summary.counts.get(s, 0)} {s}" for s in statuses)
     return (
         f"{summary.list_name} ({where}): {counts} in {_duration(summary.elapsed_s)} "

@@ -18,12 +18,20 @@ from typing import Any, Literal, Protocol
 
 from .bsg.calls import Calls
 from .bsg.errors import CallFailed, Transient
-from .models import ALREADY_IN_LIST, MAYBE_SENT_NOTE, Contact, PreparedRow, RowOutcome, Status
+from .models import (
+    ALREADY_IN_LIST,
+    MAYBE_SENT_NOTE,
+    Contact,
+    JournalState,
+    PreparedRow,
+    RowOutcome,
+    Status,
+)
 from .settings import OnExisting
 
-#: What a run that died left a row as: 'sending' (its create may have gone through) or
-#: 'found' (its phone was in the book already); None for a row never tried.
-Resumed = Literal["sending", "found"] | None
+#: What a run that died left a row as: SENDING (its create may have gone through) or
+#: FOUND (its phone was in the book already); None for a row never tried.
+Resumed = Literal[JournalState.SENDING, JournalState.FOUND] | None
 #: Why a contact already in the list may be this import's doing.
 Ours = Literal["created", "attached"]
 #: BSG's answer to a create for a phone in the book: "Phone number is already exist in …".
@@ -68,14 +76,14 @@ class RowSender:
         A row that fails after a create of it may have been carried out (now, or by the run
         that left it ``sending``) is failed ``maybe_sent``: the next run looks it up first.
         """
-        sent = _Sent(resumed == "sending")
+        sent = _Sent(resumed is JournalState.SENDING)
         try:
             if self.dry_run:
                 return [self._check(row)]
             if resumed is not None:
                 contact = self.calls.call(lambda: self.client.find_contact(_phone(row)))
                 if contact is not None:
-                    ours: Ours = "created" if resumed == "sending" else "attached"
+                    ours: Ours = "created" if resumed is JournalState.SENDING else "attached"
                     return [self._existing(row, contact, ours=ours)]
             return [self._create(row, sent)]
         except CallFailed as failure:

@@ -17,6 +17,7 @@ import platformdirs
 
 from ..errors import JournalError, UsageError
 from ..journal import KEPT_STATUSES, Journal, file_hash, import_key
+from ..models import Status
 from ..settings import Settings, checked
 
 #: The settings a resume needs besides the file, the list and the service.
@@ -121,7 +122,7 @@ def journal_of_results(folder: Path, results: Path, api_root: str) -> Path | Non
     return None
 
 
-def past_phones(past: PastImport, folder: Path | None = None) -> dict[int, tuple[int, str]]:
+def past_phones(past: PastImport, folder: Path | None = None) -> dict[int, tuple[int, Status]]:
     """phone -> (source row, status) of the rows a past import created or found."""
     where = folder or past.folder
     if where is None:

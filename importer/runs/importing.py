@@ -48,6 +48,7 @@ from ..models import (
     ALREADY_IN_LIST,
     Cell,
     ImportSummary,
+    JournalState,
     PreparedRow,
     RowOutcome,
     SourceRow,
@@ -269,7 +270,7 @@ def _undone_note(journal: Journal, redo: bool) -> list[str]:
 
 
 #: phone -> (source row, status) of an earlier import of this file before it changed.
-Earlier = tuple[PastImport, dict[int, tuple[int, str]]] | None
+Earlier = tuple[PastImport, dict[int, tuple[int, Status]]] | None
 
 
 def _earlier(settings: Settings, journal: Journal) -> Earlier:
@@ -494,7 +495,7 @@ def _send(
     """Normalise every row and send what must be sent; False when stopped early."""
     journal.forget_unconfirmed()
     carried = journal.carried_over()
-    progress.add(sum(1 for state in carried.values() if state == "done"))
+    progress.add(sum(1 for state in carried.values() if state is JournalState.DONE))
 
     def record(outcomes: Sequence[RowOutcome]) -> None:
         outcomes = [_in_earlier(o, earlier) for o in outcomes] if earlier else outcomes
@@ -515,13 +516,15 @@ def _send(
 
 
 #: Journal states a dead run left, as the sender takes them.
-RESUMED: dict[str, Resumed] = {"sending": "sending", "found": "found"}
+RESUMED: dict[JournalState | None, Resumed] = {
+    JournalState.SENDING: JournalState.SENDING, JournalState.FOUND: JournalState.FOUND,
+}  # fmt: skip
 
 
 def _to_send(
     chunks: Iterable[tuple[Sequence[SourceRow], list[PreparedRow]]],
     journal: Journal,
-    carried: dict[int, str],
+    carried: dict[int, JournalState],
     record: Callable[[Sequence[RowOutcome]], None],
     watch: _Watch,
     earlier: Container[int | None] = (),
@@ -536,9 +539,9 @@ def _to_send(
         record([_decided(p) for p in prepared if p.status and p.source_row not in carried])
         for row in prepared:
             state = carried.get(row.source_row)
-            if row.status is None and state != "done":
-                resumed = RESUMED.get(state or "")
-                yield row, resumed or ("found" if row.phone in earlier else None)
+            if row.status is None and state is not JournalState.DONE:
+                resumed = RESUMED.get(state)
+                yield row, resumed or (JournalState.FOUND if row.phone in earlier else None)
 
 
 def _decided(row: PreparedRow) -> RowOutcome:
