@@ -12,10 +12,12 @@ import email.utils
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..models import Contact, ContactList, CustomField
+from ..settings import DEFAULT_BASE_URL
 from .bearer import Bearer
-from .errors import Rejected, Throttled, Transient
+from .errors import Redirected, Rejected, Throttled, Transient
 from .evidence import REFUSALS, Answer
 from .wire import Reply
 
@@ -53,12 +55,30 @@ def checked(answer: Reply) -> Reply:
     status = answer.status_code
     if status < 300:
         return answer
+    if status < 400:
+        raise Redirected(f"answered with {_redirect(answer)}, so it is not BSG's API: check "
+                         f"--base-url (BSG's is {DEFAULT_BASE_URL})")  # fmt: skip
     if status == 429:
         raise Throttled("BSG asked to slow down (429)", retry_after=_retry_after(answer))
     if status >= 500:
         raise Transient(f"BSG answered {status}", outcome_unknown=True)
     message = _message(answer) or f"BSG answered {status}"
     raise Rejected(message, status)
+
+
+def _redirect(answer: Reply) -> str:
+    """A redirect in words: where to by host alone (a query could hold anything)."""
+    status = answer.status_code
+    location = answer.headers.get("Location") or ""
+    try:
+        host = urlsplit(location).hostname
+    except ValueError:
+        host = None
+    if host:
+        return f"a redirect to {host} ({status})"
+    if location:
+        return f"a redirect to another page of the same server ({status})"
+    return f"a redirect ({status}) that names no address"
 
 
 def _message(answer: Reply) -> str | None:

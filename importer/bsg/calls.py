@@ -32,6 +32,7 @@ from .errors import (
     Fatal,
     GaveUp,
     KeyRefused,
+    Redirected,
     Rejected,
     Stopped,
     Transient,
@@ -64,6 +65,8 @@ def _fatal_error(error: Fatal, root: str) -> BsgImportError:
     """A failure no call can get past, as the tool's fatal error."""
     if isinstance(error, KeyRefused):
         return AuthError(str(error))
+    if isinstance(error, Redirected):
+        return UnreachableError(f"{root} {error}")
     if isinstance(error, Untrusted):
         return UnreachableError(
             f"{root}: {error}; if your company inspects TLS, point SSL_CERT_FILE at its CA "
