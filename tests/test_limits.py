@@ -77,6 +77,28 @@ def test_requests_in_flight_are_counted_across_the_servers_threads(
     assert Counter(statuses) == {200: 3, 429: 3}
 
 
+def test_a_refused_request_is_in_flight_until_it_is_answered(server: Any, sandbox: Sandbox) -> None:
+    """Counted from reading a request to the end of its answer, as the issue's second server
+    counts them: the refused one still holds its place when the served one is done."""
+    sandbox.faults = Faults(max_in_flight=1, latency=2.0)
+    statuses: dict[str, int] = {}
+
+    def call(name: str) -> None:
+        with _client(server.url) as client:
+            statuses[name] = client.get("/api/contacts/fields").status_code
+
+    served = threading.Thread(target=call, args=("served",))
+    served.start()
+    threading.Event().wait(0.5)
+    refused = threading.Thread(target=call, args=("refused",))
+    refused.start()
+    with _client(server.url) as client:  # logged in meanwhile (each answer takes 2 s)
+        served.join()  # answered at ~2 s; the refused one is answered at ~2.5 s
+        statuses["after"] = client.get("/api/contacts/fields").status_code
+    refused.join()
+    assert statuses == {"served": 200, "refused": 429, "after": 429}
+
+
 def _import(sandbox: Sandbox, tmp_path: Path, rows: int, *extra: str) -> list[dict[str, Any]]:
     phones = ukrainian_mobiles(rows)
     source = write_contacts_csv(tmp_path / "c.csv", phones)

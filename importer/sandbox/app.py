@@ -74,7 +74,7 @@ class SandboxApp:
             decision = plan.decide(_signature(request)) if faulty else Decision()
             return self._decided(endpoint, request, args, decision)
         finally:
-            if faulty and not gate.refused:
+            if faulty:
                 plan.leave()
 
     def _decided(

@@ -110,7 +110,9 @@ class FixedWindow:
 
 
 class InFlight:
-    """At most ``limit`` requests served at once, counted across the server's threads."""
+    """At most ``limit`` requests served at once, counted across the server's threads from
+    reading a request to the end of its answer, the refused ones too (as an application
+    counts them: it reads each request before it can refuse it)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -119,11 +121,12 @@ class InFlight:
         self._lock = threading.Lock()
 
     def enter(self) -> Admission:
-        """Count this request in, or refuse it; a request let in must ``leave()``."""
+        """Count this request in, and refuse it when over the limit; every request that
+        entered must ``leave()``."""
         with self._lock:
-            if self.serving >= self.limit:
-                return Admission(True, 1)
             self.serving += 1
+            if self.serving > self.limit:
+                return Admission(True, 1)
             self.peak = max(self.peak, self.serving)
             return ADMITTED
 
