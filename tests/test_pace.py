@@ -34,6 +34,8 @@ class Verdict:
 class Service:
     """No limit at all; subclasses refuse some requests."""
 
+    refusals_count = False  # are the requests it refuses served (and counted) too?
+
     def admit(self, now: float, serving: int) -> Verdict:
         return Verdict()
 
@@ -86,10 +88,13 @@ class Fixed(Service):
 
 
 class InFlight(Service):
-    """At most ``limit`` requests served at once."""
+    """At most ``limit`` requests served at once, counted from reading a request to the end
+    of its answer, the refused ones too (as the sandbox and ../shared/fakebsg count them);
+    or, not ``refusals_count``, only those served."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, refusals_count: bool = True) -> None:
         self.limit = limit
+        self.refusals_count = refusals_count
 
     def admit(self, now: float, serving: int) -> Verdict:
         return Verdict(429, 1.0, "Too Many Requests") if serving >= self.limit else Verdict()
@@ -179,7 +184,7 @@ class Simulation:
                 continue
             slot = self.pacer.before_request()
             verdict = self.service.admit(self.now, self.serving)
-            counted = verdict.status != 429
+            counted = verdict.status != 429 or self.service.refusals_count
             self.serving += counted
             stretch = max(1.0, self.serving / self.workers)
             if self.jitter:
@@ -245,8 +250,9 @@ def test_a_fixed_window_is_paced_by_its_headers(limit: int, seconds: int) -> Non
 
 
 @pytest.mark.parametrize("lag", [0.0, 0.005])
-def test_a_limit_on_requests_in_flight_is_found(lag: float) -> None:
-    run = Simulation(InFlight(8), ceiling=64, lag=lag).run(5000)
+@pytest.mark.parametrize("refusals_count", [True, False])
+def test_a_limit_on_requests_in_flight_is_found(lag: float, refusals_count: bool) -> None:
+    run = Simulation(InFlight(8, refusals_count=refusals_count), ceiling=64, lag=lag).run(5000)
     assert run.rate() >= 0.9 * 8 / 0.05
     assert run.refused_share() < 0.02
 

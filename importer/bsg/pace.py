@@ -10,25 +10,31 @@ service lets through. Nothing is known of its limit in advance; these are the ru
    or by the share refused when more were (at most by half; by half when nothing gets
    through). Only requests sent a round after a cut count towards the next one: at most
    one cut a round trip.
-4. **Background.** The first cut goes to half the ceiling and is judged two seconds on:
-   if the share of refusals among requests sent from a second after it (a window keeps
-   its last second) is the same as before (as far as chance can tell), they were not
-   the rate's: the cut is undone. Either way, that share
-   is the background. While the first cut is judged, only a share above 25% (more than
-   random faults refuse) cuts again.
+4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged 1.5 s on
+   on the requests sent from a second after it (a window keeps its last second): none
+   refused, a limit, probed for from there (slow start overstates it); refusals that go
+   on, a deeper cut (0.5) judged again: at the share of before (as far as chance can
+   tell), they were not the rate's and the cut is undone. Either way, that share is the
+   background. While a cut is judged, only a share that rises above the one before it,
+   or above 25% (more than random faults refuse), cuts again.
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +3%/s, doubling every second, so that a limit
    that comes back is found again within ten seconds.
 6. **Window.** Twice the rate times the median of the last 200 round trips (two
    bandwidth-delay products, by Little's law), at least 8. No round trip is compared
    with another: a jittery link is not read as load, and a service that answers later
-   meets fewer requests only through the rate. A request refused with more in flight
-   than any request that got through in the last two seconds shows a limit on requests
-   in flight: the window holds below that number, and probes one above it every second.
+   meets fewer requests only through the rate. A limit on requests in flight shows as an
+   *edge*: over two seconds, a number in flight at which nearly all get through and above
+   which most are refused, and which is what got through times the round trip (else the
+   numbers only rose with a rate a rate limit refused). The window holds at the edge;
+   refusals above it cut no rate, and once it binds for a second with none refused
+   below it, the rate is set free. The edge is probed one above when it binds: after a
+   second, twice as long after each probe that fails (at most 8 s).
 7. **Pauses.** When nothing gets through any more (a spent window, an outage), the run
-   waits as the refusal says (``Retry-After``, ``X-RateLimit-Reset``, or 1 s doubling
-   when it says nothing), then one request probes; a probe refused waits 0.25 s,
-   doubling, up to what the refusal says. No rate is cut for a pause.
+   waits as the refusal says (``X-RateLimit-Reset``; ``Retry-After``, a second less when
+   in whole seconds; 0.25 s when it says nothing), then one request probes; a probe
+   refused waits 0.25 s, doubling, up to what the refusal says. No rate is cut for a
+   pause; refusals to requests sent before it are no news.
 8. **Headers.** ``X-RateLimit-Remaining`` is spent and never overdrawn: at 0 the run
    waits for the window's reset as in 7.
 
@@ -85,10 +91,16 @@ MAX_IN_FLIGHT = 256
 BDP_GAIN = 2.0
 RTT_WINDOW_S = 10.0
 RTT_SAMPLES = 200
-#: This many refusals in two seconds, each with more in flight than any good answer had,
-#: show a limit on requests in flight (one could be a random refusal).
-MIN_OVER_LIMIT = 3
 PROBE_WAIT_S = 0.25
+#: An edge in flight: at most this share refused at a level, most above it (of all there),
+#: and nearly all the refusals above it, over the last LEVELS_S.
+EDGE_BELOW = 0.1
+EDGE_ABOVE = 0.5
+EDGE_REFUSALS = 0.8
+LEVELS_S = 2.0
+LITTLE = 1.25
+#: A limit on requests in flight is probed (one above it) at most this seldom.
+LIMIT_PROBE_S = 8.0
 #: A wait ends this long after the reset it was told, so the first request lands in it.
 RESET_MARGIN_S = 0.02
 #: Waits at least this long are announced ("waiting for BSG: 12 s").
@@ -175,15 +187,14 @@ class Series:
 class Minimum:
     """The least of a value over the last ``span`` seconds, in ten steps."""
 
-    def __init__(self, span: float, *, most: bool = False) -> None:
+    def __init__(self, span: float) -> None:
         self._step = span / 10
-        self._most = most
         self._steps: deque[tuple[float, float]] = deque()
 
     def add(self, now: float, value: float) -> None:
         if self._steps and now - self._steps[-1][0] < self._step:
             start, best = self._steps[-1]
-            self._steps[-1] = (start, max(best, value) if self._most else min(best, value))
+            self._steps[-1] = (start, min(best, value))
         else:
             self._steps.append((now, value))
         while now - self._steps[0][0] > self._step * 10:
@@ -192,8 +203,40 @@ class Minimum:
     def value(self, default: float) -> float:
         if not self._steps:
             return default
-        values = [v for _, v in self._steps]
-        return max(values) if self._most else min(values)
+        return min(v for _, v in self._steps)
+
+
+class Levels:
+    """Answers and refusals by the number in flight when each request left, over the last
+    LEVELS_S: a limit on requests in flight shows as an edge, a level below which nearly
+    all get through and above which most are refused, whatever the rate."""
+
+    def __init__(self) -> None:
+        self._seen: deque[tuple[float, int, bool]] = deque()  # (answered at, level, refused)
+
+    def add(self, now: float, level: int, refused: bool) -> None:
+        self._seen.append((now, level, refused))
+        while self._seen[0][0] < now - LEVELS_S:
+            self._seen.popleft()
+
+    def edge(self) -> int | None:
+        """The most in flight at which nearly all get through (EDGE_BELOW refused at most),
+        when above it most are refused (EDGE_ABOVE), MIN_REFUSED at least and nearly all
+        the refusals there are (EDGE_REFUSALS); else None."""
+        counts: dict[int, list[int]] = {}  # level: [good, refused]
+        for _, level, refused in self._seen:
+            counts.setdefault(level, [0, 0])[refused] += 1
+        refusals = sum(r for _, r in counts.values())
+        answered_above = refused_above = 0
+        for level in sorted(counts, reverse=True):
+            good, refused_here = counts[level]
+            answered = good + refused_here
+            if answered >= MIN_REFUSED and refused_here <= EDGE_BELOW * answered:
+                shown = refused_above >= max(MIN_REFUSED, EDGE_REFUSALS * refusals)
+                return level if shown and refused_above >= EDGE_ABOVE * answered_above else None
+            answered_above += answered
+            refused_above += refused_here
+        return None
 
 
 class RatePacer:
@@ -214,6 +257,10 @@ class RatePacer:
         self.most_in_flight = concurrency or MAX_IN_FLIGHT
         self.window = float(min(START_IN_FLIGHT, self.most_in_flight))
         self.in_flight_limit: int | None = None  # rule 6's, when one showed
+        self._held_edge: int | None = None  # ... below its probe
+        self._uncut: tuple[float, float | None] = (self.rate, None)  # before the last cut
+        self._edge_at, self._edge_clean = -math.inf, False
+        self._edge_probed_at = math.inf  # when the last probe above the edge began
         self.background = 0.0
         self.throttled = 0  # refused answers
         self.sent = 0  # requests in flight
@@ -235,8 +282,8 @@ class RatePacer:
         self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
         self._sized_at = -math.inf
         self._paused_at = -math.inf
-        self._good_levels = Minimum(2.0, most=True)
-        self._over_limit: deque[tuple[float, int]] = deque()  # (sent at, in flight): rule 6
+        self._limit_probe_s = 1.0
+        self._levels = Levels()
         self.headers = Window(clock)
 
     @property
@@ -319,6 +366,7 @@ class RatePacer:
         self.headers.update(answer, self.sent, slot.sent_at)
         self._rtt.add(now, answer.rtt)
         self._rtts.append(answer.rtt)
+        self._levels.add(now, slot.in_flight, answer.refused)
         if answer.refused:
             self.throttled += 1
             self._refused_in_a_row += 1
@@ -331,15 +379,18 @@ class RatePacer:
 
     def _good(self, slot: Slot, now: float) -> None:
         self._goods.append(now)
-        self._good_levels.add(now, slot.in_flight)
         if self._probing >= 0:
             self._probing = -1
         if slot.sent_at >= self._settled_at:
             self._count(slot, refused=False, now=now)
+        self._confirm_edge(now)
         self._climb(now)
 
     def _refused(self, slot: Slot, answer: Answer, now: float) -> None:
-        self._in_flight_edge(slot, now)
+        if self._crowded(slot, now):
+            return
+        if self._held_edge is not None and slot.sent_at >= self._edge_at:
+            self._edge_clean = False  # refused within the edge: a rate limit's too
         if self._nothing_gets_through(slot, now):
             if self._probing >= 0 and slot.sent_at < self._paused_at:
                 return  # sent before the pause: no probe, and no news
@@ -362,19 +413,50 @@ class RatePacer:
         if above:
             self._cut(now, share=refused / answers)
 
-    def _in_flight_edge(self, slot: Slot, now: float) -> None:
-        """Rule 6: refusals with more in flight than any good answer had, and still none has
-        a round later (at first a new number in flight has no good answer yet)."""
-        most_good = self._good_levels.value(0.0)
-        over = self._over_limit
-        over.append((slot.sent_at, slot.in_flight))
-        while over and (over[0][0] < now - 2.0 or over[0][1] <= most_good):
-            over.popleft()
-        unexplained = [sent_at for sent_at, level in over if level > most_good]
-        if len(unexplained) >= MIN_OVER_LIMIT and now - min(unexplained) > self._round():
-            self.in_flight_limit = max(1, int(most_good))
-            self._limit_at = now
-            over.clear()
+    def _crowded(self, slot: Slot, now: float) -> bool:
+        """Rule 6: was this refusal the window's, not the rate's? A refusal above an edge
+        in flight (see Levels) holds the window at the edge, and the cut the refusals made
+        is undone; a probe one above a held edge that fails waits twice as long for the
+        next (at most LIMIT_PROBE_S)."""
+        held = self._held_edge
+        if held is not None and slot.in_flight > held and slot.sent_at >= self._edge_probed_at:
+            if self.in_flight_limit != held:  # the probe failed
+                self._hold(held, now)
+                self._limit_probe_s = min(LIMIT_PROBE_S, 2 * self._limit_probe_s)
+            return True
+        edge = self._levels.edge()
+        if edge is None or slot.in_flight <= edge or (held is not None and edge >= held):
+            return False
+        # Under a limit in flight, what gets through is what was sent: the edge is that
+        # rate times the round trip (Little's law). Above it, the levels rose with a rate
+        # that a rate limit refused.
+        rtt = self._typical_rtt()
+        if edge > LITTLE * self._goods_per_s(now, max(0.2, 4 * rtt)) * rtt:
+            return False
+        self._held_edge = max(1, edge)
+        self._hold(self._held_edge, now)
+        self._limit_probe_s = 1.0
+        self._edge_at, self._edge_clean = now, True
+        self._share.clear()
+        return True
+
+    def _hold(self, edge: int, now: float) -> None:
+        """The window holds at the edge from now on (not only when next sized)."""
+        self.in_flight_limit, self._limit_at = edge, now
+        self.window = min(self.window, float(edge))
+
+    def _confirm_edge(self, now: float) -> None:
+        """Rule 6: an edge that binds the window and a second on has no refusal at or below
+        it is the limit: the rate is set free (slow start), the window holds the run."""
+        edge = self._held_edge
+        if edge is None or not self._edge_clean or now - self._edge_at < 1.0:
+            return
+        rtt = self._typical_rtt()
+        if BDP_GAIN * self.rate * rtt >= edge:
+            self._edge_clean = False  # confirmed once
+            self.ceiling = max(self.ceiling or 0.0, edge / rtt)
+            self.rate, self._series = max(self.rate, self.ceiling * CRUISE), None
+            self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
 
     def _round(self) -> float:
         """Twice the shortest round trip, at least 0.1 s: what one round of answers takes."""
@@ -415,6 +497,8 @@ class RatePacer:
     def _cut(self, now: float, share: float) -> None:
         """Rule 3: below what got through (of which ``share`` was refused)."""
         first = self.ceiling is None
+        if self._held_edge is None:
+            self._uncut = (self.rate, self.ceiling)
         if first:
             self._series = Series(now, self.rate, self._share.counts(), FIRST_CUT)
         elif self._series is not None:  # judged from this cut on
@@ -471,15 +555,22 @@ class RatePacer:
             return
         self.rate = min(max(self.rate, self.ceiling * _climbed(now - self._cut_at)), ahead)
 
+    def _typical_rtt(self) -> float:
+        return sorted(self._rtts)[len(self._rtts) // 2]
+
     def _size_window(self, now: float) -> None:
         if now - self._sized_at < BIN_S:
             return
         self._sized_at = now
-        typical = sorted(self._rtts)[len(self._rtts) // 2]
-        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * typical)
-        if self.in_flight_limit is not None:
-            if now - self._limit_at >= 1.0:  # probe one above it
+        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * self._typical_rtt())
+        if self.in_flight_limit is not None and window > self.in_flight_limit:
+            binds = self.rate * self._typical_rtt() >= self.in_flight_limit
+            if binds and now - self._limit_at >= self._limit_probe_s:  # probe one above it
+                if self.in_flight_limit != self._held_edge:  # the last probe went through
+                    self._limit_probe_s = 1.0
+                self._held_edge = self.in_flight_limit
                 self.in_flight_limit, self._limit_at = self.in_flight_limit + 1, now
+                self._edge_probed_at = now
             window = min(window, self.in_flight_limit)
         self.window = float(min(self.most_in_flight, window))
 
