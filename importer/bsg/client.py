@@ -1,4 +1,5 @@
-"""BsgClient: typed calls to the BSG One-API, one attempt each; the bearer kept fresh.
+"""BsgClient: typed calls to the BSG One-API, one attempt each; the bearer kept fresh
+(login.py), each call sent over its thread's own connection (connections.py).
 
 The wire raises what became of a request that got no answer (``NeverSent``,
 ``MaybeSent``); what an answer says is read in answers.py (5xx and a fresh bearer
@@ -10,43 +11,27 @@ and the bearer never appear in any message.
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
-import ssl
 import threading
-import time
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
-from urllib.parse import quote, urlencode, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from ..errors import UsageError
 from ..models import Contact, ContactList, CustomField
 from . import answers
-from .bearer import Bearer
-from .errors import KeyRefused, Transient
-from .evidence import Answer, Slot
-from .wire import HttpxWire, Reply, SocketWire, Wire
+from .connections import HEADERS, USER_AGENT, Connections, Pacer
+from .errors import Transient
+from .login import Login
+
+__all__ = ["HEADERS", "USER_AGENT", "BsgClient", "Pacer", "is_loopback", "require_safe_url"]
 
 PAGE_LIMIT = 100
 #: The largest page of contacts BSG serves (its OpenAPI description: 15 to 500).
 LIST_PAGE_LIMIT = 500
 #: Logins again within one call, each after a 401 on a fresh bearer.
 RENEWALS = 3
-USER_AGENT = "bsg-import/0.1"
-HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
-
-
-class Pacer(Protocol):
-    """Decides when a request may start, and hears how the service answered.
-
-    ``before_request`` waits for a place in flight and the request's turn;
-    ``after_response`` hands the place back with the answer (None when none came).
-    """
-
-    def before_request(self) -> Slot: ...
-    def after_response(self, slot: Slot, answer: Answer | None) -> None: ...
 
 
 class BsgClient:
@@ -66,18 +51,11 @@ class BsgClient:
             require_safe_url(base_url)
         self._root = base_url.rstrip("/")
         self._timeout = timeout
-        self._shared = None if transport is None else HttpxWire(transport, self._root, timeout)
-        # One TLS context for every connection: building one costs ~20 ms of CPU.
-        self._tls = _tls_context()
-        self._local = threading.local()
-        self._wires: list[Wire] = []
-        self._wires_lock = threading.Lock()
-        self._key = api_key
-        self._token: Bearer | None = None
-        self._refused: Bearer | None = None  # a 401 came back for it: being renewed
-        self._lock = threading.Lock()
-        self._pacer = pacer
-        self._stop = stop
+        self._connections = Connections(
+            self._root, transport=transport, timeout=timeout, pacer=pacer, stop=stop
+        )
+        self._send = self._connections.send
+        self._login = Login(api_key, self._send)
 
     @property
     def root(self) -> str:
@@ -91,26 +69,7 @@ class BsgClient:
 
     def close(self) -> None:
         """Close every connection."""
-        with self._wires_lock:
-            wires, self._wires = self._wires, []
-        for wire in wires:
-            wire.close()
-
-    def _wire(self) -> Wire:
-        """This thread's own keep-alive connection (or the wire to the transport given).
-
-        One pool shared by many threads serialises them on its lock (measured: 64
-        threads on one httpx.Client spent 90% of their time waiting for it), so each
-        sending thread keeps its own connection, and the pool is the set of them.
-        """
-        if self._shared is not None:
-            return self._shared
-        wire: Wire | None = getattr(self._local, "wire", None)
-        if wire is None:
-            wire = self._local.wire = SocketWire(self._root, self._tls, self._timeout, self._stop)
-            with self._wires_lock:
-                self._wires.append(wire)
-        return wire
+        self._connections.close()
 
     def __enter__(self) -> BsgClient:
         return self
@@ -121,48 +80,8 @@ class BsgClient:
     # -- authentication ----------------------------------------------------------------
 
     def login(self) -> None:
-        """Exchange the key for a bearer; AuthError when BSG refuses the key."""
-        with self._lock:
-            self._login()
-
-    def _login(self) -> None:
-        answer = self._send("POST", "/api/auth/login", None, json={"api_key": self._key})
-        if answer.status_code in (401, 403, 422):
-            raise KeyRefused("BSG refused the API key; check BSG_API_KEY (or --api-key)")
-        self._token = answers.bearer(answers.checked(answer))
-
-    def _bearer(self) -> Bearer:
-        """The bearer to send: logged in first, renewed before its ``exp`` when it has one,
-        and the new one once a 401 came back for it (not sent again while it is renewed)."""
-        token = self._token
-        if token is None or token.due() or token is self._refused:
-            with self._lock:
-                token = self._token
-                if token is None:
-                    self._login()
-                elif token.due():
-                    self._refresh(token)
-                token = self._token
-        assert token is not None
-        return token
-
-    def _refresh(self, token: Bearer) -> None:
-        """A new bearer for one about to expire; a login when BSG won't refresh it."""
-        try:
-            answer = self._send("POST", "/api/auth/refresh", token.value)
-            if answer.status_code < 300:
-                self._token = answers.bearer(answer)
-                return
-        except Transient:
-            pass
-        self._login()
-
-    def _renew(self, refused: Bearer) -> None:
-        """Log in again after a 401: once per bearer, however many threads saw it refused."""
-        self._refused = refused
-        with self._lock:
-            if self._token is refused:
-                self._login()
+        """Exchange the key for a bearer; KeyRefused when BSG refuses the key."""
+        self._login.login()
 
     # -- lists ---------------------------------------------------------------------------
 
@@ -287,51 +206,17 @@ class BsgClient:
         times. Fresh bearers refused at once every time are a Transient, for the retry
         policy to wait out.
         """
-        token = self._bearer()
+        token = self._login.bearer()
         answer = self._send(method, path, token.value, **kwargs)
         for _ in range(RENEWALS):  # under many threads a fresh bearer can be used up at once
             if answer.status_code != 401:
                 break
-            self._renew(token)
-            token = self._bearer()
+            self._login.renew(token)
+            token = self._login.bearer()
             answer = self._send(method, path, token.value, **kwargs)
         if answer.status_code == 401:
             raise Transient("BSG did not accept a fresh login (401)")
         return answers.parsed(answers.checked(answer))
-
-    def _send(self, method: str, path: str, bearer: str | None, **kwargs: Any) -> Reply:
-        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-        if self._pacer is None:
-            return self._exchange(method, path, headers, **kwargs)
-        slot = self._pacer.before_request()
-        try:
-            answer = self._exchange(method, path, headers, **kwargs)
-        except BaseException:
-            self._pacer.after_response(slot, None)
-            raise
-        self._pacer.after_response(slot, answers.for_pacer(answer, time.monotonic() - slot.sent_at))
-        return answer
-
-    def _exchange(
-        self,
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        *,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-    ) -> Reply:
-        target = f"{path}?{urlencode(params, quote_via=quote)}" if params else path
-        body = None
-        if json is not None:
-            body = _json_body(json)
-            headers = {**headers, "Content-Type": "application/json"}
-        return self._wire().exchange(method, target, {**HEADERS, **headers}, body)
-
-
-def _json_body(value: Any) -> bytes:
-    """JSON as httpx sends it: UTF-8, compact, no NaN."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def require_safe_url(base_url: str) -> None:
@@ -354,16 +239,3 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _tls_context() -> ssl.SSLContext:
-    """Certificates verified against certifi's roots, or SSL_CERT_FILE's (a company's own CA)
-    or SSL_CERT_DIR's, as httpx reads them."""
-    try:
-        return httpx.create_ssl_context()
-    except (OSError, ssl.SSLError) as exc:
-        named = [
-            f"{n}={os.environ[n]}" for n in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(n)
-        ]
-        where = named[0] if named else "certifi's CA bundle"
-        raise UsageError(f"{where}: can't read certificates ({exc})") from exc
