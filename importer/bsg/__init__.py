@@ -2,6 +2,7 @@
 
 wire      one HTTP exchange: bytes out, a Reply back, by a deadline; foreign errors
           translated here
+reading   one answer off a socket: by a deadline, within a size, a stop seen soon
 connections  each thread's own connection, the pacer around each exchange
 bearer    the login's JWT and when to renew it
 login     the bearer of a key: logged in, refreshed, renewed after a 401
