@@ -180,7 +180,7 @@ class Journal:
             )
 
     @sqlite_errors("written")
-    def record_undo(self, undone: Iterable[tuple[int, str]]) -> None:
+    def record_undo(self, undone: Iterable[tuple[int, UndoAction]]) -> None:
         """Record contacts undo took back, as (contact ID, how), on every row of this import
         that names them."""
         with transaction(self._db):

@@ -20,7 +20,17 @@ from ..bsg.errors import CallFailed
 from ..errors import InputError
 from ..hlr import INVALID_CONTACT, read_contacts
 from ..journal import Journal
-from ..models import ALREADY_IN_LIST, RESULT_COLUMNS, Cell, RowOutcome, Status, column_letter
+from ..models import (
+    ALREADY_IN_LIST,
+    RESULT_COLUMNS,
+    TAKEN_BACK,
+    Cell,
+    RowOutcome,
+    Status,
+    UndoAction,
+    UndoResult,
+    column_letter,
+)
 from ..read.table import tool_block
 from ..report import TIME_FORMAT, ReportInfo, write_report
 
@@ -176,13 +186,12 @@ def journal_book(journal: Journal, path: Path) -> ResultsBook:
 NOT_RECORDED = "no outcome recorded: the import was stopped before this row was settled"
 
 
-def undone_contacts(sheet: Sequence[Sequence[Any]]) -> list[tuple[int, str]]:
-    """(contact ID, 'deleted' or 'detached') for each contact the Undo sheet took back."""
-    how = {"deleted": "deleted", "detached": "detached"}
+def undone_contacts(sheet: Sequence[Sequence[Any]]) -> list[tuple[int, UndoAction]]:
+    """(contact ID, what undo did) for each contact the Undo sheet took back."""
     return [
-        (int(row[2]), how[str(row[3])])
+        (int(row[2]), UndoAction(str(row[3])))
         for row in sheet
-        if row[2] is not None and row[4] in ("done", "already gone")
+        if row[2] is not None and row[4] in TAKEN_BACK
     ]
 
 
@@ -250,58 +259,67 @@ def plan_undo(book: ResultsBook) -> UndoPlan:
 def undo(book: ResultsBook, plan: UndoPlan, calls: Calls) -> list[list[Any]]:
     """Carry the plan out; one row of the Undo sheet per contact acted on."""
     sheet = [
-        _undo_row(o, "deleted", *result)
+        _undo_row(o, UndoAction.DELETED, *result)
         for o, result in calls.each(plan.delete, lambda o: _delete(calls, o))
     ]
     for batch in _batches(plan.detach, DETACH_BATCH):
         results = _detach(calls, batch, plan.list_id)
-        sheet += [_undo_row(o, "detached", *r) for o, r in zip(batch, results, strict=True)]
+        sheet += [
+            _undo_row(o, UndoAction.DETACHED, *r) for o, r in zip(batch, results, strict=True)
+        ]
     book.extra["Undo"] = (list(UNDO_HEADER), sheet)
     return sheet
 
 
-def _delete(calls: Calls, outcome: RowOutcome) -> tuple[str, str]:
+def _delete(calls: Calls, outcome: RowOutcome) -> tuple[UndoResult, str]:
     contact_id = outcome.contact_id
     assert contact_id is not None
     try:
         contact = calls.call(lambda: calls.client.get_contact(contact_id))
         if contact.phone != outcome.phone:
             return (
-                "left alone",
+                UndoResult.LEFT_ALONE,
                 f"contact {contact_id} now has phone {contact.phone}, not this row's",
             )
         calls.call(lambda: calls.client.delete_contact(contact_id))
     except CallFailed as failure:
         return (
-            ("already gone", "")
+            (UndoResult.ALREADY_GONE, "")
             if failure.message == INVALID_CONTACT
-            else ("failed", failure.reason)
+            else (UndoResult.FAILED, failure.reason)
         )
-    return "done", ""
+    return UndoResult.DONE, ""
 
 
 def _detach(
     calls: Calls, batch: Sequence[RowOutcome], list_id: int | None
-) -> list[tuple[str, str]]:
+) -> list[tuple[UndoResult, str]]:
     """Detach a batch in one call; (result, error) for each of its rows."""
     if list_id is None:
-        return [("failed", "the workbook's Summary names no list ID")] * len(batch)
+        return [(UndoResult.FAILED, "the workbook's Summary names no list ID")] * len(batch)
     ids = [o.contact_id for o in batch if o.contact_id is not None]
     try:
         calls.call(lambda: calls.client.detach(ids, list_id))
     except CallFailed as failure:
         if failure.message != INVALID_CONTACT:
-            return [("failed", failure.reason)] * len(batch)
+            return [(UndoResult.FAILED, failure.reason)] * len(batch)
         if len(batch) == 1:
-            return [("already gone", "")]
+            return [(UndoResult.ALREADY_GONE, "")]
         # One contact deleted since the import fails the whole batch: detach each on its own.
         singles = calls.each([[o] for o in batch], lambda one: _detach(calls, one, list_id))
         return [results[0] for _, results in singles]
-    return [("done", "")] * len(batch)
+    return [(UndoResult.DONE, "")] * len(batch)
 
 
-def _undo_row(outcome: RowOutcome, action: str, result: str, error: str) -> list[Any]:
-    return [outcome.source_row, outcome.phone, outcome.contact_id, action, result, error]
+def _undo_row(outcome: RowOutcome, action: UndoAction, result: UndoResult, error: str) -> list[Any]:
+    return [
+        outcome.source_row,
+        outcome.phone,
+        outcome.contact_id,
+        action.value,
+        result.value,
+        error,
+    ]
 
 
 def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
