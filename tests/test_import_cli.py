@@ -1,4 +1,7 @@
-"""End to end through the real command line: files in, contacts in the sandbox, workbooks out."""
+"""End to end through the command line: files in, contacts in the sandbox, workbooks out.
+
+A test of what the person sees and the exit code runs the command in this process
+(``invoke_cli``); the others run it as a real process (``run_cli``)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from .conftest import sheet_rows
 from .helpers import (
     SAMPLE_CSV,
     SAMPLE_XLSX,
+    invoke_cli,
     phones_in,
     run_cli,
     state_of,
@@ -112,7 +116,7 @@ def test_rerun_without_resume_finds_everything_existing(
 
 def test_json_summary(tmp_path: Path, server: Any) -> None:
     source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(5))
-    ran = run_cli(
+    ran = invoke_cli(
         source,
         "--list",
         "Promo",
@@ -131,7 +135,7 @@ def test_json_summary(tmp_path: Path, server: Any) -> None:
 def test_exit_codes(tmp_path: Path, server: Any) -> None:
     source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(3))
     base = ["--list", "Promo", "--base-url", server.url, *journal_flags(tmp_path)]
-    missing = run_cli(tmp_path / "nope.csv", *base, env=KEY)
+    missing = invoke_cli(tmp_path / "nope.csv", *base, env=KEY)
     assert missing.code == 2
     assert (
         missing.last_line
@@ -139,24 +143,26 @@ def test_exit_codes(tmp_path: Path, server: Any) -> None:
     )
     no_phone = tmp_path / "names.csv"
     no_phone.write_text("Name,City\nTaras,Kyiv\n", encoding="utf-8")
-    refused = run_cli(no_phone, *base, env=KEY)
+    refused = invoke_cli(no_phone, *base, env=KEY)
     assert (
         refused.code == 2
         and "no phone column" in refused.last_line
         and "'Name', 'City'" in refused.last_line
     )
-    wrong_key = run_cli(source, *base, env={"BSG_API_KEY": "live_wrong"})
+    wrong_key = invoke_cli(source, *base, env={"BSG_API_KEY": "live_wrong"})
     assert wrong_key.code == 3 and "refused the API key" in wrong_key.last_line
     assert not (tmp_path / "c.results.xlsx").exists()
-    unreachable = run_cli(
+    unreachable = invoke_cli(
         source, "--list", "Promo", "--base-url", "http://127.0.0.1:9", "--patience", "1", env=KEY
     )
     assert unreachable.code == 3 and "could not reach BSG" in unreachable.last_line
-    no_key = run_cli(source, "--list", "Promo", "--base-url", server.url)
+    no_key = invoke_cli(source, "--list", "Promo", "--base-url", server.url)
     assert no_key.code == 2 and "no API key" in no_key.last_line
-    plain_http = run_cli(source, "--list", "Promo", "--base-url", "http://bsg.example.com", env=KEY)
+    plain_http = invoke_cli(
+        source, "--list", "Promo", "--base-url", "http://bsg.example.com", env=KEY
+    )
     assert plain_http.code == 2 and "plain HTTP" in plain_http.last_line
-    assert run_cli(source, *base, env=KEY).code == 0
+    assert invoke_cli(source, *base, env=KEY).code == 0
 
 
 def test_dry_run_without_key_checks_the_file_alone(tmp_path: Path) -> None:

@@ -12,7 +12,14 @@ from typing import Any
 import openpyxl
 
 from .conftest import sheet_rows
-from .helpers import phones_in, run_cli, state_of, ukrainian_mobiles, write_contacts_csv
+from .helpers import (
+    invoke_cli,
+    phones_in,
+    run_cli,
+    state_of,
+    ukrainian_mobiles,
+    write_contacts_csv,
+)
 
 KEY = {"BSG_API_KEY": "live_sandbox"}
 HOUR = 3600
@@ -221,7 +228,7 @@ def test_refused_key_leaves_every_file_for_the_next_run(
     phones = ukrainian_mobiles(4)
     first = aged(write_contacts_csv(inbox / "first.csv", phones[:2]), 2)
     second = aged(write_contacts_csv(inbox / "second.csv", phones[2:]), 1)
-    ran = run_cli(
+    ran = invoke_cli(
         "inbox", inbox, "--list", "Promo", "--settle-seconds", "0", "--base-url", server.url,
         *journal_flags(tmp_path), env={"BSG_API_KEY": "live_wrong"},
     )  # fmt: skip
@@ -244,7 +251,7 @@ def test_empty_inbox_exits_0_and_says_so(tmp_path: Path, server: Any, sandbox: A
     (inbox / "old.results.xlsx").write_bytes(b"")
     (inbox / ".partial.csv").write_text("Phone\n+380501234567\n", encoding="utf-8")
     before = len(state_of(sandbox)["log"])
-    ran = run_cli(
+    ran = invoke_cli(
         "inbox", inbox, "--list", "Promo", "--base-url", server.url, *journal_flags(tmp_path),
         env=KEY,
     )  # fmt: skip
@@ -258,6 +265,6 @@ def test_inbox_needs_a_list(tmp_path: Path, server: Any) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     write_contacts_csv(inbox / "c.csv", ukrainian_mobiles(2))
-    ran = run_cli("inbox", inbox, "--base-url", server.url, env=KEY)
+    ran = invoke_cli("inbox", inbox, "--base-url", server.url, env=KEY)
     assert ran.code == 2 and "--list NAME or --list-from-filename" in ran.stderr
     assert (inbox / "c.csv").exists() and not (inbox / "done").exists()
