@@ -7,6 +7,7 @@ open_table
 │                                             ├── xls   xlrd
 │                                             └── ods   expat (odsxml)
 ├── zipguard   zip bombs, DTDs, sheet extents, before any .xlsx/.ods parser runs
+├── xmlscan    zipguard's scanners of raw worksheet XML (cell extents, declared strings)
 ├── limits     how big a file may be
 └── table      the header row (header), column names, the phone column
 

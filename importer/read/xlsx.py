@@ -18,7 +18,8 @@ from defusedxml import ElementTree
 from ..errors import InputError
 from .limits import Limits
 from .workbook import Row, Sheet, exact, non_blank, sheet_where
-from .zipguard import Extent, check_archive
+from .xmlscan import Extent
+from .zipguard import check_archive
 
 if TYPE_CHECKING:
     from python_calamine import CalamineSheet, CalamineWorkbook
