@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
@@ -37,9 +37,36 @@ IfRunning = Literal["exit", "wait"]
 NotifyFormat = Literal["json", "slack"]
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything one import needs to know. The key is never in ``repr``."""
+@dataclass(frozen=True, kw_only=True)
+class Account:
+    """The service alone: where BSG is, the key, and how to call it. All that a caller who
+    touches no input file needs (the page's History, undo, hlr-refresh). TLS follows
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR``, which the client reads. The key is never in ``repr``."""
+
+    sandbox: bool = False
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str | None = field(default=None, repr=False)
+    concurrency: int | None = None  # None: found while sending (bsg/pace.py)
+    rate: float | None = None
+    patience: float = 300.0
+    max_attempts: int = 10
+    timeout: float = 30.0
+    journal_dir: Path | None = None
+
+    @property
+    def api_root(self) -> str:
+        """The base URL the client talks to."""
+        return SANDBOX_BASE_URL if self.sandbox else self.base_url.rstrip("/")
+
+    @property
+    def key(self) -> str | None:
+        """The key to log in with (the sandbox's own when ``--sandbox``)."""
+        return SANDBOX_API_KEY if self.sandbox and not self.api_key else self.api_key
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings(Account):
+    """Everything one import needs to know: the account, and the file into the list."""
 
     file: Path
     list_name: str
@@ -56,20 +83,11 @@ class Settings:
     output: Path | None = None
     output_dir: Path | None = None
     dry_run: bool = False
-    sandbox: bool = False
-    base_url: str = DEFAULT_BASE_URL
-    api_key: str | None = field(default=None, repr=False)
-    concurrency: int | None = None  # None: found while sending (bsg/pace.py)
-    rate: float | None = None
     resume: bool = True
     #: Send again the rows whose contacts `bsg-import undo` took back (else they are skipped).
     redo_undone: bool = False
-    patience: float = 300.0
-    max_attempts: int = 10
-    timeout: float = 30.0
     date_order: DateOrder = "dmy"
     bad_values: BadValues = "reject"
-    journal_dir: Path | None = None
     if_running: IfRunning = "exit"
     max_rows: int = 2_000_000
     max_unpacked_mb: int = 1024
@@ -85,16 +103,6 @@ class Settings:
             return self.output
         folder = self.output_dir if self.output_dir is not None else self.file.parent
         return folder / results_name(self.file)
-
-    @property
-    def api_root(self) -> str:
-        """The base URL the client talks to."""
-        return SANDBOX_BASE_URL if self.sandbox else self.base_url.rstrip("/")
-
-    @property
-    def key(self) -> str | None:
-        """The key to log in with (the sandbox's own when ``--sandbox``)."""
-        return SANDBOX_API_KEY if self.sandbox and not self.api_key else self.api_key
 
 
 #: How a results workbook's name ends: ``contacts.xlsx`` -> ``contacts.results.xlsx``.
@@ -124,6 +132,30 @@ def resolve(
     Every source goes through ``checked``: a name Settings lacks or a value of the wrong
     type is a UsageError naming where it came from. ``None`` means "not given".
     """
+    merged = _merged(flags, config, environment, profile)
+    for required in ("file", "list_name"):
+        if merged.get(required) in (None, ""):
+            option = "FILE" if required == "file" else "--list"
+            raise UsageError(f"{option} is required")
+    return _settings(merged)
+
+
+def resolve_account(
+    flags: Mapping[str, Any], config: Mapping[str, Any], environment: Mapping[str, str]
+) -> Account:
+    """The Account of flag > config file > environment > default: ``resolve`` for a caller
+    with no input file. The sources are checked whole (a config file names the import's
+    options too); those of the account are kept."""
+    account = {k: v for k, v in _merged(flags, config, environment).items() if k in ACCOUNT_FIELDS}
+    return Account(**account)  # type: ignore[arg-type]  # each checked by _typed
+
+
+def _merged(
+    flags: Mapping[str, Any],
+    config: Mapping[str, Any],
+    environment: Mapping[str, str],
+    profile: Mapping[str, Any] | None = None,
+) -> Layer:
     merged: Layer = {}
     for variable, name in ENVIRONMENT.items():
         if environment.get(variable):
@@ -131,11 +163,7 @@ def resolve(
     merged.update(checked(config, "the config file"))
     merged.update(checked(profile or {}, "the profile"))
     merged.update(checked(flags, "the options"))
-    for required in ("file", "list_name"):
-        if merged.get(required) in (None, ""):
-            option = "FILE" if required == "file" else "--list"
-            raise UsageError(f"{option} is required")
-    return _settings(merged)
+    return merged
 
 
 def checked(values: Mapping[str, Any], where: str) -> Layer:
@@ -172,6 +200,7 @@ def _settings(layer: Layer) -> Settings:
 
 
 _TYPES: dict[str, Any] = get_type_hints(Settings)
+ACCOUNT_FIELDS = frozenset(f.name for f in fields(Account))
 #: Lists that may be given as one name: a profile or page with one phone column.
 ONE_OR_MORE = frozenset({"phone_column"})
 

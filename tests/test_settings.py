@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from importer.errors import UsageError
-from importer.settings import DEFAULT_BASE_URL, Settings, load_config, resolve
+from importer.settings import (
+    DEFAULT_BASE_URL,
+    Account,
+    Settings,
+    load_config,
+    resolve,
+    resolve_account,
+)
 
 BASE = {"file": "c.csv", "list_name": "Promo"}
 
@@ -59,6 +66,21 @@ def test_unknown_config_keys_and_missing_list(tmp_path: Path) -> None:
         resolve(BASE, {"colour": "red"}, {})
     with pytest.raises(UsageError, match="--list is required"):
         resolve({"file": "c.csv"}, {}, {})
+
+
+def test_the_account_alone_needs_no_file_nor_list(tmp_path: Path) -> None:
+    """undo, hlr-refresh and the page's History call BSG without an input file."""
+    path = tmp_path / "bsg.toml"
+    path.write_text('list = "Nightly"\nbase-url = "https://file"\nrate = 5\n', encoding="utf-8")
+    environment = {"BSG_API_KEY": "live_secret", "BSG_DEFAULT_REGION": "UA"}
+    account = resolve_account({"patience": 10}, load_config(path), environment)
+    assert account == Account(base_url="https://file", api_key="live_secret", rate=5.0,
+                              patience=10.0)  # fmt: skip
+    assert type(account) is Account and "live_secret" not in repr(account)
+    settings = resolve({"file": "c.csv", "patience": 10}, load_config(path), environment)
+    assert (account.api_root, account.key) == (settings.api_root, settings.key)
+    with pytest.raises(UsageError, match="unknown options: colour"):
+        resolve_account({}, {"colour": "red"}, {})
 
 
 def test_default_output_is_beside_the_input() -> None:
