@@ -1,4 +1,7 @@
-"""The sandbox as a WSGI app: the routes of bsg-one-api.md, faults applied in one place."""
+"""The sandbox as a WSGI app: the routes of bsg-one-api.md, faults applied in one place.
+
+The handlers live by what they serve: account (login, fields), groups, contacts; the
+sandbox's own /_sandbox/ routes in control."""
 
 from __future__ import annotations
 
@@ -12,16 +15,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import contacts, groups
+from . import account, contacts, groups
+from .control import CONTROL
 from .faults import Decision, DropConnection, FaultPlan, Faults
-from .hlr import HlrModel
 from .limits import ADMITTED, Admission
-from .render import LIMIT_PAGE, PROXY_PAGE, custom_field
+from .render import LIMIT_PAGE, PROXY_PAGE
 from .state import Account
-from .wire import ApiAnswer, answer, body, refusal
+from .wire import ApiAnswer, answer, refusal
 
 Handler = Callable[[Account, Request, dict[str, Any]], Response]
-FIELD_TAKEN = "The name has already been taken."
 #: BSG's one documented 429: about one request, not the rate.
 DUPLICATE_REQUESTS = "Too many duplicate request detected"
 
@@ -201,86 +203,6 @@ def _signature(request: Request) -> tuple[Any, ...]:
             request.headers.get("Authorization"))  # fmt: skip
 
 
-def _login(account: Account, request: Request, _: dict[str, Any]) -> Response:
-    key = body(request).get("api_key")
-    mode = account.keys.get(key) if isinstance(key, str) else None
-    if mode is None:
-        raise ApiAnswer(401, "Invalid API key")
-    return answer(200, {"bearer": account.issue_token(mode)})
-
-
-def _refresh(account: Account, request: Request, _: dict[str, Any]) -> Response:
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    old = account.tokens.pop(token)
-    return answer(200, {"bearer": account.issue_token(old.mode)})
-
-
-def _fields(account: Account, request: Request, _: dict[str, Any]) -> Response:
-    return answer(200, {"data": [custom_field(f) for f in account.fields.values()]})
-
-
-def _create_field(account: Account, request: Request, _: dict[str, Any]) -> Response:
-    data = body(request)
-    name, kind = data.get("name"), data.get("type")
-    if not isinstance(name, str) or not name.strip():
-        raise ApiAnswer(422, "The name field is required.")
-    if account.max_field_name and len(name.strip()) > account.max_field_name:
-        limit = account.max_field_name
-        raise ApiAnswer(422, f"The name may not be greater than {limit} characters.")
-    if kind not in ("text", "number", "date"):
-        raise ApiAnswer(422, "The selected type is invalid.")
-    if any(f.name.casefold() == name.strip().casefold() for f in account.fields.values()):
-        raise ApiAnswer(422, FIELD_TAKEN)
-    created = account.add_field(name.strip(), kind, data.get("description"))
-    return answer(201, {"data": custom_field(created)})
-
-
-def _control_state(app: SandboxApp, request: Request) -> Response:
-    with app.account.lock:
-        return answer(200, {**app.account.snapshot(), "faults": app.faults.to_dict()})
-
-
-def _control_faults(app: SandboxApp, request: Request) -> Response:
-    try:
-        app.faults = Faults.from_dict(body(request))
-    except (TypeError, ValueError, ApiAnswer) as problem:
-        return refusal(422, str(problem))
-    return answer(200, app.faults.to_dict())
-
-
-def _control_hlr(app: SandboxApp, request: Request) -> Response:
-    try:
-        model = HlrModel.from_dict(body(request))
-    except (TypeError, ValueError, ApiAnswer) as problem:
-        return refusal(422, str(problem))
-    with app.account.lock:
-        app.account.hlr = model
-    return answer(200, model.to_dict())
-
-
-def _control_reset(app: SandboxApp, request: Request) -> Response:
-    keys, hlr = dict(app.account.keys), app.account.hlr
-    app.account.__init__()  # type: ignore[misc]
-    app.account.keys, app.account.hlr = keys, hlr
-    app.account.token_ttl = app.faults.token_ttl
-    return answer(200, {"reset": True})
-
-
-def _control_verify(app: SandboxApp, request: Request) -> Response:
-    phones = body(request).get("phones", [])
-    with app.account.lock:
-        app.account.verified.update(int(p) for p in phones)
-    return answer(200, {"verified": len(phones)})
-
-
-def _control_outage(app: SandboxApp, request: Request) -> Response:
-    seconds = float(body(request).get("seconds", 0))
-    if app.on_outage is None:
-        return refusal(422, "outages need the real server")
-    app.on_outage(seconds)
-    return answer(200, {"outage_s": seconds})
-
-
 _ROUTES = [
     ("/api/auth/login", "POST", "login"),
     ("/api/auth/refresh", "POST", "refresh"),
@@ -310,18 +232,7 @@ _ROUTES = [
 ]
 
 API: dict[str, Handler] = {
-    "login": _login,
-    "refresh": _refresh,
-    "fields": _fields,
-    "create_field": _create_field,
+    **account.HANDLERS,
     **groups.HANDLERS,
     **contacts.HANDLERS,
-}
-CONTROL: dict[str, Callable[[SandboxApp, Request], Response]] = {
-    "control_state": _control_state,
-    "control_faults": _control_faults,
-    "control_reset": _control_reset,
-    "control_hlr": _control_hlr,
-    "control_verify": _control_verify,
-    "control_outage": _control_outage,
 }
