@@ -18,15 +18,14 @@ service lets through. Nothing is known of its limit in advance; these are the ru
    background. While a cut is judged, only a share that rises above the one before it,
    or above 25% (more than random faults refuse), cuts again.
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
-   holds a second, then probes above it: +3%/s, doubling every second, so that a limit
+   holds a second, then probes above it: +5%/s, doubling every second, so that a limit
    that comes back is found again within ten seconds.
 6. **Window.** Twice the rate times the median of the last 200 round trips (two
    bandwidth-delay products, by Little's law), at least 8. No round trip is compared
    with another: a jittery link is not read as load, and a service that answers later
    meets fewer requests only through the rate. A limit on requests in flight shows as an
    *edge*: over two seconds, a number in flight at which nearly all get through and above
-   which most are refused, and which is what got through times the round trip (else the
-   numbers only rose with a rate a rate limit refused). The window holds at the edge;
+   which most are refused. The window holds at the edge;
    refusals above it cut no rate, and once it binds for a second with none refused
    below it, the rate is set free. The edge is probed one above when it binds: after a
    second, twice as long after each probe that fails (at most 8 s).
@@ -71,7 +70,7 @@ CRUISE = 0.98
 MOST_NOISE = 0.25
 CLIMB_S = 1.0
 HOLD_S = 1.0
-PROBE = 0.03  # a second, doubling every second
+PROBE = 0.05  # a second, doubling every second
 #: A share of refusals is a cut's reason when above the background by this and by chance.
 MARGIN = 0.01
 SIGMAS = 2.5
@@ -98,7 +97,6 @@ EDGE_BELOW = 0.1
 EDGE_ABOVE = 0.5
 EDGE_REFUSALS = 0.8
 LEVELS_S = 2.0
-LITTLE = 1.25
 #: A limit on requests in flight is probed (one above it) at most this seldom.
 LIMIT_PROBE_S = 8.0
 #: A wait ends this long after the reset it was told, so the first request lands in it.
@@ -160,11 +158,12 @@ class Series:
         return waited >= JUDGE_AFTER_S and (self.after[0] >= MIN_JUDGED or waited > JUDGE_WITHIN_S)
 
     def rising(self, n2: int, k2: int) -> bool:
-        """Do refusals go on after the cut, at a share surely above the one before it?"""
+        """Do refusals go on after the cut, at a share surely above the one before it (both
+        are samples: the difference is weighed against both)?"""
         n1, k1 = self.before
-        before = k1 / max(1, n1)
-        error = math.sqrt(before * (1 - before) / n2)
-        return k2 / n2 > before + max(MARGIN, CHECKED_SIGMAS * error)
+        pooled = (k1 + k2) / (n1 + n2)
+        error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / max(1, n2)))
+        return k2 / max(1, n2) - k1 / max(1, n1) > max(MARGIN, CHECKED_SIGMAS * error)
 
     def held(self) -> bool:
         """Did refusals go on after the cut, at the share of before but for chance? (Fewer:
@@ -426,12 +425,6 @@ class RatePacer:
             return True
         edge = self._levels.edge()
         if edge is None or slot.in_flight <= edge or (held is not None and edge >= held):
-            return False
-        # Under a limit in flight, what gets through is what was sent: the edge is that
-        # rate times the round trip (Little's law). Above it, the levels rose with a rate
-        # that a rate limit refused.
-        rtt = self._typical_rtt()
-        if edge > LITTLE * self._goods_per_s(now, max(0.2, 4 * rtt)) * rtt:
             return False
         self._held_edge = max(1, edge)
         self._hold(self._held_edge, now)
