@@ -24,7 +24,8 @@ from .errors import (
     UsageError,
 )
 from .models import ImportSummary, Status
-from .runs.importing import RunControl, run_import
+from .runs.control import RunControl
+from .runs.importing import run_import
 from .settings import Settings
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ import click
 
 from ..errors import OK, UsageError
 from ..runs.afterwards import run_hlr_refresh, run_undo, undo_source
+from ..runs.control import RunControl
 from ..runs.followup import ResultsBook, read_results_book
-from ..runs.importing import RunControl
 from ..settings import Layer, Settings
 from .guard import guarded, on_signals
 from .options import SERVICE_OPTIONS, Sources, flags_of, with_options

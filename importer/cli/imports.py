@@ -11,7 +11,8 @@ import click
 from .. import logs
 from ..errors import FATAL, Interrupted, batch_exit_code, exit_for
 from ..models import ImportSummary, summary_line
-from ..runs.importing import RunControl, run_import
+from ..runs.control import RunControl
+from ..runs.importing import run_import
 from ..runs.inbox import SETTLE_S, ImportOne, run_inbox
 from ..runs.notify import notified
 from ..settings import Settings

@@ -2,6 +2,9 @@
 
 - ``importing``: ``run_import()``, a file (or a table) into a list: the only module that
   knows the order of the stages, read -> plan -> normalise -> journal -> send -> report;
+  ``sending`` takes the rows from the file to the sender and the journal;
+- ``connecting``: the run's session with BSG (``connect``, ``session``); ``control``: how
+  the caller steers a run (``RunControl``: the stop event, progress callbacks);
 - ``afterwards``: ``run_hlr_refresh()`` and ``run_undo()``, the jobs that start from a
   results workbook; ``followup`` reads the workbook back and does their work;
 - ``inbox``: every file dropped in a folder, imported in turn (cron's ``bsg-import inbox``);

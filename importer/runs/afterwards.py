@@ -7,20 +7,19 @@ line and the web page call: each logs in with the run's settings, does the work 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
 
-from ..bsg.calls import Calls
-from ..errors import InputError, Interrupted, rows_exit_code
+from ..errors import InputError, rows_exit_code
 from ..journal import Journal
 from ..locks import import_lock
 from ..settings import Settings
+from .connecting import session
+from .control import RunControl
 from .followup import (
     ResultsBook,
     UndoPlan,
@@ -32,7 +31,6 @@ from .followup import (
     undone_contacts,
 )
 from .history import journal_folder, journal_of_results, journal_path
-from .importing import RunControl, connect
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ def run_hlr_refresh(
     transport: httpx.BaseTransport | None = None,
 ) -> RefreshSummary:
     """Fetch every contact of ``book`` again and save its new HLR status in place."""
-    with _calls(settings, control, transport) as calls:
+    with session(settings, control, transport) as calls:
         tally = refresh_hlr(book, calls)
     info = book.save()
     return RefreshSummary(book.path, **tally, hlr_counts=dict(info.hlr_counts))
@@ -169,27 +167,9 @@ def run_undo(
             hint = "undo it once that run has ended"
             stack.enter_context(import_lock(journal_file.stem, what, wait=False, hint=hint))
             journal = stack.enter_context(Journal(journal_file, create=False))
-        with _calls(settings, control, transport) as calls:
+        with session(settings, control, transport) as calls:
             sheet = undo(book, plan, calls)
         if journal is not None:
             journal.record_undo(undone_contacts(sheet))
     book.save()
     return UndoSummary(book.path, dict(Counter(str(row[4]) for row in sheet)))
-
-
-@contextmanager
-def _calls(
-    settings: Settings, control: RunControl | None, transport: httpx.BaseTransport | None
-) -> Iterator[Calls]:
-    """A logged-in client under the run's policy; Interrupted once a stop was asked for."""
-    control = control or RunControl(threading.Event())
-    calls = connect(settings, control, transport)
-    assert calls is not None  # settings without a key and without dry_run raise in connect
-    try:
-        yield calls
-    finally:
-        calls.client.close()
-    if calls.halted is not None:  # the key refused at a login during the run
-        raise calls.halted
-    if control.stop.is_set():
-        raise Interrupted("interrupted")

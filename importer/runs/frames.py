@@ -29,7 +29,8 @@ from ..read.table import tool_block
 from ..read.workbook import exact
 from ..report import FORMULA_STARTS
 from ..settings import Settings, resolve
-from .importing import RunControl, run_import
+from .control import RunControl
+from .importing import run_import
 from .notify import notified
 
 #: Settings that name or pick from a file, which a frame is not.

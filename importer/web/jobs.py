@@ -18,7 +18,7 @@ from typing import Any, Literal
 from ..errors import FATAL, INTERRUPTED, Interrupted, exit_for
 from ..logs import hlr_waited
 from ..models import ImportSummary, RowOutcome
-from ..runs.importing import RunControl
+from ..runs.control import RunControl
 
 Kind = Literal["check", "import", "undo", "hlr"]
 State = Literal["running", "done", "stopped", "failed"]

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from ..bsg.client import BsgClient
 from ..errors import BsgImportError
-from ..runs.importing import RunControl, connect
+from ..runs.connecting import connect
+from ..runs.control import RunControl
 from ..settings import Settings
 
 FILE_NAME = "left-lists.json"

@@ -25,7 +25,8 @@ from ..read.sniff import file_kind
 from ..read.workbook import Book
 from ..read.xls import open_xls
 from ..read.xlsx import open_xlsx
-from ..runs.importing import RunControl, connect
+from ..runs.connecting import connect
+from ..runs.control import RunControl
 from ..settings import Settings
 
 PREVIEW_ROWS = 20

@@ -24,9 +24,10 @@ from ..errors import BsgImportError, Interrupted, exit_for
 from ..models import ImportSummary, RowOutcome, Status, cell_text
 from ..report import reachable
 from ..runs.afterwards import run_hlr_refresh, run_undo
+from ..runs.control import RunControl
 from ..runs.followup import plan_undo, read_results_book
 from ..runs.history import PastImport, carried_counts, journal_path
-from ..runs.importing import INTERRUPTED, RunControl, run_import
+from ..runs.importing import INTERRUPTED, run_import
 from ..runs.notify import notified
 from ..settings import RESULTS_SUFFIX, Settings, results_name
 from .app import Web, web
