@@ -24,16 +24,14 @@ service lets through. Nothing is known of its limit in advance; these are the ru
    bandwidth-delay products, by Little's law), at least 8. No round trip is compared
    with another: a jittery link is not read as load, and a service that answers later
    meets fewer requests only through the rate. A limit on requests in flight shows as an
-   *edge*: over two seconds, a number in flight at which nearly all get through and above
-   which most are refused. The window holds at the edge;
-   refusals above it cut no rate, and once it binds for a second with none refused
-   below it, the rate is set free. The edge is probed one above when it binds: after a
-   second, twice as long after each probe that fails (at most 8 s).
-7. **Pauses.** When nothing gets through any more (a spent window, an outage), the run
-   waits as the refusal says (``X-RateLimit-Reset``; ``Retry-After``, a second less when
-   in whole seconds; 0.25 s when it says nothing), then one request probes; a probe
-   refused waits 0.25 s, doubling, up to what the refusal says. No rate is cut for a
-   pause; refusals to requests sent before it are no news.
+   *edge* (edge.py): a number in flight at which nearly all get through and above which
+   most are refused. The window holds at it, refusals above it cut no rate; once it has
+   held a second with none refused within it, the rate is set free. It is probed one
+   above when it binds: after a second, twice as long after each probe that fails.
+7. **Pauses** (pause.py). When nothing gets through any more (a spent window, an
+   outage), the run waits as the refusal says (a second less when in whole seconds;
+   0.25 s when it says nothing), then one request probes; a probe refused waits 0.25 s,
+   doubling, up to what the refusal says. No rate is cut for a pause.
 8. **Headers.** ``X-RateLimit-Remaining`` is spent and never overdrawn: at 0 the run
    waits for the window's reset as in 7.
 
@@ -50,7 +48,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .evidence import Answer, Slot, Window, wait_s
+from .edge import InFlightEdge
+from .evidence import Answer, Slot, Window
+from .pause import Pause
+from .samples import (
+    CHECKED_SIGMAS,
+    MARGIN,
+    MIN_REFUSED,
+    MOST_NOISE,
+    Minimum,
+    Series,
+    Share,
+    surely_above,
+)
 
 __all__ = ["MAX_IN_FLIGHT", "Answer", "RatePacer", "Slot"]
 
@@ -66,176 +76,25 @@ FIRST_CUT = 0.75
 #: ... and when refusals go on there, to this (of the same ceiling), judged again.
 DEEP_CUT = 0.5
 CRUISE = 0.98
-#: The background is never above this: more refusals than that are a limit's.
-MOST_NOISE = 0.25
 CLIMB_S = 1.0
 HOLD_S = 1.0
 PROBE = 0.05  # a second, doubling every second
-#: A share of refusals is a cut's reason when above the background by this and by chance.
-MARGIN = 0.01
-SIGMAS = 2.5
-#: A share is checked against the background at every refusal: so many checks need more.
-CHECKED_SIGMAS = 3.5
-MIN_REFUSED = 3
-#: ... among at least this many answers.
+#: A cut needs MIN_REFUSED refusals among at least this many answers.
 MIN_ANSWERS = 20
-JUDGE_FROM_S = 1.0
-JUDGE_AFTER_S = 1.5
-#: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
-MIN_JUDGED = 100
-JUDGE_WITHIN_S = 3.5
 START_IN_FLIGHT = 8
 MIN_IN_FLIGHT = 8
 MAX_IN_FLIGHT = 256
 BDP_GAIN = 2.0
 RTT_WINDOW_S = 10.0
 RTT_SAMPLES = 200
-PROBE_WAIT_S = 0.25
-#: An edge in flight: at most this share refused at a level, most above it (of all there),
-#: and nearly all the refusals above it, over the last LEVELS_S.
-EDGE_BELOW = 0.1
-EDGE_ABOVE = 0.5
-EDGE_REFUSALS = 0.8
-LEVELS_S = 2.0
-#: A limit on requests in flight is probed (one above it) at most this seldom.
-LIMIT_PROBE_S = 8.0
-#: A wait ends this long after the reset it was told, so the first request lands in it.
-RESET_MARGIN_S = 0.02
 #: Waits at least this long are announced ("waiting for BSG: 12 s").
 ANNOUNCE_WAIT_S = 1.0
-BIN_S = 0.1
+#: The window is sized at most this often.
+SIZE_EVERY_S = 0.1
 #: A thread that wakes this much after its turn takes a new one.
 LATE_S = 0.002
 #: The ceiling is what got through over this long before a cut.
 CEILING_S = 1.0
-
-
-class Share:
-    """Answers and refusals in bins of BIN_S over the last second."""
-
-    def __init__(self) -> None:
-        self._bins: deque[list[float]] = deque()  # [start, answers, refused]
-
-    def add(self, now: float, refused: bool) -> None:
-        if not self._bins or now - self._bins[-1][0] >= BIN_S:
-            self._bins.append([now, 0, 0])
-            while now - self._bins[0][0] > 1.0:
-                self._bins.popleft()
-        last = self._bins[-1]
-        last[1] += 1
-        last[2] += refused
-
-    def counts(self) -> tuple[int, int]:
-        """(answers, refused)."""
-        return int(sum(b[1] for b in self._bins)), int(sum(b[2] for b in self._bins))
-
-    def span(self, now: float) -> float:
-        """Seconds the bins cover."""
-        return now - self._bins[0][0] if self._bins else 0.0
-
-    def clear(self) -> None:
-        self._bins.clear()
-
-
-class Series:
-    """The first cut, judged on the requests sent from a second after it (a window keeps
-    the requests of its last second): were the refusals the rate's?"""
-
-    def __init__(self, started: float, rate: float, before: tuple[int, int], depth: float) -> None:
-        self.started = started
-        self.undo = rate
-        self.before = before
-        self.depth = depth
-        self.after = [0, 0]  # answers, refused: to requests sent from JUDGE_FROM_S on
-
-    def add(self, slot: Slot, refused: bool) -> None:
-        if slot.sent_at >= self.started + JUDGE_FROM_S:
-            self.after[0] += 1
-            self.after[1] += refused
-
-    def due(self, now: float) -> bool:
-        waited = now - self.started
-        return waited >= JUDGE_AFTER_S and (self.after[0] >= MIN_JUDGED or waited > JUDGE_WITHIN_S)
-
-    def rising(self, n2: int, k2: int) -> bool:
-        """Do refusals go on after the cut, at a share surely above the one before it (both
-        are samples: the difference is weighed against both)?"""
-        n1, k1 = self.before
-        pooled = (k1 + k2) / (n1 + n2)
-        error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / max(1, n2)))
-        return k2 / max(1, n2) - k1 / max(1, n1) > max(MARGIN, CHECKED_SIGMAS * error)
-
-    def held(self) -> bool:
-        """Did refusals go on after the cut, at the share of before but for chance? (Fewer:
-        the rate's; more: a limit below even the cut rate.)"""
-        (n1, k1), (n2, k2) = self.before, self.after
-        if k2 == 0:
-            return False
-        pooled = (k1 + k2) / (n1 + n2)
-        error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / n2))
-        return abs(k1 / max(1, n1) - k2 / n2) <= max(SIGMAS * error, MARGIN)
-
-    def background(self, held: bool) -> float:
-        """The share of refusals no limit explains: all of them, or (a limit's) the fewer of
-        before and after, since a window still refuses a while after the cut."""
-        (n1, k1), (n2, k2) = self.before, self.after
-        share = (k1 + k2) / (n1 + n2) if held else min(k1 / max(1, n1), k2 / max(1, n2))
-        return min(MOST_NOISE, share)
-
-
-class Minimum:
-    """The least of a value over the last ``span`` seconds, in ten steps."""
-
-    def __init__(self, span: float) -> None:
-        self._step = span / 10
-        self._steps: deque[tuple[float, float]] = deque()
-
-    def add(self, now: float, value: float) -> None:
-        if self._steps and now - self._steps[-1][0] < self._step:
-            start, best = self._steps[-1]
-            self._steps[-1] = (start, min(best, value))
-        else:
-            self._steps.append((now, value))
-        while now - self._steps[0][0] > self._step * 10:
-            self._steps.popleft()
-
-    def value(self, default: float) -> float:
-        if not self._steps:
-            return default
-        return min(v for _, v in self._steps)
-
-
-class Levels:
-    """Answers and refusals by the number in flight when each request left, over the last
-    LEVELS_S: a limit on requests in flight shows as an edge, a level below which nearly
-    all get through and above which most are refused, whatever the rate."""
-
-    def __init__(self) -> None:
-        self._seen: deque[tuple[float, int, bool]] = deque()  # (answered at, level, refused)
-
-    def add(self, now: float, level: int, refused: bool) -> None:
-        self._seen.append((now, level, refused))
-        while self._seen[0][0] < now - LEVELS_S:
-            self._seen.popleft()
-
-    def edge(self) -> int | None:
-        """The most in flight at which nearly all get through (EDGE_BELOW refused at most),
-        when above it most are refused (EDGE_ABOVE), MIN_REFUSED at least and nearly all
-        the refusals there are (EDGE_REFUSALS); else None."""
-        counts: dict[int, list[int]] = {}  # level: [good, refused]
-        for _, level, refused in self._seen:
-            counts.setdefault(level, [0, 0])[refused] += 1
-        refusals = sum(r for _, r in counts.values())
-        answered_above = refused_above = 0
-        for level in sorted(counts, reverse=True):
-            good, refused_here = counts[level]
-            answered = good + refused_here
-            if answered >= MIN_REFUSED and refused_here <= EDGE_BELOW * answered:
-                shown = refused_above >= max(MIN_REFUSED, EDGE_REFUSALS * refusals)
-                return level if shown and refused_above >= EDGE_ABOVE * answered_above else None
-            answered_above += answered
-            refused_above += refused_here
-        return None
 
 
 class RatePacer:
@@ -255,11 +114,7 @@ class RatePacer:
         self.ceiling: float | None = None
         self.most_in_flight = concurrency or MAX_IN_FLIGHT
         self.window = float(min(START_IN_FLIGHT, self.most_in_flight))
-        self.in_flight_limit: int | None = None  # rule 6's, when one showed
-        self._held_edge: int | None = None  # ... below its probe
-        self._uncut: tuple[float, float | None] = (self.rate, None)  # before the last cut
-        self._edge_at, self._edge_clean = -math.inf, False
-        self._edge_probed_at = math.inf  # when the last probe above the edge began
+        self._edge = InFlightEdge()  # rule 6
         self.background = 0.0
         self.throttled = 0  # refused answers
         self.sent = 0  # requests in flight
@@ -268,10 +123,10 @@ class RatePacer:
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
         now = clock()
-        self._next_at = self._resume_at = 0.0
+        self._next_at = 0.0
+        self._paused = Pause()  # rule 7
         self._turns = 0
-        self._probing = -1  # refused probes since the last pause began; -1: not probing
-        self._grown_at = self._cut_at = self._settled_at = self._limit_at = now
+        self._grown_at = self._cut_at = self._settled_at = now
         self._series: Series | None = None
         self._busy_since = math.inf  # when a second request first went with one in flight
         self._refused_in_a_row = 0
@@ -280,21 +135,23 @@ class RatePacer:
         self._rtt = Minimum(RTT_WINDOW_S)
         self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
         self._sized_at = -math.inf
-        self._paused_at = -math.inf
-        self._limit_probe_s = 1.0
-        self._levels = Levels()
         self.headers = Window(clock)
 
     @property
     def waiting_s(self) -> float:
         """Seconds the whole run still waits for the service (0 when it is not waiting)."""
-        return max(0.0, self._resume_at - self._clock())
+        return max(0.0, self._paused.resume_at - self._clock())
+
+    @property
+    def in_flight_limit(self) -> int | None:
+        """Rule 6's limit on requests in flight, when one showed."""
+        return self._edge.limit
 
     def has_room(self) -> bool:
         return self.sent + self.waiting < self._places()
 
     def _places(self) -> int:
-        return 1 if self._probing >= 0 else max(1, int(self.window))
+        return 1 if self._paused.on else max(1, int(self.window))
 
     # -- before a request ---------------------------------------------------------------
 
@@ -324,7 +181,7 @@ class RatePacer:
                 if turn is not None and turn <= now:
                     return self._leave(now)
                 turns = self._turns
-            until = max(now + 0.02, self._resume_at) if turn is None else turn
+            until = max(now + 0.02, self._paused.resume_at) if turn is None else turn
             self._sleep(until - now)
             with self._lock:
                 now = self._clock()
@@ -336,7 +193,7 @@ class RatePacer:
         """The next turn, reserved; None while a spent window holds every request back."""
         if not self._open():
             return None
-        turn = max(now, self._resume_at, self._next_at)
+        turn = max(now, self._paused.resume_at, self._next_at)
         self._next_at = turn + 1.0 / self.rate
         return turn
 
@@ -365,7 +222,7 @@ class RatePacer:
         self.headers.update(answer, self.sent, slot.sent_at)
         self._rtt.add(now, answer.rtt)
         self._rtts.append(answer.rtt)
-        self._levels.add(now, slot.in_flight, answer.refused)
+        self._edge.levels.add(now, slot.in_flight, answer.refused)
         if answer.refused:
             self.throttled += 1
             self._refused_in_a_row += 1
@@ -378,8 +235,7 @@ class RatePacer:
 
     def _good(self, slot: Slot, now: float) -> None:
         self._goods.append(now)
-        if self._probing >= 0:
-            self._probing = -1
+        self._paused.end()
         if slot.sent_at >= self._settled_at:
             self._count(slot, refused=False, now=now)
         self._confirm_edge(now)
@@ -388,10 +244,8 @@ class RatePacer:
     def _refused(self, slot: Slot, answer: Answer, now: float) -> None:
         if self._crowded(slot, now):
             return
-        if self._held_edge is not None and slot.sent_at >= self._edge_at:
-            self._edge_clean = False  # refused within the edge: a rate limit's too
         if self._nothing_gets_through(slot, now):
-            if self._probing >= 0 and slot.sent_at < self._paused_at:
+            if self._paused.stale(slot):
                 return  # sent before the pause: no probe, and no news
             self._pause(now, answer)
             fell = slot.sent_at >= self._settled_at and self._series is None
@@ -408,48 +262,33 @@ class RatePacer:
         if series is None:
             above = self._above(answers, refused)
         else:  # judged: only a share that rises on the cut one shows the rate still too high
-            above = _surely_above(MOST_NOISE, answers, refused) or series.rising(answers, refused)
+            above = surely_above(MOST_NOISE, answers, refused) or series.rising(answers, refused)
         if above:
             self._cut(now, share=refused / answers)
 
     def _crowded(self, slot: Slot, now: float) -> bool:
-        """Rule 6: was this refusal the window's, not the rate's? A refusal above an edge
-        in flight (see Levels) holds the window at the edge, and the cut the refusals made
-        is undone; a probe one above a held edge that fails waits twice as long for the
-        next (at most LIMIT_PROBE_S)."""
-        held = self._held_edge
-        if held is not None and slot.in_flight > held and slot.sent_at >= self._edge_probed_at:
-            if self.in_flight_limit != held:  # the probe failed
-                self._hold(held, now)
-                self._limit_probe_s = min(LIMIT_PROBE_S, 2 * self._limit_probe_s)
+        """Rule 6: was this refusal the window's, not the rate's (a probe above the edge, or
+        an edge it shows)? The window holds at the edge at once."""
+        edge = self._edge
+        if edge.probe_failed(slot, now):
+            self.window = min(self.window, float(edge.limit or self.window))
             return True
-        edge = self._levels.edge()
-        if edge is None or slot.in_flight <= edge or (held is not None and edge >= held):
+        if not edge.found(slot, now):
             return False
-        self._held_edge = max(1, edge)
-        self._hold(self._held_edge, now)
-        self._limit_probe_s = 1.0
-        self._edge_at, self._edge_clean = now, True
+        self.window = min(self.window, float(edge.limit or self.window))
         self._share.clear()
         return True
 
-    def _hold(self, edge: int, now: float) -> None:
-        """The window holds at the edge from now on (not only when next sized)."""
-        self.in_flight_limit, self._limit_at = edge, now
-        self.window = min(self.window, float(edge))
-
     def _confirm_edge(self, now: float) -> None:
-        """Rule 6: an edge that binds the window and a second on has no refusal at or below
-        it is the limit: the rate is set free (slow start), the window holds the run."""
-        edge = self._held_edge
-        if edge is None or not self._edge_clean or now - self._edge_at < 1.0:
-            return
+        """Rule 6: an edge that held is the limit: the rate is set free, probing from where
+        the window binds."""
         rtt = self._typical_rtt()
-        if BDP_GAIN * self.rate * rtt >= edge:
-            self._edge_clean = False  # confirmed once
-            self.ceiling = max(self.ceiling or 0.0, edge / rtt)
-            self.rate, self._series = max(self.rate, self.ceiling * CRUISE), None
-            self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
+        edge = self._edge
+        if edge.held is None or not edge.confirmed(now, BDP_GAIN * self.rate * rtt):
+            return
+        self.ceiling = max(self.ceiling or 0.0, edge.held / rtt)
+        self.rate, self._series = max(self.rate, self.ceiling * CRUISE), None
+        self._cut_at = now - CLIMB_S - HOLD_S
 
     def _round(self) -> float:
         """Twice the shortest round trip, at least 0.1 s: what one round of answers takes."""
@@ -478,7 +317,7 @@ class RatePacer:
     def _nothing_gets_through(self, slot: Slot, now: float) -> bool:
         """A window spent, the service out: refused three times in a row, no good answer
         since this request left, nor for a round (or for as long as three would take)."""
-        if self._probing >= 0 or self.headers.remaining == 0:
+        if self._paused.on or self.headers.remaining == 0:
             return True
         last = self._goods[-1] if self._goods else -math.inf
         in_a_row = self._refused_in_a_row >= MIN_REFUSED
@@ -490,8 +329,6 @@ class RatePacer:
     def _cut(self, now: float, share: float) -> None:
         """Rule 3: below what got through (of which ``share`` was refused)."""
         first = self.ceiling is None
-        if self._held_edge is None:
-            self._uncut = (self.rate, self.ceiling)
         if first:
             self._series = Series(now, self.rate, self._share.counts(), FIRST_CUT)
         elif self._series is not None:  # judged from this cut on
@@ -552,37 +389,20 @@ class RatePacer:
         return sorted(self._rtts)[len(self._rtts) // 2]
 
     def _size_window(self, now: float) -> None:
-        if now - self._sized_at < BIN_S:
+        if now - self._sized_at < SIZE_EVERY_S:
             return
         self._sized_at = now
-        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * self._typical_rtt())
-        if self.in_flight_limit is not None and window > self.in_flight_limit:
-            binds = self.rate * self._typical_rtt() >= self.in_flight_limit
-            if binds and now - self._limit_at >= self._limit_probe_s:  # probe one above it
-                if self.in_flight_limit != self._held_edge:  # the last probe went through
-                    self._limit_probe_s = 1.0
-                self._held_edge = self.in_flight_limit
-                self.in_flight_limit, self._limit_at = self.in_flight_limit + 1, now
-                self._edge_probed_at = now
-            window = min(window, self.in_flight_limit)
+        rtt = self._typical_rtt()
+        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * rtt)
+        window = self._edge.cap(window, self.rate * rtt, now)
         self.window = float(min(self.most_in_flight, window))
 
     def _pause(self, now: float, answer: Answer) -> None:
         """Rule 7: wait as the refusal says, then probe with one request."""
-        told = wait_s(answer) if answer.retry_after or answer.has_window else None
-        if self._probing >= 0:  # a probe refused: soon again, never later than told
-            wait = PROBE_WAIT_S * 2**self._probing
-            self._probing += 1
-            wait = min(wait, told) if told is not None else wait
-        else:
-            self._probing = 0
-            self._paused_at = now
-            wait = told if answer.has_window and told is not None else _first_probe(told)
-        wait += RESET_MARGIN_S
-        if now + wait <= self._resume_at:
+        wait = self._paused.wait(now, answer)
+        if wait is None:
             return
-        self._resume_at = now + wait
-        self._next_at = max(self._next_at, self._resume_at)
+        self._next_at = max(self._next_at, self._paused.resume_at)
         self._turns += 1
         if self._on_wait and wait >= ANNOUNCE_WAIT_S:
             self._on_wait(wait)
@@ -598,20 +418,6 @@ class RatePacer:
             if span < 1
             else (len(goods) / span)
         )
-
-
-def _surely_above(share: float, answers: int, refused: int) -> bool:
-    """Is the share of refusals above ``share`` beyond chance?"""
-    seen = refused / answers
-    return seen - SIGMAS * math.sqrt(seen * (1 - seen) / answers) > share
-
-
-def _first_probe(told: float | None) -> float:
-    """When a pause's probe goes: as told, but a second early when told in whole seconds
-    (``Retry-After: 1`` says anything up to a second), and soon when told nothing."""
-    if told is None:
-        return PROBE_WAIT_S
-    return max(PROBE_WAIT_S, told - 1) if told == int(told) else told
 
 
 def _climbed(since_cut: float) -> float:

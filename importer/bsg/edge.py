@@ -1,0 +1,81 @@
+"""Rule 6 of the controller (pace.py): a limit on requests in flight, found as an edge.
+
+Over two seconds, answers are counted by the number in flight when each request left
+(samples.Levels). An edge is a number at which nearly all get through and above which most
+are refused: the window holds at it, and refusals above it cut no rate. Once it binds for
+a second with none refused at or below it, it is the limit, and the rate is set free. When
+it binds, it is probed one above: after a second, twice as long after each probe that
+fails (at most LIMIT_PROBE_S).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .evidence import Slot
+from .samples import Levels
+
+#: A limit on requests in flight is probed (one above it) at most this seldom.
+LIMIT_PROBE_S = 8.0
+#: An edge is the limit when it has held this long with no refusal at or below it.
+CONFIRM_S = 1.0
+
+
+class InFlightEdge:
+    """The edge held, its probe, and whether a rate limit refused within it."""
+
+    def __init__(self) -> None:
+        self.limit: int | None = None  # the window's ceiling: the edge, or its probe
+        self.held: int | None = None  # the edge below the probe
+        self.levels = Levels()
+        self._limit_at = self._found_at = -math.inf
+        self._probed_at = math.inf  # when the last probe above the edge began
+        self._probe_s = 1.0
+        self._clean = False  # no refusal at or below the edge since it was found
+
+    def probe_failed(self, slot: Slot, now: float) -> bool:
+        """Was this refusal the probe's (above the held edge, sent since the probe)? The
+        window then holds at the edge again, and the next probe waits twice as long."""
+        held = self.held
+        if held is None or slot.in_flight <= held or slot.sent_at < self._probed_at:
+            return False
+        if self.limit != held:
+            self.limit, self._limit_at = held, now
+            self._probe_s = min(LIMIT_PROBE_S, 2 * self._probe_s)
+        return True
+
+    def found(self, slot: Slot, now: float) -> bool:
+        """Does this refusal, above an edge below any held, show one? The window holds at it.
+        Otherwise, a refusal within the edge shows a rate limit too."""
+        edge = self.levels.edge()
+        if edge is None or slot.in_flight <= edge or (self.held is not None and edge >= self.held):
+            if self.held is not None and slot.sent_at >= self._found_at:
+                self._clean = False
+            return False
+        self.held = self.limit = max(1, edge)
+        self._limit_at = self._found_at = now
+        self._probe_s, self._clean = 1.0, True
+        return True
+
+    def confirmed(self, now: float, window: float) -> bool:
+        """True once: the edge has held CONFIRM_S, nothing refused within it, and the
+        window the rate asks for is wider (it binds)."""
+        if self.held is None or not self._clean or now - self._found_at < CONFIRM_S:
+            return False
+        if window < self.held:
+            return False
+        self._clean = False
+        return True
+
+    def cap(self, window: float, in_flight: float, now: float) -> float:
+        """The window, held at the edge; probed one above when the rate would put more
+        in flight (``in_flight``) than the edge lets."""
+        limit = self.limit
+        if limit is None or window <= limit:
+            return window
+        if in_flight >= limit and now - self._limit_at >= self._probe_s:
+            if limit != self.held:  # the last probe went through
+                self._probe_s = 1.0
+            self.held, self.limit = limit, limit + 1
+            self._limit_at = self._probed_at = now
+        return min(window, float(self.limit or limit))

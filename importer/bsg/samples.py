@@ -1,0 +1,164 @@
+"""What the controller (pace.py) counts: the share of refusals over the last second, the
+first cut's judgement, a windowed minimum, and answers by the number in flight."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from .evidence import Slot
+
+BIN_S = 0.1
+#: A share of refusals is a cut's reason when above the background by this and by chance.
+MARGIN = 0.01
+SIGMAS = 2.5
+#: A share is checked against the background at every refusal: so many checks need more.
+CHECKED_SIGMAS = 3.5
+#: The background is never above this: more refusals than that are a limit's.
+MOST_NOISE = 0.25
+MIN_REFUSED = 3
+JUDGE_FROM_S = 1.0
+JUDGE_AFTER_S = 1.5
+#: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
+MIN_JUDGED = 100
+JUDGE_WITHIN_S = 3.5
+#: An edge in flight: at most this share refused at a level, most above it (of all there),
+#: and nearly all the refusals above it, over the last LEVELS_S.
+EDGE_BELOW = 0.1
+EDGE_ABOVE = 0.5
+EDGE_REFUSALS = 0.8
+LEVELS_S = 2.0
+
+
+class Share:
+    """Answers and refusals in bins of BIN_S over the last second."""
+
+    def __init__(self) -> None:
+        self._bins: deque[list[float]] = deque()  # [start, answers, refused]
+
+    def add(self, now: float, refused: bool) -> None:
+        if not self._bins or now - self._bins[-1][0] >= BIN_S:
+            self._bins.append([now, 0, 0])
+            while now - self._bins[0][0] > 1.0:
+                self._bins.popleft()
+        last = self._bins[-1]
+        last[1] += 1
+        last[2] += refused
+
+    def counts(self) -> tuple[int, int]:
+        """(answers, refused)."""
+        return int(sum(b[1] for b in self._bins)), int(sum(b[2] for b in self._bins))
+
+    def span(self, now: float) -> float:
+        """Seconds the bins cover."""
+        return now - self._bins[0][0] if self._bins else 0.0
+
+    def clear(self) -> None:
+        self._bins.clear()
+
+
+class Series:
+    """The first cut, judged on the requests sent from a second after it (a window keeps
+    the requests of its last second): were the refusals the rate's?"""
+
+    def __init__(self, started: float, rate: float, before: tuple[int, int], depth: float) -> None:
+        self.started = started
+        self.undo = rate
+        self.before = before
+        self.depth = depth
+        self.after = [0, 0]  # answers, refused: to requests sent from JUDGE_FROM_S on
+
+    def add(self, slot: Slot, refused: bool) -> None:
+        if slot.sent_at >= self.started + JUDGE_FROM_S:
+            self.after[0] += 1
+            self.after[1] += refused
+
+    def due(self, now: float) -> bool:
+        waited = now - self.started
+        return waited >= JUDGE_AFTER_S and (self.after[0] >= MIN_JUDGED or waited > JUDGE_WITHIN_S)
+
+    def rising(self, n2: int, k2: int) -> bool:
+        """Do refusals go on after the cut, at a share surely above the one before it (both
+        are samples: the difference is weighed against both)?"""
+        n1, k1 = self.before
+        pooled = (k1 + k2) / (n1 + n2)
+        error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / max(1, n2)))
+        return k2 / max(1, n2) - k1 / max(1, n1) > max(MARGIN, CHECKED_SIGMAS * error)
+
+    def held(self) -> bool:
+        """Did refusals go on after the cut, at the share of before but for chance? (Fewer:
+        the rate's; more: a limit below even the cut rate.)"""
+        (n1, k1), (n2, k2) = self.before, self.after
+        if k2 == 0:
+            return False
+        pooled = (k1 + k2) / (n1 + n2)
+        error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / n2))
+        return abs(k1 / max(1, n1) - k2 / n2) <= max(SIGMAS * error, MARGIN)
+
+    def background(self, held: bool) -> float:
+        """The share of refusals no limit explains: all of them, or (a limit's) the fewer of
+        before and after, since a window still refuses a while after the cut."""
+        (n1, k1), (n2, k2) = self.before, self.after
+        share = (k1 + k2) / (n1 + n2) if held else min(k1 / max(1, n1), k2 / max(1, n2))
+        return min(MOST_NOISE, share)
+
+
+class Minimum:
+    """The least of a value over the last ``span`` seconds, in ten steps."""
+
+    def __init__(self, span: float) -> None:
+        self._step = span / 10
+        self._steps: deque[tuple[float, float]] = deque()
+
+    def add(self, now: float, value: float) -> None:
+        if self._steps and now - self._steps[-1][0] < self._step:
+            start, best = self._steps[-1]
+            self._steps[-1] = (start, min(best, value))
+        else:
+            self._steps.append((now, value))
+        while now - self._steps[0][0] > self._step * 10:
+            self._steps.popleft()
+
+    def value(self, default: float) -> float:
+        if not self._steps:
+            return default
+        return min(v for _, v in self._steps)
+
+
+class Levels:
+    """Answers and refusals by the number in flight when each request left, over the last
+    LEVELS_S: a limit on requests in flight shows as an edge, a level below which nearly
+    all get through and above which most are refused, whatever the rate."""
+
+    def __init__(self) -> None:
+        self._seen: deque[tuple[float, int, bool]] = deque()  # (answered at, level, refused)
+
+    def add(self, now: float, level: int, refused: bool) -> None:
+        self._seen.append((now, level, refused))
+        while self._seen[0][0] < now - LEVELS_S:
+            self._seen.popleft()
+
+    def edge(self) -> int | None:
+        """The most in flight at which nearly all get through (EDGE_BELOW refused at most),
+        when above it most are refused (EDGE_ABOVE), MIN_REFUSED at least and nearly all
+        the refusals there are (EDGE_REFUSALS); else None."""
+        counts: dict[int, list[int]] = {}  # level: [good, refused]
+        for _, level, refused in self._seen:
+            counts.setdefault(level, [0, 0])[refused] += 1
+        refusals = sum(r for _, r in counts.values())
+        answered_above = refused_above = 0
+        for level in sorted(counts, reverse=True):
+            good, refused_here = counts[level]
+            answered = good + refused_here
+            if answered >= MIN_REFUSED and refused_here <= EDGE_BELOW * answered:
+                shown = refused_above >= max(MIN_REFUSED, EDGE_REFUSALS * refusals)
+                return level if shown and refused_above >= EDGE_ABOVE * answered_above else None
+            answered_above += answered
+            refused_above += refused_here
+        return None
+
+
+def surely_above(share: float, answers: int, refused: int) -> bool:
+    """Is the share of refusals above ``share`` beyond chance?"""
+    seen = refused / answers
+    return seen - SIGMAS * math.sqrt(seen * (1 - seen) / answers) > share
