@@ -15,10 +15,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from importer import ImportSummary, Interrupted, import_frame
+from importer import ImportSummary, Interrupted, Settings, import_frame, run_import
 from importer.runs.notify import masked, notice
+from importer.web import create_app
 
 from .helpers import SAMPLE_XLSX, run_cli
+from .web_helpers import finished, page_config, send_file
 
 KEY = "live_sandbox"
 SAMPLE_PHONES = re.compile(r"\d{7,}")
@@ -225,3 +227,37 @@ def test_a_notify_format_that_is_not_known_is_refused(tmp_path: Path) -> None:
     ran = run_cli(_sample(tmp_path), "--list", "Promo", "--sandbox", "--config", config)
     assert ran.code == 2
     assert "notify-format = 'teams' is not 'json' or 'slack'" in ran.last_line
+
+
+def test_run_import_sends_the_notice_itself(
+    tmp_path: Path, server: Any, receiver: Receiver
+) -> None:
+    settings = Settings(file=_sample(tmp_path), list_name="Promo", base_url=server.url,
+                        api_key=KEY, default_region="UA", journal_dir=tmp_path / "journals",
+                        notify_url=receiver.url)  # fmt: skip
+    summary = run_import(settings)
+    [sent] = receiver.bodies()
+    assert sent["list_name"] == "Promo" and sent["file"] == "contacts.xlsx"
+    assert sent["exit_code"] == summary.exit_code == 1
+    assert sent["counts"] == summary.counts and sent["counts"]["created"] == 45
+    assert sent["output"] == summary.output
+
+
+def test_the_page_import_sends_the_notice_and_its_check_none(
+    tmp_path: Path, server: Any, receiver: Receiver
+) -> None:
+    app = create_app(page_config(tmp_path, server, base={"notify_url": receiver.url}))
+    try:
+        client = app.test_client()
+        file_url, csrf = send_file(client, _sample(tmp_path))
+        form = {"csrf": csrf, "list_name": "Promo", "default_region": "UA"}
+        checked = client.post(file_url, data={**form, "action": "check"}).headers["Location"]
+        assert finished(client, checked)["state"] == "done"
+        assert receiver.posts == []  # a check imports nothing
+        imported = client.post(file_url, data={**form, "action": "import"}).headers["Location"]
+        assert finished(client, imported)["state"] == "done"
+    finally:
+        app.extensions["bsg_import"].jobs.stop_all()
+    [sent] = receiver.bodies()
+    assert sent["list_name"] == "Promo" and sent["file"] == "contacts.xlsx"
+    assert sent["exit_code"] == 1 and sent["counts"]["created"] == 45

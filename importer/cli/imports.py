@@ -14,7 +14,6 @@ from ..models import ImportSummary, summary_line
 from ..runs.control import RunControl
 from ..runs.importing import run_import
 from ..runs.inbox import SETTLE_S, ImportOne, run_inbox
-from ..runs.notify import notified
 from ..settings import Settings
 from .guard import guarded, on_signals, said
 from .options import FILE_OPTIONS, NOTICE_OPTIONS, SERVICE_OPTIONS, Sources, flags_of, with_options
@@ -110,6 +109,7 @@ def _import_one(settings: Settings, voice: Voice) -> ImportSummary:
         progress=progress.update,
         hlr_progress=progress.hlr,
         paused=progress.paused,
+        warn=warn,
     )
 
     def run() -> ImportSummary:
@@ -120,7 +120,7 @@ def _import_one(settings: Settings, voice: Voice) -> ImportSummary:
             progress.close()
 
     try:
-        summary = notified(settings, run, warn)
+        summary = run()  # run_import sends the completion notice
     except Interrupted as stop:
         if isinstance(stop.summary, ImportSummary):
             report(stop.summary, voice)

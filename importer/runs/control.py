@@ -4,10 +4,12 @@ progress. Every run takes one: ``run_import``, ``run_undo``, ``run_hlr_refresh``
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .. import logs
 from ..bsg.errors import Stopped
 from ..models import RowOutcome
 
@@ -28,8 +30,18 @@ class RunControl:
     outcomes: Outcomes | None = None
     #: paused(seconds): the whole run waits that long for the service (a window's reset)
     paused: Callable[[float], None] | None = None
+    #: warn(problem): what went wrong without changing how the run ends (a completion
+    #: notice not delivered); by default a warning in the log
+    warn: Callable[[str], None] | None = None
 
     def sleep(self, seconds: float) -> None:
         """Sleep unless the run is stopping; raise Stopped when it is."""
         if self.stop.wait(seconds):
             raise Stopped
+
+    def warned(self, problem: str) -> None:
+        """Tell the caller of ``problem`` (``warn``), or the log when it listens for none."""
+        if self.warn is not None:
+            self.warn(problem)
+        else:
+            logs.event("warning", f"Warning: {problem}", level=logging.WARNING)

@@ -9,18 +9,15 @@ beside, so ``output`` is required: the workbook is the record that ``undo`` and
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pandas as pd
 
-from .. import logs
 from ..errors import InputError, UsageError
 from ..models import RESULT_COLUMNS, ImportSummary
 from ..read.dataframe import FIRST_ROW, FRAME_NAME, frame_table
@@ -31,7 +28,6 @@ from ..report import FORMULA_STARTS
 from ..settings import Settings, resolve
 from .control import RunControl
 from .importing import run_import
-from .notify import notified
 
 #: Settings that name or pick from a file, which a frame is not.
 FILE_ONLY = ("file", "sheet", "output_dir", "max_unpacked_mb")
@@ -80,8 +76,7 @@ def import_frame(
         region=settings.default_region,
         region_column=settings.region_column,
     )
-    run = partial(run_import, settings, control=control, transport=transport, table=table)
-    summary = notified(settings, run, _log_warning)
+    summary = run_import(settings, control=control, transport=transport, table=table)
     inputs = frame.iloc[:, list(table.keep)].set_axis(list(table.columns), axis=1)
     return ImportResult(summary, settings.output_path, inputs)
 
@@ -93,10 +88,6 @@ def _settings(list_name: str, output: str | os.PathLike[str], options: dict[str,
         raise UsageError(f"import_frame: unknown or file-only options: {', '.join(unknown)}")
     given = {"file": Path(FRAME_NAME), "list_name": list_name, "output": Path(output)}
     return resolve({**options, **given}, {}, {})
-
-
-def _log_warning(problem: str) -> None:
-    logs.event("warning", f"Warning: {problem}", level=logging.WARNING)
 
 
 def _limits(settings: Settings) -> Limits:

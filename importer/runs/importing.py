@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -45,6 +46,7 @@ from ..settings import Settings
 from .connecting import connect
 from .control import RunControl
 from .history import first_start, run_facts
+from .notify import notified
 from .sending import (
     Result,
     RowCount,
@@ -73,9 +75,21 @@ def run_import(
     """Import one file (or a ``table`` read from elsewhere) into one list; return the summary.
 
     Raises Interrupted after a stop, or the error that halted the sending (the key refused
-    at a new login), once the results are written.
+    at a new login), once the results are written. However the run ends, its completion
+    notice goes to ``settings.notify_url`` when one is set (``control.warn`` hears of one
+    that could not be delivered): the command, the page and the pandas API all send it.
     """
     control = control or RunControl(threading.Event())
+    run = partial(_import, settings, control, transport, table)
+    return notified(settings, run, control.warned)
+
+
+def _import(
+    settings: Settings,
+    control: RunControl,
+    transport: httpx.BaseTransport | None,
+    table: Table | None,
+) -> ImportSummary:
     started, clock = dt.datetime.now().astimezone(), time.monotonic()
     pinned = table is None and settings.file.is_file()  # else the reader says what is wrong
     watch = Watch(Pin.take(settings.file) if pinned else None, control.stop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,6 @@ from ..runs.control import RunControl
 from ..runs.followup import plan_undo, read_results_book
 from ..runs.history import PastImport, carried_counts, journal_path
 from ..runs.importing import INTERRUPTED, run_import
-from ..runs.notify import notified
 from ..settings import RESULTS_SUFFIX, Settings, results_name
 from .app import Web, web
 from .downloads import errors_to_fix, results_in_words
@@ -169,10 +169,10 @@ def _importing(job: Job, settings: Settings, left: LeftLists | None = None) -> W
     def work(control: RunControl) -> ImportSummary:
         job.counts.update(carried_counts(settings))
         existed = list_exists(settings) if left is not None else None
-        try:  # an import's completion notice (--notify-url); a check is no import
-            if settings.dry_run:
-                return run_import(settings, control=control)
-            return notified(settings, lambda: run_import(settings, control=control), _warn)
+        # run_import sends the completion notice (--notify-url); a check is no import
+        noticed = replace(settings, notify_url=None) if settings.dry_run else settings
+        try:
+            return run_import(noticed, control=replace(control, warn=_warn))
         except Interrupted:
             raise
         except Exception:  # whatever ended it (the job says what), the list may be left
