@@ -15,9 +15,9 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
+from .bsg import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from .errors import UsageError
 
-DEFAULT_BASE_URL = "https://one-api.bsg.world"
 SANDBOX_BASE_URL = "http://sandbox.invalid"
 SANDBOX_API_KEY = "live_sandbox"
 #: --wait-hlr without SECONDS: how long to wait for the HLR checks after the last row.

@@ -15,3 +15,6 @@ calls     the session: the client under the policy, the one way the stages call 
           the only place that turns call failures into the tool's fatal errors
 errors    the call failures, one tree
 """
+
+#: Where BSG's API is, unless --base-url says otherwise.
+DEFAULT_BASE_URL = "https://one-api.bsg.world"

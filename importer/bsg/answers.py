@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..models import Contact, ContactList, CustomField
-from ..settings import DEFAULT_BASE_URL
+from . import DEFAULT_BASE_URL
 from .bearer import Bearer
 from .errors import Redirected, Rejected, Throttled, Transient
 from .evidence import REFUSALS, Answer
