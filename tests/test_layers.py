@@ -18,7 +18,7 @@ The floors, from the ground up (a module may import its own floor and those belo
    ``sandbox``, the runs, the journal or the report;
 4. ``importer.sandbox`` (a stand-in for BSG) imports nothing of the importer outside itself
    but the vocabulary;
-5. the stages (normalise, phones, plan, send, report, journal, hlr, settings …) import
+5. the stages (normalise, phones, plan, send, report, tally, journal, hlr, settings …) import
    nothing from the runs (``importer.runs``, today's ``pipeline``, ``afterwards`` …),
    ``web`` or ``cli``;
 6. ``importer.web`` and ``importer.cli`` are imported by nothing but themselves (each
@@ -55,6 +55,7 @@ STAGES = (
     "importer.plan",
     "importer.send",
     "importer.report",
+    "importer.tally",
     "importer.journal",
     "importer.hlr",
     "importer.settings",

@@ -161,8 +161,8 @@ def test_summary_counts_each_contact_once_and_states_the_reachable_share(tmp_pat
         row(8, Status.INVALID, None, None),
     ]
     path = tmp_path / "r.xlsx"
-    info = write_report(path, ["Phone"], rows, ReportInfo("c.csv", None, "Promo", 1, NOW))
-    assert info.hlr_counts == {"active": 2, "absent": 1, "pending": 2}
+    counted = write_report(path, ["Phone"], rows, ReportInfo("c.csv", None, "Promo", 1, NOW))
+    assert counted.hlr_counts == {"active": 2, "absent": 1, "pending": 2}
     summary = list(openpyxl.load_workbook(path)["Summary"].iter_rows(values_only=True))
     facts = {r[0]: r[1] for r in summary if r and r[0]}
     assert facts["Rows"] == 7

@@ -19,10 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..models import PROBLEM_STATUSES, RESULT_COLUMNS, Status, cell_text
+from ..models import RESULT_COLUMNS, cell_text
+from ..tally import Tally
 from .cells import FORMULA_STARTS, formula_safe, result_values
 from .info import TIME_FORMAT, ReportInfo, Result
-from .summary import hlr_group, reachable
+from .summary import reachable
 from .workbook import Workbook
 
 __all__ = [
@@ -32,42 +33,31 @@ __all__ = [
     "ReportInfo",
     "Result",
     "formula_safe",
-    "hlr_group",
     "reachable",
     "result_values",
     "write_report",
 ]
 
 EXCEL_MAX_ROWS = 1_048_576
-#: Problem rows ReportInfo keeps for a completion notice.
-FIRST_ERRORS = 10
 
 
 def write_report(
     path: Path, columns: Sequence[str], results: Iterable[Result], info: ReportInfo
-) -> ReportInfo:
-    """Write the results (an .xlsx workbook, or a .csv of Results) and return the counts.
+) -> Tally:
+    """Write the results (an .xlsx workbook, or a .csv of Results); return the counts of
+    the rows written, counted as they were written (the Summary sheet states them).
 
     OSError when they can't be written; no temporary file of it is left either way.
     """
-    counted = _counting(results, info)
+    counted = Tally()
+    rows = counted.counting(results)
     with _atomic(path) as temporary:
         if path.suffix.lower() == ".csv":
-            _write_csv(temporary, columns, counted)
+            _write_csv(temporary, columns, rows)
         else:
             with tempfile.TemporaryDirectory(prefix=".bsg-import-", dir=path.parent) as parts:
-                Workbook(temporary, columns, Path(parts)).write(counted, info)
-    return info
-
-
-def _counting(results: Iterable[Result], info: ReportInfo) -> Iterator[Result]:
-    for cells, outcome in results:
-        info.counts[outcome.status.value] += 1
-        if outcome.contact_id is not None and outcome.status is not Status.DUPLICATE:
-            info.hlr_counts[hlr_group(outcome.hlr_status)] += 1
-        if outcome.status in PROBLEM_STATUSES and len(info.first_errors) < FIRST_ERRORS:
-            info.first_errors.append((outcome.source_row, outcome.error))
-        yield cells, outcome
+                Workbook(temporary, columns, Path(parts)).write(rows, info, counted)
+    return counted
 
 
 @contextmanager

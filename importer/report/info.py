@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..models import Cell, RowOutcome
@@ -17,7 +16,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 
 @dataclass
 class ReportInfo:
-    """What the Summary sheet tells besides the counts."""
+    """What the Summary sheet tells besides the counts (which are the rows' own: a Tally)."""
 
     input_name: str
     sheet: str | None
@@ -26,9 +25,5 @@ class ReportInfo:
     started: dt.datetime
     finished: dt.datetime | None = None
     notes: Sequence[str] = ()
-    counts: Counter[str] = field(default_factory=Counter)
-    hlr_counts: Counter[str] = field(default_factory=Counter)
-    #: The first invalid or failed rows as (source_row, error), for completion notices.
-    first_errors: list[tuple[int, str]] = field(default_factory=list)
     #: Further sheets after Summary (such as undo's), as (name, header, rows).
     extra_sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = ()

@@ -7,14 +7,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from ..models import FINAL_HLR, PENDING_HLR, Status
+from ..models import FINAL_HLR, PENDING_HLR
+from ..tally import Tally
 from .cells import Formats
 from .info import TIME_FORMAT, ReportInfo
-
-
-def hlr_group(status: str | None) -> str:
-    """How the Summary counts a contact's HLR status: final, or pending (``sent``, none)."""
-    return status if status in FINAL_HLR else PENDING_HLR
 
 
 def reachable(hlr_counts: Counter[str]) -> str:
@@ -28,8 +24,8 @@ def reachable(hlr_counts: Counter[str]) -> str:
     return f"{words}; {pending:,} more not checked yet" if pending else words
 
 
-def write_summary(book: Any, info: ReportInfo, formats: Formats) -> None:
-    """Add the Summary sheet to ``book``."""
+def write_summary(book: Any, info: ReportInfo, counted: Tally, formats: Formats) -> None:
+    """Add the Summary sheet to ``book``: the facts of ``info``, the counts of ``counted``."""
     sheet = book.add_worksheet("Summary")
     bold = book.add_format({"bold": True})
     facts: list[tuple[str, Any]] = [
@@ -39,18 +35,19 @@ def write_summary(book: Any, info: ReportInfo, formats: Formats) -> None:
         ("Sheet", info.sheet or ""),
         ("Started", info.started.strftime(TIME_FORMAT)),
         ("Finished", info.finished.strftime(TIME_FORMAT) if info.finished else ""),
-        ("Rows", sum(info.counts.values())),
-        ("Reachable", reachable(info.hlr_counts)),
+        ("Rows", counted.rows),
+        ("Reachable", reachable(counted.hlr_counts)),
     ]
     for row, (label, value) in enumerate(facts):
         sheet.write_string(row, 0, label, bold)
         formats.write(sheet, row, 1, value)
     status_at = len(facts) + 1
-    statuses = [(s.value, info.counts.get(s.value, 0)) for s in Status]
+    statuses = list(counted.by_status().items())
     _table(sheet, status_at, ("status", "rows"), statuses, bold)
     hlr_at = status_at + len(statuses) + 2
     order = [*FINAL_HLR, PENDING_HLR]
-    hlr = [(s, info.hlr_counts[s]) for s in order if info.hlr_counts[s]] or [("(none yet)", 0)]
+    hlr_counts = counted.hlr_counts
+    hlr = [(s, hlr_counts[s]) for s in order if hlr_counts[s]] or [("(none yet)", 0)]
     _table(sheet, hlr_at, ("hlr_status", "contacts"), hlr, bold)
     notes_at = hlr_at + len(hlr) + 2
     if info.notes:

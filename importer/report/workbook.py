@@ -16,6 +16,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from ..models import RESULT_COLUMNS, Status, cell_text
+from ..tally import Tally
 from .cells import Formats, result_values
 from .info import ReportInfo, Result
 from .summary import write_summary
@@ -42,12 +43,14 @@ class Workbook:
         self.columns = list(columns)
         self.formats = Formats(self.book)
 
-    def write(self, results: Iterable[Result], info: ReportInfo) -> None:
-        """Write the workbook; OSError (a fresh one, holding no frame) when it can't be."""
+    def write(self, results: Iterable[Result], info: ReportInfo, counted: Tally) -> None:
+        """Write the workbook; OSError (a fresh one, holding no frame) when it can't be.
+
+        ``counted`` counts ``results`` as they pass: whole once the Summary is written."""
         failure: OSError | None = None
         with _quiet_leftovers():
             try:
-                self._write(results, info)
+                self._write(results, info, counted)
             except xlsxwriter.exceptions.XlsxWriterException as error:
                 failure = _fresh(error.__context__, str(error))
             except OSError as error:
@@ -61,7 +64,7 @@ class Workbook:
         if failure is not None:
             raise failure
 
-    def _write(self, results: Iterable[Result], info: ReportInfo) -> None:
+    def _write(self, results: Iterable[Result], info: ReportInfo, counted: Tally) -> None:
         results_sheet = self._sheet("Results", [*self.columns, *RESULT_COLUMNS])
         errors_sheet = self._sheet("Errors", [*self.columns, "error"])
         widths = _Widths([*self.columns, *RESULT_COLUMNS])
@@ -79,7 +82,7 @@ class Workbook:
         self._finish(results_sheet, written, len(self.columns) + len(RESULT_COLUMNS))
         self._finish(errors_sheet, errors, len(self.columns) + 1)
         info.finished = info.finished or dt.datetime.now().astimezone()
-        write_summary(self.book, info, self.formats)
+        write_summary(self.book, info, counted, self.formats)
         for name, header, rows in info.extra_sheets:
             self._table_sheet(name, header, rows)
         self.book.close()

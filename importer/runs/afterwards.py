@@ -17,6 +17,7 @@ import httpx
 from ..errors import InputError, rows_exit_code
 from ..journal import Journal
 from ..locks import import_lock
+from ..models import UndoResult
 from ..settings import Settings
 from .connecting import session
 from .control import RunControl
@@ -74,7 +75,7 @@ class UndoSummary:
     @property
     def exit_code(self) -> int:
         """1 when some contacts could not be deleted or detached."""
-        return rows_exit_code(bool(self.results.get("failed")))
+        return rows_exit_code(bool(self.results.get(UndoResult.FAILED)))
 
     def line(self) -> str:
         """The summary line the command prints."""
@@ -92,8 +93,8 @@ def run_hlr_refresh(
     """Fetch every contact of ``book`` again and save its new HLR status in place."""
     with session(settings, control, transport) as calls:
         tally = refresh_hlr(book, calls)
-    info = book.save()
-    return RefreshSummary(book.path, **tally, hlr_counts=dict(info.hlr_counts))
+    counted = book.save()
+    return RefreshSummary(book.path, **tally, hlr_counts=dict(counted.hlr_counts))
 
 
 @dataclass

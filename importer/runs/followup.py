@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..read.table import tool_block
 from ..report import TIME_FORMAT, ReportInfo, write_report
+from ..tally import Tally
 
 T = TypeVar("T")
 DETACH_BATCH = 100
@@ -49,12 +50,10 @@ class ResultsBook:
     info: ReportInfo
     extra: dict[str, tuple[list[str], list[list[Any]]]] = field(default_factory=dict)
 
-    def save(self) -> ReportInfo:
-        """Write the workbook again, in place, with fresh counts."""
-        info = replace(
-            self.info, counts=type(self.info.counts)(), hlr_counts=type(self.info.counts)()
-        )
-        info.extra_sheets = [(name, h, r) for name, (h, r) in self.extra.items()]
+    def save(self) -> Tally:
+        """Write the workbook again, in place; the counts of its rows as they are now."""
+        extra = [(name, h, r) for name, (h, r) in self.extra.items()]
+        info = replace(self.info, extra_sheets=extra)
         return write_report(self.path, self.columns, self.rows, info)
 
 

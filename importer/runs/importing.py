@@ -43,6 +43,7 @@ from ..read import Table
 from ..report import EXCEL_MAX_ROWS, ReportInfo, write_report
 from ..send import RowSender
 from ..settings import Settings
+from ..tally import Tally
 from .connecting import connect
 from .control import RunControl
 from .history import first_start, run_facts
@@ -113,7 +114,7 @@ def _import(
         normaliser = normaliser_for(table, plan, settings)
         if calls is None or journal is None:
             results = validated(table, normaliser, control, progress, watch)
-            output, warning = _write_once(settings, table, results, info)
+            output, warning, counted = _write_once(settings, table, results, info)
             failure: BsgImportError | None = None
         else:
             sender = RowSender(
@@ -121,8 +122,8 @@ def _import(
             )
             run = _Journaled(journal, settings, control, info, watch)
             failure = run.rows(table, normaliser, sender, progress, calls, started)
-            output, warning = run.write(table)
-    summary = _summary(settings, info, time.monotonic() - clock, output, warning)
+            output, warning, counted = run.write(table)
+    summary = _summary(settings, info, counted, time.monotonic() - clock, output, warning)
     if watch.changed:
         raise _changed(settings, output, summary)
     if failure is not None:
@@ -187,34 +188,30 @@ class _Journaled:
             info.notes = [*info.notes, INTERRUPTED]
         return None
 
-    def write(self, table: Table) -> tuple[Path, str]:
-        """Write the results, elsewhere when their folder refuses them."""
+    def write(self, table: Table) -> tuple[Path, str, Tally]:
+        """Write the results, elsewhere when their folder refuses them; the rows' counts."""
+        written: list[Tally] = []
 
         def write(path: Path) -> None:
-            _recount(self.info)
-            write_report(path, table.columns, self.journal.results(NOT_SENT), self.info)
+            rows = self.journal.results(NOT_SENT)
+            written.append(write_report(path, table.columns, rows, self.info))
 
-        return write_somewhere(self.settings.output_path, self.settings.file, write)
-
-
-def _recount(info: ReportInfo) -> None:
-    info.counts.clear()
-    info.hlr_counts.clear()
-    info.first_errors.clear()
+        output, warning = write_somewhere(self.settings.output_path, self.settings.file, write)
+        return output, warning, written[-1]
 
 
 def _write_once(
     settings: Settings, table: Table, results: Iterable[Result], info: ReportInfo
-) -> tuple[Path, str]:
+) -> tuple[Path, str, Tally]:
     """Rows that can be read once only (no journal): their folder, or nowhere."""
     output = settings.output_path
     try:
-        write_report(output, table.columns, results, info)
+        counted = write_report(output, table.columns, results, info)
     except OSError as error:
         raise ResultsNotWritten(
             f"the results could not be written to {output}: {error.strerror or error}"
         ) from error
-    return output, ""
+    return output, "", counted
 
 
 def _undone_note(journal: Journal, redo: bool) -> list[str]:
@@ -254,18 +251,23 @@ def _await_hlr(
 
 
 def _summary(
-    settings: Settings, info: ReportInfo, elapsed_s: float, output: Path, warning: str
+    settings: Settings,
+    info: ReportInfo,
+    counted: Tally,
+    elapsed_s: float,
+    output: Path,
+    warning: str,
 ) -> ImportSummary:
     return ImportSummary(
         list_name=settings.list_name,
         list_id=info.list_id,
-        counts={s.value: info.counts.get(s.value, 0) for s in Status},
+        counts=counted.by_status(),
         output=str(output),
         warnings=(warning,) if warning else (),
         elapsed_s=elapsed_s,
-        hlr_counts=dict(info.hlr_counts),
+        hlr_counts=dict(counted.hlr_counts),
         notes=tuple(info.notes),
-        first_errors=tuple(info.first_errors),
+        first_errors=tuple(counted.first_errors),
     )
 
 
