@@ -7,12 +7,12 @@ The pandas API (``import_frame``, ``ImportResult``, ``read_results``) is importe
 use, so that the command line starts without loading pandas.
 """
 
-from typing import TYPE_CHECKING, Any
-
 from . import startup as _startup
 
-if _startup.started_as_the_command():  # before the slow imports: a SIGTERM now exits 130
+if _startup.started_as_the_command():  # before any other import: a SIGTERM now exits 130
     _startup.exit_on_stop_signals()
+
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ApiError,

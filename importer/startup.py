@@ -11,8 +11,6 @@ millisecond after the package starts loading. What comes before that (the interp
 and its ``site`` start-up, 30-150 ms) no code of the package can shorten.
 """
 
-from __future__ import annotations
-
 import os
 import signal
 import sys

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from importer.bsg.errors import MaybeSent, NeverSent
-from importer.bsg.wire import SocketWire
+from importer.bsg.errors import GaveUp, MaybeSent, NeverSent, Oversized
+from importer.bsg.reading import Deadline
+from importer.bsg.wire import GIVE_UP_AT, MAX_ANSWER_BYTES, SocketWire
 
 TLS = ssl.create_default_context()
 
@@ -101,7 +102,7 @@ def test_small_requests_are_not_held_back_by_nagle() -> None:
     with _server(close_after=False) as (root, _):
         wire = SocketWire(root, TLS, timeout=5)
         _post(wire, 1)
-        assert wire._connected(time.monotonic() + 5).getsockopt(
+        assert wire._connected(Deadline(time.monotonic() + 5, None)).getsockopt(
             socket.IPPROTO_TCP, socket.TCP_NODELAY
         )
         wire.close()
@@ -200,3 +201,86 @@ def test_a_header_that_would_break_the_request_is_never_sent(bearer: str) -> Non
             wire.exchange("POST", "/api/contacts", {"Authorization": bearer}, b"{}")
         wire.close()
     assert server.connections <= 1
+
+
+@contextmanager
+def _streaming(head: bytes, size: int) -> Iterator[str]:
+    """A server that answers one request with ``head`` and up to ``size`` bytes of body,
+    sent as fast as the client takes them, then waits for the client to hang up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        accepted, _ = listener.accept()
+        with accepted:
+            accepted.recv(65536)
+            block, left = b"x" * (1 << 20), size
+            try:
+                accepted.sendall(head)
+                while left > 0:
+                    accepted.sendall(block[:left])
+                    left -= len(block)
+                accepted.recv(65536)
+            except OSError:
+                pass  # the client hung up
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    ("head", "size"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (50 << 20), 1 << 20),
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", 50 << 20),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % (50 << 20), 50 << 20),
+    ],
+    ids=["says 50 MB, sends 1", "50 MB to the connection's end", "one 50 MB chunk"],
+)
+def test_an_answer_larger_than_any_of_the_api_is_refused_in_words(head: bytes, size: int) -> None:
+    """Not read to its end (a 50 MB answer took the run from 62 MB to 1.1 GB), nor waited
+    for until the timeout: refused once it says or shows it is too large."""
+    with _streaming(head, size) as root:
+        wire = SocketWire(root, TLS, timeout=60)
+        with pytest.raises(Oversized, match=f"larger than {MAX_ANSWER_BYTES >> 20} MB"):
+            wire.exchange("POST", "/api/contacts", {}, b'{"n": 1}')
+        wire.close()
+
+
+def test_a_call_made_once_the_run_gave_up_is_never_sent() -> None:
+    with _server(close_after=False) as (root, server):
+        wire = SocketWire(root, TLS, timeout=5)
+        given_up = GIVE_UP_AT.set(lambda: time.monotonic() - 1)
+        try:
+            with pytest.raises(GaveUp, match="not sent"):
+                _post(wire, 1)
+        finally:
+            GIVE_UP_AT.reset(given_up)
+        wire.close()
+    assert server.connections == 0
+
+
+def test_no_answer_is_awaited_past_the_moment_the_run_gives_up() -> None:
+    """A timeout of an hour: the call ends at the run's give-up moment instead."""
+    failures: list[BaseException] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        wire = SocketWire(f"http://127.0.0.1:{listener.getsockname()[1]}", TLS, timeout=3600)
+
+        def call() -> None:
+            soon = time.monotonic() + 0.5
+            GIVE_UP_AT.set(lambda: soon)
+            try:
+                wire.exchange("POST", "/api/contacts", {}, b'{"n": 1}')
+            except BaseException as error:  # handed to the test's thread
+                failures.append(error)
+
+        caller = threading.Thread(target=call, daemon=True)
+        caller.start()
+        caller.join(timeout=60)  # ends at all; it would wait an hour
+        assert not caller.is_alive()
+        wire.close()
+    [failure] = failures
+    assert isinstance(failure, MaybeSent) and "in time" in str(failure)
