@@ -57,12 +57,12 @@ class InFlightEdge:
         self._probe_s, self._clean = 1.0, True
         return True
 
-    def confirmed(self, now: float, window: float) -> bool:
-        """True once: the edge has held CONFIRM_S, nothing refused within it, and the
-        window the rate asks for is wider (it binds)."""
+    def confirmed(self, now: float, in_flight: float) -> bool:
+        """True once: the edge has held CONFIRM_S, nothing refused within it, and the rate
+        would put more in flight (``in_flight``) than it lets (it binds)."""
         if self.held is None or not self._clean or now - self._found_at < CONFIRM_S:
             return False
-        if window < self.held:
+        if in_flight < self.held:
             return False
         self._clean = False
         return True

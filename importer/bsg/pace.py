@@ -284,7 +284,7 @@ class RatePacer:
         the window binds."""
         rtt = self._typical_rtt()
         edge = self._edge
-        if edge.held is None or not edge.confirmed(now, BDP_GAIN * self.rate * rtt):
+        if edge.held is None or not edge.confirmed(now, self.rate * rtt):
             return
         self.ceiling = max(self.ceiling or 0.0, edge.held / rtt)
         self.rate, self._series = max(self.rate, self.ceiling * CRUISE), None
