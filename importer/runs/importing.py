@@ -35,7 +35,7 @@ from ..errors import (
 from ..folders import check_output, results_room, write_somewhere
 from ..hlr import wait_for_hlr
 from ..journal import Journal
-from ..models import ImportSummary, Status
+from ..models import ImportSummary
 from ..normalise import Normaliser
 from ..pin import CHANGED, Pin
 from ..plan import make_plan
