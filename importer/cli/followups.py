@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from ..errors import OK, UsageError
-from ..runs.afterwards import run_hlr_refresh, run_undo, undo_source
+from ..runs.afterwards import run_hlr_refresh, run_undo, undo_source, undo_source_of_input
 from ..runs.control import RunControl
-from ..runs.followup import ResultsBook, read_results_book
-from ..settings import Layer, Settings
+from ..runs.followup import read_results_book
+from ..settings import Layer
 from .guard import guarded, on_signals
 from .options import SERVICE_OPTIONS, Sources, flags_of, with_options
 from .output import Voice, logging_for, say
@@ -33,7 +33,7 @@ def _hlr_refresh(path: Path, flags: Layer, sources: Sources) -> int:
     book = read_results_book(path)
     control = RunControl(threading.Event())
     with on_signals(control.stop):
-        summary = run_hlr_refresh(book, _followup_settings(book, flags, sources), control=control)
+        summary = run_hlr_refresh(book, sources.account(flags), control=control)
     say("summary", summary.line(), refreshed=summary.refreshed, gone=summary.gone,
          failed=summary.failed)  # fmt: skip
     return summary.exit_code
@@ -65,9 +65,11 @@ def undo_command(
 
 
 def _undo(path: Path, flags: Layer, sources: Sources, *, yes: bool, only_show: bool) -> int:
-    by_input = "list_name" in flags
-    settings = sources.settings({"list_name": "-", **flags, "file": path})
-    source = undo_source(path, settings, input_file=by_input)
+    account = sources.account(flags)
+    if "list_name" in flags:  # ``path`` is the import's input file: its journal alone
+        source = undo_source_of_input(sources.settings({**flags, "file": path}))
+    else:
+        source = undo_source(path, account)
     book, plan = source.book, source.plan
     say("plan", f"Undo of {path} ({source.describe()}): {plan.describe()}")
     if only_show or not (plan.delete or plan.detach):
@@ -80,12 +82,6 @@ def _undo(path: Path, flags: Layer, sources: Sources, *, yes: bool, only_show: b
             return OK
     control = RunControl(threading.Event())
     with on_signals(control.stop):
-        settings = _followup_settings(book, flags, sources)
-        summary = run_undo(book, plan, settings, control=control, journal_file=source.journal)
+        summary = run_undo(book, plan, account, control=control, journal_file=source.journal)
     say("summary", summary.line(), **summary.results)
     return summary.exit_code
-
-
-def _followup_settings(book: ResultsBook, flags: Layer, sources: Sources) -> Settings:
-    """Settings to call BSG for the contacts of a results workbook."""
-    return sources.settings({**flags, "file": book.path, "list_name": book.info.list_name or "-"})

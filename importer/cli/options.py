@@ -12,7 +12,16 @@ from typing import Any
 import click
 
 from ..profiles import load_profile
-from ..settings import DEFAULT_WAIT_HLR_S, Layer, Settings, checked, load_config, resolve
+from ..settings import (
+    DEFAULT_WAIT_HLR_S,
+    Account,
+    Layer,
+    Settings,
+    checked,
+    load_config,
+    resolve,
+    resolve_account,
+)
 from .output import say
 
 SETTING_NAMES = frozenset(f.name for f in fields(Settings))
@@ -136,6 +145,10 @@ class Sources:
     def settings(self, flags: Layer) -> Settings:
         """flag > profile > config file > environment > default."""
         return resolve(flags, self._config(), os.environ, self._profile())
+
+    def account(self, flags: Layer) -> Account:
+        """The account alone, for a command with no input file: flag > config > environment."""
+        return resolve_account(flags, self._config(), os.environ)
 
     def names_list(self, flags: Layer) -> bool:
         """True when the flags, the profile or the config file name the target list."""

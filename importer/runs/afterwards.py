@@ -18,7 +18,7 @@ from ..errors import InputError, rows_exit_code
 from ..journal import Journal
 from ..locks import import_lock
 from ..models import UndoResult
-from ..settings import Settings
+from ..settings import Account, Settings
 from .connecting import session
 from .control import RunControl
 from .followup import (
@@ -85,13 +85,13 @@ class UndoSummary:
 
 def run_hlr_refresh(
     book: ResultsBook,
-    settings: Settings,
+    account: Account,
     *,
     control: RunControl | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> RefreshSummary:
     """Fetch every contact of ``book`` again and save its new HLR status in place."""
-    with session(settings, control, transport) as calls:
+    with session(account, control, transport) as calls:
         tally = refresh_hlr(book, calls)
     counted = book.save()
     return RefreshSummary(book.path, **tally, hlr_counts=dict(counted.hlr_counts))
@@ -113,21 +113,10 @@ class UndoSource:
         return f"from the import's journal {self.journal}"
 
 
-def undo_source(results: Path, settings: Settings, *, input_file: bool) -> UndoSource:
-    """The import to take back. ``input_file``: ``results`` is the import's input (and
-    ``settings`` name its list): its journal alone, for an import that wrote no workbook."""
-    if input_file:
-        path = journal_path(settings)
-        if not path.is_file():
-            raise InputError(
-                f"no journal of an import of {results} (as it is now) into list "
-                f"{settings.list_name!r} on {settings.api_root} in {path.parent}: give the "
-                "results workbook instead, or the --journal-dir the import used"
-            )
-        with Journal(path, create=False) as journal:
-            book = journal_book(journal, _output_of(journal, settings))
-        return UndoSource(book, plan_undo(book), path)
-    found = journal_of_results(journal_folder(settings), results, settings.api_root)
+def undo_source(results: Path, account: Account) -> UndoSource:
+    """The import to take back: a results workbook, planned from the import's journal when
+    it is found (the workbook may be gone: a killed import)."""
+    found = journal_of_results(journal_folder(account), results, account.api_root)
     if not results.is_file() and found is None:
         raise InputError(
             f"{results}: no such file. If the import was stopped before it wrote its results "
@@ -142,6 +131,21 @@ def undo_source(results: Path, settings: Settings, *, input_file: bool) -> UndoS
     return UndoSource(book, plan_undo(replace(recorded, info=book.info)), found)
 
 
+def undo_source_of_input(settings: Settings) -> UndoSource:
+    """The import of ``settings.file`` into ``settings.list_name`` to take back, from its
+    journal alone: an import that wrote no workbook."""
+    path = journal_path(settings)
+    if not path.is_file():
+        raise InputError(
+            f"no journal of an import of {settings.file} (as it is now) into list "
+            f"{settings.list_name!r} on {settings.api_root} in {path.parent}: give the "
+            "results workbook instead, or the --journal-dir the import used"
+        )
+    with Journal(path, create=False) as journal:
+        book = journal_book(journal, _output_of(journal, settings))
+    return UndoSource(book, plan_undo(book), path)
+
+
 def _output_of(journal: Journal, settings: Settings) -> Path:
     output = journal.get_meta("output")
     return Path(output) if isinstance(output, str) else settings.output_path
@@ -150,7 +154,7 @@ def _output_of(journal: Journal, settings: Settings) -> Path:
 def run_undo(
     book: ResultsBook,
     plan: UndoPlan,
-    settings: Settings,
+    account: Account,
     *,
     control: RunControl | None = None,
     transport: httpx.BaseTransport | None = None,
@@ -160,7 +164,7 @@ def run_undo(
     record in the import's journal (``journal_file``) what was taken back, so that the
     import's next run knows; save the Undo sheet."""
     if journal_file is None:  # the page's History plans from the workbook: record it even so
-        journal_file = journal_of_results(journal_folder(settings), book.path, settings.api_root)
+        journal_file = journal_of_results(journal_folder(account), book.path, account.api_root)
     with ExitStack() as stack:
         journal = None
         if journal_file is not None:
@@ -168,7 +172,7 @@ def run_undo(
             hint = "undo it once that run has ended"
             stack.enter_context(import_lock(journal_file.stem, what, wait=False, hint=hint))
             journal = stack.enter_context(Journal(journal_file, create=False))
-        with session(settings, control, transport) as calls:
+        with session(account, control, transport) as calls:
             sheet = undo(book, plan, calls)
         if journal is not None:
             journal.record_undo(undone_contacts(sheet))

@@ -16,7 +16,7 @@ from ..bsg.client import BsgClient
 from ..bsg.pace import MAX_IN_FLIGHT, RatePacer
 from ..bsg.retry import Health, RetryPolicy
 from ..errors import Interrupted, UsageError
-from ..settings import Settings
+from ..settings import Account, Settings
 from .control import RunControl
 
 #: At the start a service that can't be reached at all is reported soon (exit 3).
@@ -26,12 +26,13 @@ IN_PROCESS_HLR_DELAY_S = 1.0
 
 
 def connect(
-    settings: Settings, control: RunControl, transport: httpx.BaseTransport | None
+    settings: Account, control: RunControl, transport: httpx.BaseTransport | None
 ) -> Calls | None:
-    """Calls to BSG, logged in, under the run's policy; None for a dry run without a key."""
+    """Calls to BSG, logged in, under the run's policy; None for a dry run without a key
+    (an import's settings: a dry run may check the file alone)."""
     key = settings.key
     if key is None:
-        if settings.dry_run:
+        if isinstance(settings, Settings) and settings.dry_run:
             return None
         raise UsageError("no API key: set BSG_API_KEY (or use --sandbox to try the tool)")
     if transport is None and settings.sandbox:
@@ -63,14 +64,14 @@ def connect(
     return Calls(client, policy, health, control.stop, concurrency=sending_threads(settings))
 
 
-def sending_threads(settings: Settings) -> int:
+def sending_threads(settings: Account) -> int:
     """Threads that send: ``--concurrency``, or as many as the controller may keep in flight."""
     return settings.concurrency or MAX_IN_FLIGHT
 
 
 @contextmanager
 def session(
-    settings: Settings, control: RunControl | None, transport: httpx.BaseTransport | None
+    settings: Account, control: RunControl | None, transport: httpx.BaseTransport | None
 ) -> Iterator[Calls]:
     """A logged-in session under the run's policy; Interrupted once a stop was asked for."""
     control = control or RunControl(threading.Event())

@@ -18,7 +18,7 @@ import platformdirs
 from ..errors import JournalError, UsageError
 from ..journal import KEPT_STATUSES, Journal, file_hash, import_key
 from ..models import Status
-from ..settings import Settings, checked
+from ..settings import Account, Settings, checked
 
 #: The settings a resume needs besides the file, the list and the service.
 ROW_SETTINGS = (
@@ -47,7 +47,7 @@ def first_start(journal: Journal, started: dt.datetime) -> dt.datetime:
     return dt.datetime.fromisoformat(first) if isinstance(first, str) else started
 
 
-def journal_folder(settings: Settings) -> Path:
+def journal_folder(settings: Account) -> Path:
     """Where the journals are kept: --journal-dir, else the user's data folder."""
     return settings.journal_dir or platformdirs.user_data_path("bsg-import") / "journals"
 
