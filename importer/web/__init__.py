@@ -4,7 +4,8 @@ A thin layer over the library: every action calls what the command calls (open_t
 column_roles, run_import, run_undo, run_hlr_refresh, save_profile) and every setting goes
 through the same ``resolve``.
 
-    app       create_app(WebConfig): the Flask app and the state its pages share
+    app       create_app(WebConfig): the Flask app
+    state     what the pages share: WebConfig, Web (uploads, jobs, History), web()
     guard     password, cookie sessions, CSRF, security headers
     uploads   private folders for uploaded files
     preview   what the page shows about a file: format, sheets, rows, column roles
@@ -14,6 +15,7 @@ through the same ``resolve``.
     serve     the HTTP server, and the sandbox beside it for --sandbox
 """
 
-from .app import WebConfig, create_app
+from .app import create_app
+from .state import WebConfig
 
 __all__ = ["WebConfig", "create_app"]

@@ -12,8 +12,9 @@ import platformdirs
 
 from ..bsg.client import is_loopback
 from ..settings import Layer
-from .app import WebConfig, create_app
+from .app import create_app
 from .serve import password_for, sandbox_service, serving, url_of
+from .state import WebConfig
 
 
 def run_page(

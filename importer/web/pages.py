@@ -12,9 +12,9 @@ from ..errors import BsgImportError, UsageError
 from ..profiles import list_profiles, load_profile, save_profile
 from ..read import detect
 from ..settings import DEFAULT_WAIT_HLR_S, OFF, Layer, Settings, checked
-from .app import Web, web
 from .preview import fitting_profiles, phone_choices, proposed_region, read_preview, regions
 from .runs import start_import
+from .state import Web, web
 from .uploads import Upload, save_upload
 
 blueprint = Blueprint("pages", __name__)

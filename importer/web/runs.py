@@ -30,10 +30,10 @@ from ..runs.followup import plan_undo, read_results_book
 from ..runs.history import PastImport, carried_counts, journal_path
 from ..runs.importing import INTERRUPTED, run_import
 from ..settings import RESULTS_SUFFIX, Settings, results_name
-from .app import Web, web
 from .downloads import errors_to_fix, results_in_words
 from .jobs import Job, Kind, State, Work
 from .leftovers import LeftLists, empty_list_id, list_exists, remove_list
+from .state import Web, web
 from .uploads import Upload
 
 blueprint = Blueprint("runs", __name__)
