@@ -62,6 +62,11 @@ from .sending import (
 )
 
 INTERRUPTED = "the import was interrupted: run the same command again to resume"
+GAVE_UP = (
+    "BSG stopped answering for longer than the run's patience (--patience): the rows sent "
+    "then are failed, and may have been created (the next run looks them up); the rest were "
+    "not sent. Run the same command again to send them"
+)
 STOPPED_AFTER_SENDING = "interrupted after the last row was sent: every row is in the results"
 NOT_SENT = "not sent yet: the import was interrupted; run the same command again to resume"
 
@@ -182,6 +187,8 @@ class _Journaled:
             info.notes = [*info.notes, INTERRUPTED]
             return JournalStopped(f"{error}. The import stopped there")
         info.notes = [*info.notes, *earlier_note(journal, earlier)]
+        if calls.health.given_up:
+            info.notes = [*info.notes, GAVE_UP]
         if finished and settings.wait_hlr is not None and not settings.dry_run:
             info.notes = [*info.notes, *_await_hlr(journal, calls, info, settings, self.control)]
         if not finished:
