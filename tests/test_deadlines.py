@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from importer import errors, startup
 from importer.bsg.errors import NOT_SENT
+from importer.runs.importing import GAVE_UP
 from importer.sandbox import Sandbox
 
 from .conftest import sheet_rows
@@ -97,6 +99,15 @@ def bsg(server: Any) -> Iterator[Stalling]:
         yield stalling
 
 
+def summary_cells(path: Path) -> list[Any]:
+    """Column A of the Summary sheet: labels, and the run's notes."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [row[0] for row in book["Summary"].iter_rows(values_only=True) if row]
+    finally:
+        book.close()
+
+
 def creates_per_phone(sandbox: Sandbox) -> Counter[int]:
     return Counter({int(p): n for p, n in state_of(sandbox)["creates_per_phone"].items()})
 
@@ -130,6 +141,7 @@ def test_creates_never_answered_end_at_patience_with_every_row_in_the_results(
         assert re.fullmatch(r"BSG did not answer for \d+ s \(last: BSG did not answer in "
                             r"time\)" + re.escape(MAYBE), row["error"]), row  # fmt: skip
     assert {r["error"] for r in rows if r not in in_flight} == {NOT_SENT}
+    assert GAVE_UP in summary_cells(results)
 
     bsg.how = answering()
     again = finish(launch(*import_args(source, bsg, tmp_path), tmp_path=tmp_path), tmp_path)
@@ -142,6 +154,7 @@ def test_creates_never_answered_end_at_patience_with_every_row_in_the_results(
     book = {c["phone"]: c["id"] for c in state_of(sandbox)["contacts"]}
     assert {r["phone_normalized"]: r["contact_id"] for r in rows} == book
     assert set(creates_per_phone(sandbox).values()) == {1}
+    assert GAVE_UP not in summary_cells(results)
 
 
 def test_a_login_answered_a_byte_a_second_ends_at_its_deadline(

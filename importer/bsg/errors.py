@@ -94,7 +94,7 @@ class GaveUp(Exception):
 
 #: A row the run gave up on before it was sent, in its ``error`` cell.
 NOT_SENT = (
-    "not sent: BSG had not answered for longer than the run's patience (--patience); "
+    "not sent: BSG did not answer for longer than the run's patience (--patience); "
     "run the same command again to send it"
 )
 
