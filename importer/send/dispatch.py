@@ -1,0 +1,145 @@
+"""Many rows at once: ``dispatch`` runs a RowSender on a thread pool and hands outcomes back,
+as they come, to the caller's record function (the journal); existing contacts wait to be
+attached to the list in batches."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
+from queue import Empty, SimpleQueue
+from typing import Any, Protocol
+
+from ..models import PreparedRow, RowOutcome
+from .row import ATTACH_BATCH, ATTACH_EVERY_S, Found, Result, Resumed, RowSender
+
+
+class RowMarks(Protocol):
+    """Where a row's progress is marked before its requests leave (the journal)."""
+
+    def sending(self, source_rows: Sequence[int]) -> None: ...
+
+    def found(self, source_rows: Sequence[int]) -> None: ...
+
+
+def dispatch(
+    rows: Iterable[tuple[PreparedRow, Resumed]],
+    sender: RowSender,
+    *,
+    concurrency: int,
+    marks: RowMarks,
+    record: Callable[[Sequence[RowOutcome]], None],
+    stop: threading.Event,
+    grace_s: float = 5.0,
+) -> bool:
+    """Send rows (with what a dead run left them as) until done or stopped.
+
+    Returns False when the stop event cut the run short.
+    """
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bsg-send")
+    queue = _Window(pool, sender, marks)
+    source = iter(rows)
+    try:
+        exhausted = False
+        while True:
+            if not exhausted and not stop.is_set():
+                exhausted = queue.fill(source, concurrency * 2)
+            final = exhausted or stop.is_set()
+            queue.flush_found(final=final)
+            if queue.idle:
+                return not stop.is_set()
+            record(queue.collect(timeout=0.2))
+            if stop.is_set() and queue.past_grace(grace_s):
+                return False
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Window:
+    """The work in flight, and existing contacts waiting to be attached or updated.
+
+    Finished work arrives on a queue (O(1) each), not through wait() over every future.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor, sender: RowSender, marks: RowMarks) -> None:
+        self.pool = pool
+        self.sender = sender
+        self.marks = marks
+        self.pending = 0
+        self.finished: SimpleQueue[Future[list[Result]]] = SimpleQueue()
+        self.found: list[Found] = []
+        self.attaching: set[Future[list[Result]]] = set()
+        self.attached_at = time.monotonic()
+        self.stopping_since: float | None = None
+
+    @property
+    def idle(self) -> bool:
+        return not self.pending and not self.found
+
+    def _submit(
+        self, work: Callable[..., list[Result]], *args: Any, **kwargs: Any
+    ) -> Future[list[Result]]:
+        future = self.pool.submit(work, *args, **kwargs)
+        self.pending += 1
+        future.add_done_callback(self.finished.put)
+        return future
+
+    def fill(self, source: Iterator[tuple[PreparedRow, Resumed]], limit: int) -> bool:
+        """Start rows until ``limit`` are in flight; True once the source is exhausted."""
+        room = limit - self.pending
+        if room < max(1, limit // 4):
+            return False  # fill in batches: one journal transaction for many rows
+        batch = list(islice(source, room))
+        if batch:
+            self.marks.sending([row.source_row for row, _ in batch])
+        for row, resumed in batch:
+            self._submit(self.sender.handle, row, resumed=resumed)
+        return len(batch) < room
+
+    def flush_found(self, *, final: bool) -> None:
+        """Update each existing contact (``--on-existing update``), or attach them: full
+        batches, or what has waited long enough; at the end, the rest once no row is in
+        flight any more (earlier, more existing contacts may still come)."""
+        if self.sender.on_existing == "update":
+            for found in self.found:
+                self.attaching.add(self._submit(self.sender.update, found))
+            self.found = []
+            return
+        due = time.monotonic() - self.attached_at >= ATTACH_EVERY_S
+        last = final and self.pending == len(self.attaching)
+        while self.found and (len(self.found) >= ATTACH_BATCH or last or due):
+            batch, self.found = self.found[:ATTACH_BATCH], self.found[ATTACH_BATCH:]
+            self.attaching.add(self._submit(self.sender.attach, batch))
+            self.attached_at = time.monotonic()
+
+    def collect(self, timeout: float) -> list[RowOutcome]:
+        """Outcomes of the work finished by now, waiting up to ``timeout`` for the first."""
+        if not self.pending:
+            return []
+        try:
+            futures = [self.finished.get(timeout=timeout)]
+        except Empty:
+            return []
+        while not self.finished.empty():
+            futures.append(self.finished.get_nowait())
+        self.pending -= len(futures)
+        outcomes: list[RowOutcome] = []
+        found: list[Found] = []
+        for future in futures:
+            self.attaching.discard(future)
+            for result in future.result():
+                if isinstance(result, Found):
+                    found.append(result)
+                else:
+                    outcomes.append(result)
+        if found:
+            self.marks.found([f.row.source_row for f in found])
+            self.found += found
+        return outcomes
+
+    def past_grace(self, grace_s: float) -> bool:
+        now = time.monotonic()
+        self.stopping_since = self.stopping_since or now
+        return now - self.stopping_since >= grace_s
