@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from importer.runs.afterwards import run_hlr_refresh, run_undo
-from importer.runs.followup import plan_undo, read_results_book
+from importer.runs.hlr_refresh import run_hlr_refresh
 from importer.runs.importing import run_import
+from importer.runs.results_book import read_results_book
+from importer.runs.undo import plan_undo, run_undo
 from importer.settings import Settings
 
 from .conftest import sheet_rows

@@ -17,7 +17,8 @@ import httpx
 import openpyxl
 from playwright.sync_api import Page
 
-from importer.runs.followup import plan_undo, read_results_book
+from importer.runs.results_book import read_results_book
+from importer.runs.undo import plan_undo
 from importer.sandbox import Faults
 
 from .conftest import sheet_rows

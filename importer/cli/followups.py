@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from ..errors import OK, UsageError
-from ..runs.afterwards import run_hlr_refresh, run_undo, undo_source, undo_source_of_input
 from ..runs.control import RunControl
-from ..runs.followup import read_results_book
+from ..runs.hlr_refresh import run_hlr_refresh
+from ..runs.results_book import read_results_book
+from ..runs.undo import run_undo, undo_source, undo_source_of_input
 from ..settings import Layer
 from .guard import guarded, on_signals
 from .options import SERVICE_OPTIONS, Sources, flags_of, with_options

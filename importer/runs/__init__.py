@@ -5,8 +5,8 @@
   ``sending`` takes the rows from the file to the sender and the journal;
 - ``connecting``: the run's session with BSG (``connect``, ``session``); ``control``: how
   the caller steers a run (``RunControl``: the stop event, progress callbacks);
-- ``afterwards``: ``run_hlr_refresh()`` and ``run_undo()``, the jobs that start from a
-  results workbook; ``followup`` reads the workbook back and does their work;
+- ``undo`` and ``hlr_refresh``: ``run_undo()`` and ``run_hlr_refresh()``, the jobs that
+  start from a results workbook, each with its work; ``results_book`` reads the workbook back;
 - ``inbox``: every file dropped in a folder, imported in turn (cron's ``bsg-import inbox``);
 - ``history``: past imports read back from their journals (the page's History, resume);
 - ``notify``: the completion notice POSTed when a run ends;

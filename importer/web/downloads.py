@@ -16,7 +16,7 @@ import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..models import RESULT_COLUMNS, RESULT_WORDS, Status
-from ..runs.followup import read_results_book
+from ..runs.results_book import read_results_book
 
 PHONE = RESULT_COLUMNS.index("phone_normalized")
 

@@ -24,11 +24,12 @@ from werkzeug.wrappers import Response
 from ..errors import BsgImportError, Interrupted, exit_for
 from ..models import ImportSummary, RowOutcome, Status, cell_text
 from ..report import reachable
-from ..runs.afterwards import run_hlr_refresh, run_undo
 from ..runs.control import RunControl
-from ..runs.followup import plan_undo, read_results_book
 from ..runs.history import PastImport, carried_counts, journal_path
+from ..runs.hlr_refresh import run_hlr_refresh
 from ..runs.importing import INTERRUPTED, run_import
+from ..runs.results_book import read_results_book
+from ..runs.undo import plan_undo, run_undo
 from ..settings import RESULTS_SUFFIX, Settings, results_name
 from .downloads import errors_to_fix, results_in_words
 from .jobs import Job, Kind, State, Work

@@ -14,8 +14,8 @@ from pathlib import Path
 import openpyxl
 from flask import current_app
 
-from ..runs.followup import ResultsBook, read_results_book
 from ..runs.history import PastImport, journal_folder, past_imports, read_past
+from ..runs.results_book import ResultsBook, read_results_book
 from ..settings import Layer, Settings, resolve
 from .jobs import Jobs
 from .leftovers import LeftLists

@@ -1,43 +1,24 @@
-"""Commands that start from a results workbook: hlr-refresh and undo.
-
-Both read the workbook back, call BSG for the contacts it names (same retries,
-concurrency and pace as an import), and write the workbook again in place,
-atomically, with everything else kept.
+"""A results workbook read back: what undo and hlr-refresh start from, and what the page
+shows of a past import. ``read_results_book`` takes only a workbook bsg-import wrote
+(InputError for anything else); ``journal_book`` builds the same from an import's journal,
+for an import that never wrote one (killed) or wrote it elsewhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import openpyxl
 
-from ..bsg.calls import Calls
-from ..bsg.errors import CallFailed
 from ..errors import InputError
-from ..hlr import INVALID_CONTACT, read_contacts
 from ..journal import Journal
-from ..models import (
-    ALREADY_IN_LIST,
-    RESULT_COLUMNS,
-    TAKEN_BACK,
-    Cell,
-    RowOutcome,
-    Status,
-    UndoAction,
-    UndoResult,
-    column_letter,
-)
+from ..models import RESULT_COLUMNS, Cell, RowOutcome, Status, column_letter
 from ..read.table import tool_block
 from ..report import TIME_FORMAT, ReportInfo, write_report
 from ..tally import Tally
-
-T = TypeVar("T")
-DETACH_BATCH = 100
-UNDO_HEADER = ("source_row", "phone_normalized", "contact_id", "action", "result", "error")
 
 
 @dataclass
@@ -183,144 +164,3 @@ def journal_book(journal: Journal, path: Path) -> ResultsBook:
 
 
 NOT_RECORDED = "no outcome recorded: the import was stopped before this row was settled"
-
-
-def undone_contacts(sheet: Sequence[Sequence[Any]]) -> list[tuple[int, UndoAction]]:
-    """(contact ID, what undo did) for each contact the Undo sheet took back."""
-    return [
-        (int(row[2]), UndoAction(str(row[3])))
-        for row in sheet
-        if row[2] is not None and row[4] in TAKEN_BACK
-    ]
-
-
-def refresh_hlr(book: ResultsBook, calls: Calls) -> dict[str, int]:
-    """Read every contact of the workbook again, a page of its list at a time, and update
-    hlr_status and hlr_last_check; a duplicate row shows its contact's. Counts per contact."""
-    ids = {o.contact_id for _, o in book.rows if o.contact_id}
-    read = read_contacts(calls, book.info.list_id, ids)
-    rows, refreshed, mismatched = [], set(), 0
-    for cells, outcome in book.rows:
-        contact = read.found.get(outcome.contact_id) if outcome.contact_id else None
-        if contact is not None and outcome.phone is not None and contact.phone != outcome.phone:
-            mismatched += 1  # the row's ID is another contact's: that status isn't the row's
-            contact = None
-        if contact is not None:
-            refreshed.add(contact.id)
-            outcome = replace(
-                outcome, hlr_status=contact.hlr_status, hlr_last_check=contact.hlr_last_check
-            )
-        rows.append((cells, outcome))
-    book.rows = rows
-    return {
-        "refreshed": len(refreshed),
-        "gone": len(read.gone),
-        "failed": len(read.failed),
-        "mismatched": mismatched,
-    }
-
-
-@dataclass(frozen=True)
-class UndoPlan:
-    """What undo will do: delete what the import created, detach what it attached."""
-
-    delete: list[RowOutcome]
-    detach: list[RowOutcome]
-    list_id: int | None
-    list_name: str
-
-    def describe(self) -> str:
-        """The plan in one sentence."""
-        return (
-            f"delete {len(self.delete)} contacts that this import created, and remove "
-            f"{len(self.detach)} contacts that already existed from list "
-            f"{self.list_name!r} (#{self.list_id}); nothing else is touched (contacts that "
-            "were in the list before the import stay in it)"
-        )
-
-
-def plan_undo(book: ResultsBook) -> UndoPlan:
-    """The rows undo acts on: one per contact, created or existing."""
-    delete: dict[int, RowOutcome] = {}
-    detach: dict[int, RowOutcome] = {}
-    for _, outcome in book.rows:
-        if outcome.contact_id is None:
-            continue
-        if outcome.status is Status.CREATED:
-            delete.setdefault(outcome.contact_id, outcome)
-        elif outcome.status is Status.EXISTING and ALREADY_IN_LIST not in outcome.error:
-            detach.setdefault(outcome.contact_id, outcome)
-    return UndoPlan(
-        list(delete.values()), list(detach.values()), book.info.list_id, book.info.list_name
-    )
-
-
-def undo(book: ResultsBook, plan: UndoPlan, calls: Calls) -> list[list[Any]]:
-    """Carry the plan out; one row of the Undo sheet per contact acted on."""
-    sheet = [
-        _undo_row(o, UndoAction.DELETED, *result)
-        for o, result in calls.each(plan.delete, lambda o: _delete(calls, o))
-    ]
-    for batch in _batches(plan.detach, DETACH_BATCH):
-        results = _detach(calls, batch, plan.list_id)
-        sheet += [
-            _undo_row(o, UndoAction.DETACHED, *r) for o, r in zip(batch, results, strict=True)
-        ]
-    book.extra["Undo"] = (list(UNDO_HEADER), sheet)
-    return sheet
-
-
-def _delete(calls: Calls, outcome: RowOutcome) -> tuple[UndoResult, str]:
-    contact_id = outcome.contact_id
-    assert contact_id is not None
-    try:
-        contact = calls.call(lambda: calls.client.get_contact(contact_id))
-        if contact.phone != outcome.phone:
-            return (
-                UndoResult.LEFT_ALONE,
-                f"contact {contact_id} now has phone {contact.phone}, not this row's",
-            )
-        calls.call(lambda: calls.client.delete_contact(contact_id))
-    except CallFailed as failure:
-        return (
-            (UndoResult.ALREADY_GONE, "")
-            if failure.message == INVALID_CONTACT
-            else (UndoResult.FAILED, failure.reason)
-        )
-    return UndoResult.DONE, ""
-
-
-def _detach(
-    calls: Calls, batch: Sequence[RowOutcome], list_id: int | None
-) -> list[tuple[UndoResult, str]]:
-    """Detach a batch in one call; (result, error) for each of its rows."""
-    if list_id is None:
-        return [(UndoResult.FAILED, "the workbook's Summary names no list ID")] * len(batch)
-    ids = [o.contact_id for o in batch if o.contact_id is not None]
-    try:
-        calls.call(lambda: calls.client.detach(ids, list_id))
-    except CallFailed as failure:
-        if failure.message != INVALID_CONTACT:
-            return [(UndoResult.FAILED, failure.reason)] * len(batch)
-        if len(batch) == 1:
-            return [(UndoResult.ALREADY_GONE, "")]
-        # One contact deleted since the import fails the whole batch: detach each on its own.
-        singles = calls.each([[o] for o in batch], lambda one: _detach(calls, one, list_id))
-        return [results[0] for _, results in singles]
-    return [(UndoResult.DONE, "")] * len(batch)
-
-
-def _undo_row(outcome: RowOutcome, action: UndoAction, result: UndoResult, error: str) -> list[Any]:
-    return [
-        outcome.source_row,
-        outcome.phone,
-        outcome.contact_id,
-        action.value,
-        result.value,
-        error,
-    ]
-
-
-def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
