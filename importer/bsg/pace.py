@@ -1,7 +1,8 @@
 """The controller: how fast requests leave and how many are in flight, from what the
 service lets through. Nothing is known of its limit in advance; these are the rules.
 
-1. **Pacing.** Requests leave ``1/rate`` apart, at most ``window`` of them in flight.
+1. **Pacing.** Requests leave ``1/rate`` apart, at most ``window`` of them in flight; a
+   turn is still taken up to SLACK_S late (a busy machine wakes its threads late).
 2. **Slow start.** Until the first cut, the rate grows x1.5 every 0.2 s.
 3. **Cut.** An answer is *refused* when a limiter could have sent it (evidence.py). When
    the share of refused answers, among those to requests sent since the last cut and in
@@ -92,7 +93,9 @@ ANNOUNCE_WAIT_S = 1.0
 #: The window is sized at most this often.
 SIZE_EVERY_S = 0.1
 #: A thread that wakes this much after its turn takes a new one.
-LATE_S = 0.002
+#: A turn is still taken this late (a busy machine wakes threads late), and the turns
+#: may run this far behind now: a burst of a few requests at most, and no turn lost.
+SLACK_S = 0.02
 #: The ceiling is what got through over this long before a cut.
 CEILING_S = 1.0
 
@@ -172,8 +175,8 @@ class RatePacer:
 
     def _wait_turn(self) -> Slot:
         """Wait for the next turn. A pause or a cut that comes meanwhile voids the turns
-        given out; so does waking late (this machine was busy): turns missed are not owed,
-        or the requests they held back would leave at once, in a burst."""
+        given out; so does waking more than SLACK_S late: turns missed by more are not
+        owed, or the requests they held back would leave at once, in a burst."""
         while True:
             with self._lock:
                 now = self._clock()
@@ -185,7 +188,7 @@ class RatePacer:
             self._sleep(until - now)
             with self._lock:
                 now = self._clock()
-                on_time = turn is not None and now - turn <= max(LATE_S, 0.5 / self.rate)
+                on_time = turn is not None and now - turn <= max(SLACK_S, 0.5 / self.rate)
                 if on_time and self._turns == turns and self._open():
                     return self._leave(now)
 
@@ -193,9 +196,9 @@ class RatePacer:
         """The next turn, reserved; None while a spent window holds every request back."""
         if not self._open():
             return None
-        turn = max(now, self._paused.resume_at, self._next_at)
+        turn = max(now - SLACK_S, self._paused.resume_at, self._next_at)
         self._next_at = turn + 1.0 / self.rate
-        return turn
+        return max(now, turn)
 
     def _open(self) -> bool:
         return self.headers.allows(self.sent)
