@@ -21,7 +21,7 @@ from ..bsg.client import BsgClient
 from ..errors import BsgImportError
 from ..runs.connecting import connect
 from ..runs.control import RunControl
-from ..settings import Settings
+from ..settings import Account, Settings
 
 FILE_NAME = "left-lists.json"
 PAGE_MIN = 15  # the smallest page of contacts BSG serves
@@ -78,9 +78,9 @@ def empty_list_id(settings: Settings) -> int | None:
             return None
 
 
-def remove_list(settings: Settings, left: LeftList) -> str:
+def remove_list(account: Account, left: LeftList) -> str:
     """Delete the list if it is still empty; what was done, in words."""
-    calls = connect(settings, RunControl(threading.Event()), None)
+    calls = connect(account, RunControl(threading.Event()), None)
     if calls is None:
         return "BSG can't be reached without an API key: nothing was removed"
     try:

@@ -52,7 +52,8 @@ def upload() -> Any:
         flash(state.scrub(str(error)), "error")
         return redirect(url_for(".home"))
     try:
-        detect(stored.path, max_unpacked_bytes=state.service().max_unpacked_mb << 20)
+        reading = state.settings({"file": stored.path, "list_name": stored.path.stem})
+        detect(stored.path, max_unpacked_bytes=reading.max_unpacked_mb << 20)
     except BsgImportError as error:  # a zip bomb, a damaged or disguised file: not kept
         stored.delete()
         flash(state.scrub(str(error)), "error")

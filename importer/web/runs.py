@@ -140,10 +140,10 @@ def past_undo(key: str) -> Any:
     plan = plan_undo(book)
     if request.method == "GET" or request.form.get("confirm") != "yes":
         return render_template("undo.html", past=past, plan=plan)
-    settings = state.settings({"file": past.output, "list_name": past.list_name})
+    account = state.service()
     job = Job("undo", f"{past.file.name} into {past.list_name!r}")
     job.output = past.output
-    state.jobs.start(job, lambda control: run_undo(book, plan, settings, control=control),
+    state.jobs.start(job, lambda control: run_undo(book, plan, account, control=control),
                      lambda _: None)  # fmt: skip
     return redirect(url_for(".job_page", job_id=job.id))
 
@@ -152,12 +152,12 @@ def past_undo(key: str) -> Any:
 def past_hlr_refresh(key: str) -> Response:
     state, past = web(), _past(key)
     book = _book(past)
-    settings = state.settings({"file": past.output, "list_name": past.list_name})
+    account = state.service()
     job = Job("hlr", f"{past.file.name} into {past.list_name!r}")
     job.output = past.output
 
     def work(control: RunControl) -> Any:
-        return run_hlr_refresh(book, settings, control=control)
+        return run_hlr_refresh(book, account, control=control)
 
     state.jobs.start(job, work, lambda _: None)
     return redirect(url_for(".job_page", job_id=job.id))

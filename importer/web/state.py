@@ -16,7 +16,7 @@ from flask import current_app
 
 from ..runs.history import PastImport, journal_folder, past_imports, read_past
 from ..runs.results_book import ResultsBook, read_results_book
-from ..settings import Layer, Settings, resolve
+from ..settings import Account, Layer, Settings, resolve, resolve_account
 from .jobs import Jobs
 from .leftovers import LeftLists
 from .signin import IDLE_S
@@ -64,9 +64,9 @@ class Web:
         """The page's choices over the service settings over the environment."""
         return resolve(layer, self.config.base, self.config.environment)
 
-    def service(self) -> Settings:
-        """Settings for the service alone (its URL, for History)."""
-        return self.settings({"file": "-", "list_name": "-"})
+    def service(self) -> Account:
+        """The account alone: its URL and journals (History, undo, hlr-refresh)."""
+        return resolve_account({}, self.config.base, self.config.environment)
 
     def journals(self) -> Path:
         return journal_folder(self.service())
