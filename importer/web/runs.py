@@ -217,7 +217,7 @@ def _not_sent(job: Job) -> int:
     summary = job.summary
     if job.state != "stopped" or summary is None or job.hlr:
         return 0
-    return max(0, summary.counts.get("failed", 0) - job.counts.get("failed", 0))
+    return max(0, summary.counts.get(Status.FAILED, 0) - job.counts.get(Status.FAILED, 0))
 
 
 def _job(job_id: str) -> Job:

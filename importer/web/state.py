@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 from flask import current_app
 
+from ..models import UndoResult
 from ..runs.history import PastImport, journal_folder, past_imports, read_past
 from ..runs.results_book import ResultsBook, read_results_book
 from ..settings import Account, Layer, Settings, resolve, resolve_account
@@ -114,7 +115,7 @@ def undo_state(path: Path) -> str:
         if "Undo" not in book.sheetnames:
             return ""
         rows = book["Undo"].iter_rows(min_row=2, values_only=True)
-        failed = any(len(row) > 4 and row[4] == "failed" for row in rows)
+        failed = any(len(row) > 4 and row[4] == UndoResult.FAILED for row in rows)
     finally:
         book.close()
     return "partly undone" if failed else "undone"
