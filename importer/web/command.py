@@ -11,6 +11,7 @@ from pathlib import Path
 import platformdirs
 
 from ..bsg.client import is_loopback
+from ..errors import OK
 from ..settings import Layer
 from .app import create_app
 from .serve import password_for, sandbox_service, serving, url_of
@@ -56,4 +57,4 @@ def run_page(
         state = app.extensions["bsg_import"]
         state.jobs.stop_all()
         state.forget_unused()
-    return 0
+    return OK
