@@ -126,3 +126,35 @@ def test_a_call_that_succeeds_at_once_leaves_no_garbage_cycles() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_once_patience_is_spent_a_row_is_not_tried_at_all() -> None:
+    clock = Clock()
+    health = Health(10, clock, hold_s=30)
+    health.failure(started=clock.now)  # an attempt that got no answer
+    clock.now += 31
+    calls: list[int] = []
+    with pytest.raises(GaveUp, match=r"^not sent: "):
+        RetryPolicy(sleep=clock.sleep).call(health, failing([], calls))
+    assert calls == []
+
+
+def test_no_wait_between_attempts_goes_past_patience() -> None:
+    clock = Clock()
+    health = Health(5, clock)
+    policy = RetryPolicy(max_attempts=100, initial_delay=4.0, max_delay=30.0, sleep=clock.sleep)
+    with pytest.raises(GaveUp, match="did not answer for 5 s"):
+        policy.call(health, failing([Transient("503")] * 100, []))
+    assert clock.now == 5
+
+
+def test_time_without_calls_is_no_outage() -> None:
+    """A run paused for a window's reset, or waiting between HLR checks, then calls again:
+    the call is made, and a failure then is retried for the whole patience."""
+    clock = Clock()
+    health = Health(10, clock, hold_s=30)
+    clock.now += 3600
+    calls: list[int] = []
+    policy = RetryPolicy(sleep=clock.sleep)
+    assert policy.call(health, failing([Transient("503")] * 3, calls)) == "ok"
+    assert len(calls) == 4 and not health.exhausted

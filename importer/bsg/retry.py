@@ -3,7 +3,7 @@
 A row gives up after ``max_attempts`` only while others still get answers: when
 nothing has succeeded since the row's first attempt, BSG is down rather than
 refusing this row, and the row keeps waiting until the whole run has had no
-success for ``patience`` seconds.
+success for ``patience`` seconds since its calls began to fail.
 
 Patience bounds the run's time without answers, not each attempt's: no wait between
 attempts, and (through the session) no wait for an answer, goes past it; once it is
@@ -29,7 +29,10 @@ T = TypeVar("T")
 
 @dataclass
 class Health:
-    """What the whole run knows of the service: when it last answered well.
+    """What the whole run knows of the service: when it last answered well, and since when
+    it has not (``failing_since``: the start of the first attempt that then failed, after
+    the last good answer; None while none has). Time without calls is no outage: a run
+    paused for a window's reset, or waiting between HLR checks, has not been refused.
 
     ``patience``: how long the run waits out an outage: past it, a row's attempts stop.
     ``hold_s``: past this too (the session makes it one call's timeout), no call is sent
@@ -41,6 +44,7 @@ class Health:
     clock: Callable[[], float] = time.monotonic
     hold_s: float = 0.0
     last_success: float = field(default=0.0)
+    failing_since: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -50,24 +54,35 @@ class Health:
         """Record a good answer."""
         with self._lock:
             self.last_success = self.clock()
+            self.failing_since = None
+
+    def failure(self, started: float) -> None:
+        """Record an attempt started at ``started`` that failed (no answer, or a bad one)."""
+        with self._lock:
+            since = max(started, self.last_success)
+            if self.failing_since is None or since < self.failing_since:
+                self.failing_since = since
 
     @property
     def down_for(self) -> float:
-        """Seconds since the service last answered well."""
-        return self.clock() - self.last_success
+        """Seconds since the service stopped answering well (0 while it has not)."""
+        since = self.failing_since
+        return 0.0 if since is None else self.clock() - since
 
     @property
     def exhausted(self) -> bool:
-        """True once the run has waited as long as its patience."""
-        return self.down_for >= self.patience
+        """True once the run has waited out an outage as long as its patience."""
+        return self.failing_since is not None and self.down_for >= self.patience
 
     def left(self) -> float:
         """Seconds of patience left."""
         return max(0.0, self.patience - self.down_for)
 
     def give_up_at(self) -> float:
-        """When the run stops sending and waiting, unless the service answers well before."""
-        return self.last_success + max(self.patience, self.hold_s)
+        """When the run stops sending and waiting, unless the service answers well before
+        (never, while no attempt has failed)."""
+        since = self.failing_since
+        return float("inf") if since is None else since + max(self.patience, self.hold_s)
 
     @property
     def given_up(self) -> bool:
@@ -94,6 +109,7 @@ class RetryPolicy:
         if health.given_up:
             raise GaveUp(NOT_SENT)
         started = health.clock()
+        attempt = _told(health, attempt)
         try:
             return attempt()  # most calls succeed at once, with no retry machinery built
         except Transient as failure:
@@ -136,6 +152,20 @@ class RetryPolicy:
         backoff = random.uniform(ceiling / 2, ceiling)
         retry_after = error.retry_after if isinstance(error, Transient) else None
         return max(backoff, retry_after or 0.0)
+
+
+def _told(health: Health, attempt: Callable[[], T]) -> Callable[[], T]:
+    """``attempt``, telling ``health`` when it fails as worth retrying (and when it began)."""
+
+    def told() -> T:
+        started = health.clock()
+        try:
+            return attempt()
+        except Transient:
+            health.failure(started)
+            raise
+
+    return told
 
 
 def _replaying(failure: Transient, attempt: Callable[[], T], health: Health) -> Callable[[], T]:
