@@ -17,6 +17,8 @@ from .samples import Levels
 
 #: A limit on requests in flight is probed (one above it) at most this seldom.
 LIMIT_PROBE_S = 8.0
+#: Refusals above the edge of requests sent before it held are the window's this long.
+HELD_LATE_S = 1.0
 #: An edge is the limit when it has held this long with no refusal at or below it.
 CONFIRM_S = 1.0
 
@@ -28,7 +30,7 @@ class InFlightEdge:
         self.limit: int | None = None  # the window's ceiling: the edge, or its probe
         self.held: int | None = None  # the edge below the probe
         self.levels = Levels()
-        self._limit_at = self._found_at = -math.inf
+        self._limit_at = self._found_at = self._first_at = -math.inf
         self._probed_at = math.inf  # when the last probe above the edge began
         self._probe_s = 1.0
         self._clean = False  # no refusal at or below the edge since it was found
@@ -45,17 +47,22 @@ class InFlightEdge:
         return True
 
     def found(self, slot: Slot, now: float) -> bool:
-        """Does this refusal, above an edge below any held, show one? The window holds at it.
-        Otherwise, a refusal within the edge shows a rate limit too."""
-        edge = self.levels.edge()
-        if edge is None or slot.in_flight <= edge or (self.held is not None and edge >= self.held):
-            if self.held is not None and slot.sent_at >= self._found_at:
-                self._clean = False
-            return False
-        self.held = self.limit = max(1, edge)
-        self._limit_at = self._found_at = now
-        self._probe_s, self._clean = 1.0, True
-        return True
+        """Was this refusal above an edge: one it shows (below any held: the window holds at
+        it), or the one held? A refusal within the edge shows a rate limit too."""
+        edge, held = self.levels.edge(), self.held
+        if edge is not None and slot.in_flight > edge and (held is None or edge < held):
+            if held is None:
+                self._first_at = now
+            self.held = self.limit = max(1, edge)
+            self._limit_at = self._found_at = now
+            self._probe_s, self._clean = 1.0, True
+            return held is None  # a lower one: a rate limit may be refusing too
+        if held is not None and slot.in_flight > held and slot.sent_at < self._first_at:
+            return now - self._first_at < HELD_LATE_S  # sent before the window held
+
+        if held is not None and slot.sent_at >= self._found_at:
+            self._clean = False
+        return False
 
     def confirmed(self, now: float, in_flight: float) -> bool:
         """True once: the edge has held CONFIRM_S, nothing refused within it, and the rate

@@ -139,22 +139,28 @@ class Levels:
             self._seen.popleft()
 
     def edge(self) -> int | None:
-        """The most in flight at which nearly all get through (EDGE_BELOW refused at most),
-        when above it most are refused (EDGE_ABOVE), MIN_REFUSED at least and nearly all
-        the refusals there are (EDGE_REFUSALS); else None."""
+        """The most in flight at or below which nearly all get through (EDGE_BELOW refused
+        at most), when above it most are refused (EDGE_ABOVE), MIN_REFUSED at least and
+        nearly all the refusals there are (EDGE_REFUSALS); else None."""
         counts: dict[int, list[int]] = {}  # level: [good, refused]
         for _, level, refused in self._seen:
             counts.setdefault(level, [0, 0])[refused] += 1
         refusals = sum(r for _, r in counts.values())
+        answered_below = sum(g + r for g, r in counts.values())
+        refused_below = refusals
         answered_above = refused_above = 0
         for level in sorted(counts, reverse=True):
             good, refused_here = counts[level]
-            answered = good + refused_here
-            if answered >= MIN_REFUSED and refused_here <= EDGE_BELOW * answered:
-                shown = refused_above >= max(MIN_REFUSED, EDGE_REFUSALS * refusals)
-                return level if shown and refused_above >= EDGE_ABOVE * answered_above else None
-            answered_above += answered
+            answered_below -= good + refused_here
+            refused_below -= refused_here
+            answered_above += good + refused_here
             refused_above += refused_here
+            below = level - 1
+            if answered_below < MIN_REFUSED or refused_below > EDGE_BELOW * answered_below:
+                continue
+            shown = refused_above >= max(MIN_REFUSED, EDGE_REFUSALS * refusals)
+            if shown and refused_above >= EDGE_ABOVE * answered_above:
+                return max((lv for lv in counts if lv <= below), default=None)
         return None
 
 
