@@ -63,9 +63,14 @@ def launch(*args: Any, tmp_path: Path, command: list[str] | None = None) -> subp
 
 
 def finish(process: subprocess.Popen[str], tmp_path: Path, within: float = ENDS_WITHIN_S) -> Ended:
-    """Wait for the run to end (killed and failed past ``within``), with its own max RSS."""
+    """Wait for the run to end (killed and failed past ``within``), with its own max RSS:
+    the high-water mark of its own image (VmHWM, which exec starts afresh). The child's
+    ru_maxrss counts the test process's pages it held between fork and exec, so it grew
+    with the suite: 312 MB at the end of a full run for a child that held 157."""
     deadline = time.monotonic() + within
+    peak_kb = 0
     while True:
+        peak_kb = max(peak_kb, _high_water_kb(process.pid))
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
@@ -75,7 +80,17 @@ def finish(process: subprocess.Popen[str], tmp_path: Path, within: float = ENDS_
         time.sleep(0.05)
     process.returncode = os.waitstatus_to_exitcode(status)
     stderr = (tmp_path / "stderr").read_text()
-    return Ended(process.returncode, stderr, usage.ru_maxrss / 1024)
+    return Ended(process.returncode, stderr, (peak_kb or usage.ru_maxrss) / 1024)
+
+
+def _high_water_kb(pid: int) -> int:
+    """The process's VmHWM in kB (0 once it has exited, or where /proc has none)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) if found else 0
 
 
 def import_args(source: Path, bsg: Stalling, tmp_path: Path, *extra: Any) -> list[Any]:
