@@ -93,12 +93,17 @@ class Window:
         self.remaining: int | None = None
         self.resets_at: float | None = None
         self._learnt_at = -math.inf
+        self._reset_at: float | None = None  # a reset passed; no answer since said so
         self._clock = clock
 
     def allows(self, in_flight: int) -> bool:
         """May one more request leave with ``in_flight`` already out?"""
-        if self.resets_at is not None and self._clock() >= self.resets_at:
+        now = self._clock()
+        if self.resets_at is not None and now >= self.resets_at:
             self.remaining = self.resets_at = None
+            self._reset_at = now
+        if self._reset_at is not None:  # one request learns if it did (a reset may be early)
+            return in_flight == 0
         if self.remaining is None or self.remaining - in_flight > 0:
             return True
         return in_flight == 0 and self.resets_at is None  # one request learns when it resets
@@ -110,7 +115,10 @@ class Window:
         now = self._clock()
         if answer.refused and answer.has_window:
             self.remaining, self.resets_at, self._learnt_at = 0, now + wait_s(answer), now
+            self._reset_at = None
             return
+        if self._reset_at is not None and sent_at >= self._reset_at and not answer.refused:
+            self._reset_at = None  # the window did reset
         if answer.remaining is None:
             return
         known = self.remaining
