@@ -27,6 +27,7 @@ from ..read.xls import open_xls
 from ..read.xlsx import open_xlsx
 from ..runs.connecting import connect
 from ..runs.control import RunControl
+from ..runs.sending import read_table
 from ..settings import Settings
 
 PREVIEW_ROWS = 20
@@ -52,15 +53,7 @@ class Preview:
 def read_preview(settings: Settings) -> Preview:
     """Detect, open and map the file as an import with ``settings`` would."""
     detected = detect(settings.file, max_unpacked_bytes=settings.max_unpacked_mb << 20)
-    table = open_table(
-        settings.file,
-        sheet=settings.sheet,
-        phone_column=settings.phone_column,
-        max_unpacked_bytes=settings.max_unpacked_mb << 20,
-        max_rows=settings.max_rows,
-        region=settings.default_region,
-        region_column=settings.region_column,
-    )
+    table = read_table(settings)
     first = list(islice(table.rows(), PREVIEW_ROWS))
     rows = [(r.number, [cell_text(c) for c in r.cells]) for r in first]
     fields, lists, error = account(settings)
