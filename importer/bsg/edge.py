@@ -64,12 +64,14 @@ class InFlightEdge:
             self._clean = False
         return False
 
+    def due(self, now: float) -> bool:
+        """Has the edge held CONFIRM_S with nothing refused within it (not yet confirmed)?"""
+        return self.held is not None and self._clean and now - self._found_at >= CONFIRM_S
+
     def confirmed(self, now: float, in_flight: float) -> bool:
-        """True once: the edge has held CONFIRM_S, nothing refused within it, and the rate
-        would put more in flight (``in_flight``) than it lets (it binds)."""
-        if self.held is None or not self._clean or now - self._found_at < CONFIRM_S:
-            return False
-        if in_flight < self.held:
+        """True once: the edge is ``due`` and the rate would put more in flight
+        (``in_flight``) than it lets (it binds)."""
+        if not self.due(now) or self.held is None or in_flight < self.held:
             return False
         self._clean = False
         return True

@@ -285,8 +285,10 @@ class RatePacer:
     def _confirm_edge(self, now: float) -> None:
         """Rule 6: an edge that held is the limit: the rate is set free, probing from where
         the window binds."""
-        rtt = self._typical_rtt()
         edge = self._edge
+        if not edge.due(now):  # cheap, on every good answer; the round trip is sorted
+            return
+        rtt = self._typical_rtt()
         if edge.held is None or not edge.confirmed(now, self.rate * rtt):
             return
         self.ceiling = max(self.ceiling or 0.0, edge.held / rtt)
