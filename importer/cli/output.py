@@ -137,11 +137,12 @@ def report(summary: ImportSummary, voice: Voice) -> None:
         if voice.watched:
             click.echo(f"Note: {note}", err=True)
     line = summary_line(summary)
+    fields = summary_json(summary)
     if voice.as_json:
-        logs.event("summary", line, **summary_json(summary))
-        click.echo(json.dumps(summary_json(summary), ensure_ascii=False))
+        logs.event("summary", line, **fields)
+        click.echo(json.dumps(fields, ensure_ascii=False))
     else:
-        say("summary", line, **summary_json(summary))
+        say("summary", line, **fields)
 
 
 def summary_json(summary: ImportSummary) -> dict[str, Any]:
