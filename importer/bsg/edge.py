@@ -5,7 +5,8 @@ Over two seconds, answers are counted by the number in flight when each request 
 are refused: the window holds at it, and refusals above it cut no rate. Once it binds for
 a second with none refused at or below it, it is the limit, and the rate is set free. When
 it binds, it is probed one above: after a second, twice as long after each probe that
-fails (at most LIMIT_PROBE_S).
+fails (at most LIMIT_PROBE_S). Refusals that go on within it (a rate limit's, which in slow
+start rise with the number in flight too) show it was no edge: it is dropped.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 
 from .evidence import Slot
-from .samples import Levels
+from .samples import EDGE_BELOW, MIN_REFUSED, Levels
 
 #: A limit on requests in flight is probed (one above it) at most this seldom.
 LIMIT_PROBE_S = 8.0
@@ -34,6 +35,20 @@ class InFlightEdge:
         self._probed_at = math.inf  # when the last probe above the edge began
         self._probe_s = 1.0
         self._clean = False  # no refusal at or below the edge since it was found
+        self._within = [0, 0]  # answers, refused: at or below the edge, sent since found
+
+    def add(self, now: float, slot: Slot, refused: bool) -> None:
+        """Count an answer; drop the edge when refusals within it show none."""
+        self.levels.add(now, slot.in_flight, refused)
+        held = self.held
+        if held is None or slot.in_flight > held or slot.sent_at < self._found_at:
+            return
+        within = self._within
+        within[0] += 1
+        within[1] += refused
+        if within[1] >= MIN_REFUSED and within[1] > EDGE_BELOW * within[0]:
+            self.held = self.limit = None
+            self.levels = Levels()
 
     def probe_failed(self, slot: Slot, now: float) -> bool:
         """Was this refusal the probe's (above the held edge, sent since the probe)? The
@@ -55,7 +70,7 @@ class InFlightEdge:
                 self._first_at = now
             self.held = self.limit = max(1, edge)
             self._limit_at = self._found_at = now
-            self._probe_s, self._clean = 1.0, True
+            self._probe_s, self._clean, self._within = 1.0, True, [0, 0]
             return held is None  # a lower one: a rate limit may be refusing too
         if held is not None and slot.in_flight > held and slot.sent_at < self._first_at:
             return now - self._first_at < HELD_LATE_S  # sent before the window held

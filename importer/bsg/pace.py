@@ -11,13 +11,15 @@ service lets through. Nothing is known of its limit in advance; these are the ru
    or by the share refused when more were (at most by half; by half when nothing gets
    through). Only requests sent a round after a cut count towards the next one: at most
    one cut a round trip.
-4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged 1.5 s on
-   on the requests sent from a second after it (a window keeps its last second): none
+4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged a second on
+   on the requests sent from half a second after it (a window keeps its last second): none
    refused, a limit, probed for from there (slow start overstates it); refusals that go
    on, a deeper cut (0.5) judged again: at the share of before (as far as chance can
    tell), they were not the rate's and the cut is undone. Either way, that share is the
    background. While a cut is judged, only a share that rises above the one before it,
-   or above 25% (more than random faults refuse), cuts again.
+   or above 25% (more than random faults refuse), cuts again. The background is never
+   below the least share of the last ten seconds' 2 s blocks of refusals that caused no
+   cut: random refusals that a judgement missed cut no rate later.
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +5%/s, doubling every second, so that a limit
    that comes back is found again within ten seconds.
@@ -26,7 +28,9 @@ service lets through. Nothing is known of its limit in advance; these are the ru
    with another: a jittery link is not read as load, and a service that answers later
    meets fewer requests only through the rate. A limit on requests in flight shows as an
    *edge* (edge.py): a number in flight at which nearly all get through and above which
-   most are refused. The window holds at it, refusals above it cut no rate; once it has
+   most are refused (looked for once slow start is over: there the number in flight
+   rises with the rate). The window holds at it, refusals above it cut no rate; refusals
+   that go on within it (over 10%) show it was no edge, and it is dropped. Once it has
    held a second with none refused within it, the rate is set free. It is probed one
    above when it binds: after a second, twice as long after each probe that fails.
 7. **Pauses** (pause.py). When nothing gets through any more (a spent window, an
@@ -57,6 +61,7 @@ from .samples import (
     MARGIN,
     MIN_REFUSED,
     MOST_NOISE,
+    Background,
     Minimum,
     Series,
     Share,
@@ -133,7 +138,8 @@ class RatePacer:
         self._series: Series | None = None
         self._busy_since = math.inf  # when a second request first went with one in flight
         self._refused_in_a_row = 0
-        self._share = Share()
+        self._older = Background()
+        self._share = Share(older=self._older)
         self._goods: deque[float] = deque()
         self._rtt = Minimum(RTT_WINDOW_S)
         self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
@@ -225,7 +231,7 @@ class RatePacer:
         self.headers.update(answer, self.sent, slot.sent_at)
         self._rtt.add(now, answer.rtt)
         self._rtts.append(answer.rtt)
-        self._edge.levels.add(now, slot.in_flight, answer.refused)
+        self._edge.add(now, slot, answer.refused)
         if answer.refused:
             self.throttled += 1
             self._refused_in_a_row += 1
@@ -276,8 +282,8 @@ class RatePacer:
         if edge.probe_failed(slot, now):
             self.window = min(self.window, float(edge.limit or self.window))
             return True
-        if not edge.found(slot, now):
-            return False
+        if self.ceiling is None or not edge.found(slot, now):
+            return False  # in slow start, the number in flight rises with the rate
         self.window = min(self.window, float(edge.limit or self.window))
         self._share.clear()
         return True
@@ -306,7 +312,7 @@ class RatePacer:
 
     def _above(self, answers: int, refused: int) -> bool:
         """Is this share of refusals above the background, by MARGIN and beyond chance?"""
-        share, background = refused / answers, self.background
+        share, background = refused / answers, max(self.background, self._older.share())
         error = math.sqrt(background * (1 - background) / answers)
         return share > background + max(MARGIN, CHECKED_SIGMAS * error)
 
@@ -341,7 +347,9 @@ class RatePacer:
         # Below what got through, and below the rate less what was refused (at most half):
         # answers from before a limit fell still count in the measure.
         self.ceiling = self._ceiling(now)
+        self._older.forget_last()
         through = min(self.rate * max(FIRST_CUT, 1 - share), self.ceiling)
+        self.ceiling = through  # climb to what got through, not above it
         self.rate = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
         self._cut_at = now
         self._void_turns(now)

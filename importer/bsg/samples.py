@@ -17,11 +17,15 @@ CHECKED_SIGMAS = 3.5
 #: The background is never above this: more refusals than that are a limit's.
 MOST_NOISE = 0.25
 MIN_REFUSED = 3
-JUDGE_FROM_S = 1.0
-JUDGE_AFTER_S = 1.5
+JUDGE_FROM_S = 0.5
+JUDGE_AFTER_S = 1.0
 #: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
 MIN_JUDGED = 100
 JUDGE_WITHIN_S = 3.5
+#: The background is also the least share of refusals of the blocks over this long.
+BACKGROUND_S = 10.0
+BLOCK_S = 2.0
+MIN_BLOCK = 50
 #: An edge in flight: at most this share refused at a level, most above it (of all there),
 #: and nearly all the refusals above it, over the last LEVELS_S.
 EDGE_BELOW = 0.1
@@ -31,23 +35,32 @@ LEVELS_S = 2.0
 
 
 class Share:
-    """Answers and refusals in bins of BIN_S over the last second."""
+    """Answers and refusals in bins of BIN_S over the last ``span`` seconds. Bins that age
+    out pass to ``older`` when one is given: refusals that caused no cut were the
+    background's."""
 
-    def __init__(self) -> None:
+    def __init__(self, span: float = 1.0, older: Background | None = None) -> None:
+        self._span, self._older = span, older
         self._bins: deque[list[float]] = deque()  # [start, answers, refused]
 
     def add(self, now: float, refused: bool) -> None:
         if not self._bins or now - self._bins[-1][0] >= BIN_S:
             self._bins.append([now, 0, 0])
-            while now - self._bins[0][0] > 1.0:
-                self._bins.popleft()
+            self._age(now)
         last = self._bins[-1]
         last[1] += 1
         last[2] += refused
 
-    def counts(self) -> tuple[int, int]:
-        """(answers, refused)."""
-        return int(sum(b[1] for b in self._bins)), int(sum(b[2] for b in self._bins))
+    def _age(self, now: float) -> None:
+        while now - self._bins[0][0] > self._span:
+            aged = self._bins.popleft()
+            if self._older is not None:
+                self._older.take(aged)
+
+    def counts(self, since: float = -math.inf) -> tuple[int, int]:
+        """(answers, refused), in the bins begun ``since`` on."""
+        bins = [b for b in self._bins if b[0] >= since]
+        return int(sum(b[1] for b in bins)), int(sum(b[2] for b in bins))
 
     def span(self, now: float) -> float:
         """Seconds the bins cover."""
@@ -57,9 +70,46 @@ class Share:
         self._bins.clear()
 
 
+class Background:
+    """Refusals that caused no cut, in blocks of BLOCK_S over the last BACKGROUND_S. The
+    background is the block with the least share: a block sent at a lower rate shows what
+    is refused whatever the rate, and one sent just above a limit does not raise it."""
+
+    def __init__(self) -> None:
+        self._blocks: deque[list[float]] = deque()  # [start, answers, refused]
+
+    def take(self, aged: list[float]) -> None:
+        start, answers, refused = aged
+        blocks = self._blocks
+        if not blocks or start - blocks[-1][0] >= BLOCK_S:
+            blocks.append([start, 0, 0])
+            while start - blocks[0][0] > BACKGROUND_S:
+                blocks.popleft()
+        blocks[-1][1] += answers
+        blocks[-1][2] += refused
+
+    def forget_last(self) -> None:
+        """A cut came: the refusals of the block it ends were the rate's."""
+        if self._blocks:
+            self._blocks.pop()
+
+    def counts(self) -> tuple[int, int]:
+        """(answers, refused) of the block with the least share, of those with
+        MIN_BLOCK answers; of all of them while none has so many."""
+        full = [b for b in self._blocks if b[1] >= MIN_BLOCK]
+        if not full:
+            return int(sum(b[1] for b in self._blocks)), int(sum(b[2] for b in self._blocks))
+        least = min(full, key=lambda b: b[2] / b[1])
+        return int(least[1]), int(least[2])
+
+    def share(self) -> float:
+        answers, refused = self.counts()
+        return refused / answers if answers else 0.0
+
+
 class Series:
-    """The first cut, judged on the requests sent from a second after it (a window keeps
-    the requests of its last second): were the refusals the rate's?"""
+    """The first cut, judged on the requests sent from JUDGE_FROM_S after it (a window
+    keeps the requests of its last second): were the refusals the rate's?"""
 
     def __init__(self, started: float, rate: float, before: tuple[int, int], depth: float) -> None:
         self.started = started
