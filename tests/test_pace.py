@@ -282,6 +282,18 @@ def test_random_429s_delay_their_rows_not_the_run(message: str, share: float) ->
     assert noisy.pacer.ceiling is None  # restored when the evidence showed it was not the rate
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_random_429s_delay_no_run_whatever_the_draw(seed: int) -> None:
+    """One draw in eight of 10% random 429s (seed 7) had the run crawl at 5% of its speed:
+    three refusals among the first answers, judged a limit's, and a background of 0 after
+    that cut on every third refusal. A share that stays as the rate grows is no limit."""
+    clean = Simulation(Service(), ceiling=64).run(10_000)
+    service = Random(0.1, DUPLICATE)
+    service.dice = random.Random(seed)
+    noisy = Simulation(service, ceiling=64, lag=0.004).run(10_000)
+    assert noisy.rate() >= 0.85 * 0.9 * clean.rate()
+
+
 def test_without_a_limit_in_flight_grows_while_round_trips_stay_flat() -> None:
     run = Simulation(Service(), latency=0.2, ceiling=256).run(20_000)
     assert run.pacer.window == 256

@@ -10,7 +10,9 @@ service lets through. Nothing is known of its limit in advance; these are the ru
    cut to 0.93 of what the service let through in the last second (the *ceiling*),
    or by the share refused when more were (at most by half; by half when nothing gets
    through). Only requests sent a round after a cut count towards the next one: at most
-   one cut a round trip.
+   one cut a round trip. In slow start, where no background is known yet, the share must
+   rise as the rate grows: the last round's above the share before it (so many would come
+   by chance once in 10,000), or above 25%.
 4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged a second on
    on the requests sent from half a second after it (a window keeps its last second): none
    refused, a limit, probed for from there (slow start overstates it); refusals that go
@@ -65,6 +67,7 @@ from .samples import (
     Minimum,
     Series,
     Share,
+    rises,
     surely_above,
 )
 
@@ -268,7 +271,9 @@ class RatePacer:
         if not self.adaptive or refused < MIN_REFUSED or answers < MIN_ANSWERS:
             return
         series = self._series
-        if series is None:
+        if series is None and self.ceiling is None:
+            above = self._rose(answers, refused, now)
+        elif series is None:
             above = self._above(answers, refused)
         else:  # judged: only a share that rises on the cut one shows the rate still too high
             above = surely_above(MOST_NOISE, answers, refused) or series.rising(answers, refused)
@@ -309,6 +314,17 @@ class RatePacer:
         self._share.add(now, refused)
         if self._series is not None:
             self._series.add(slot, refused)
+
+    def _rose(self, answers: int, refused: int, now: float) -> bool:
+        """In slow start: did the share of refusals rise as the rate grew (the last round's
+        above the one before it, a limit's), or above what random faults refuse? A share
+        that stays as the rate grows is the background's."""
+        if surely_above(MOST_NOISE, answers, refused):
+            return True
+        last = self._share.counts(since=now - self._round())
+        older = self._older.counts()
+        before = (answers - last[0] + older[0], refused - last[1] + older[1])
+        return last[1] >= MIN_REFUSED and rises(before, last)
 
     def _above(self, answers: int, refused: int) -> bool:
         """Is this share of refusals above the background, by MARGIN and beyond chance?"""

@@ -22,6 +22,10 @@ JUDGE_AFTER_S = 1.0
 #: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
 MIN_JUDGED = 100
 JUDGE_WITHIN_S = 3.5
+#: In slow start, the last round's refusals cut when the share before it would give so
+#: many this seldom (counted as PRIOR_ANSWERS answers at least).
+CHANCE = 0.0001
+PRIOR_ANSWERS = 20
 #: The background is also the least share of refusals of the blocks over this long.
 BACKGROUND_S = 10.0
 BLOCK_S = 2.0
@@ -151,6 +155,24 @@ class Series:
         (n1, k1), (n2, k2) = self.before, self.after
         share = (k1 + k2) / (n1 + n2) if held else min(k1 / max(1, n1), k2 / max(1, n2))
         return min(MOST_NOISE, share)
+
+
+def rises(before: tuple[int, int], after: tuple[int, int]) -> bool:
+    """Are the refusals ``after`` (answers, refused) more than the share ``before`` explains,
+    by MARGIN and beyond chance? That share is taken at an upper bound, half a refusal more
+    (PRIOR_ANSWERS answers at least): so many refusals after would come
+    by chance at most CHANCE of the time (Poisson)."""
+    (n1, k1), (n2, k2) = before, after
+    bound = (k1 + 0.5) / max(n1, PRIOR_ANSWERS)
+    if k2 <= n2 * (bound + MARGIN):
+        return False
+    return _poisson_tail(k2, n2 * bound) < CHANCE
+
+
+def _poisson_tail(k: int, mean: float) -> float:
+    """The chance of k or more events when ``mean`` are expected."""
+    below = sum(math.exp(i * math.log(mean) - mean - math.lgamma(i + 1)) for i in range(k))
+    return max(0.0, 1.0 - below)
 
 
 class Minimum:
