@@ -24,7 +24,9 @@ service lets through. Nothing is known of its limit in advance; these are the ru
    cut: random refusals that a judgement missed cut no rate later.
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +5%/s, doubling every second, so that a limit
-   that comes back is found again within ten seconds.
+   that comes back is found again within ten seconds. A probe let through at 1.25 of a
+   ceiling that refusals showed (not one a judgement guessed) shows the limit gone: slow
+   start again, where the known background also cuts.
 6. **Window.** Twice the rate times the median of the last 200 round trips (two
    bandwidth-delay products, by Little's law), at least 8. No round trip is compared
    with another: a jittery link is not read as load, and a service that answers later
@@ -88,6 +90,8 @@ CRUISE = 0.98
 CLIMB_S = 1.0
 HOLD_S = 1.0
 PROBE = 0.05  # a second, doubling every second
+#: A probe this far above the ceiling, let through, shows the limit gone: slow start again.
+GONE = 1.25
 #: A cut needs MIN_REFUSED refusals among at least this many answers.
 MIN_ANSWERS = 20
 START_IN_FLIGHT = 8
@@ -139,6 +143,8 @@ class RatePacer:
         self._turns = 0
         self._grown_at = self._cut_at = self._settled_at = now
         self._series: Series | None = None
+        self._judged = False  # the first cut was judged: the background is known
+        self._ceiling_seen = False
         self._busy_since = math.inf  # when a second request first went with one in flight
         self._refused_in_a_row = 0
         self._older = Background()
@@ -271,8 +277,10 @@ class RatePacer:
         if not self.adaptive or refused < MIN_REFUSED or answers < MIN_ANSWERS:
             return
         series = self._series
-        if series is None and self.ceiling is None:
-            above = self._rose(answers, refused, now)
+        if series is None and self.ceiling is None:  # a known background cuts too
+            above = self._rose(answers, refused, now) or (
+                self._judged and self._above(answers, refused)
+            )
         elif series is None:
             above = self._above(answers, refused)
         else:  # judged: only a share that rises on the cut one shows the rate still too high
@@ -355,7 +363,7 @@ class RatePacer:
 
     def _cut(self, now: float, share: float) -> None:
         """Rule 3: below what got through (of which ``share`` was refused)."""
-        first = self.ceiling is None
+        first = self.ceiling is None and not self._judged
         if first:
             self._series = Series(now, self.rate, self._share.counts(), FIRST_CUT)
         elif self._series is not None:  # judged from this cut on
@@ -366,6 +374,7 @@ class RatePacer:
         self._older.forget_last()
         through = min(self.rate * max(FIRST_CUT, 1 - share), self.ceiling)
         self.ceiling = through  # climb to what got through, not above it
+        self._ceiling_seen = not first  # a limit refused at it (a judged one is a guess)
         self.rate = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
         self._cut_at = now
         self._void_turns(now)
@@ -387,11 +396,11 @@ class RatePacer:
             self._deepen(now, series, self.ceiling)
             return
         held = series.held()
-        self.background = series.background(held)
+        self.background, self._judged = series.background(held), True
         if held:  # not the rate's: slow start goes on
             self.rate, self.ceiling = series.undo, None
         else:  # a limit, somewhere above: what slow start let through may overstate it
-            self.ceiling = self.rate / CRUISE
+            self.ceiling, self._ceiling_seen = self.rate / CRUISE, False
             self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
 
     def _deepen(self, now: float, series: Series, ceiling: float) -> None:
@@ -413,6 +422,8 @@ class RatePacer:
             self.rate = min(MAX_RATE, ahead, max(self.rate, grown))
             return
         self.rate = min(max(self.rate, self.ceiling * _climbed(now - self._cut_at)), ahead)
+        if self._ceiling_seen and self.rate >= GONE * self.ceiling:
+            self.ceiling = None  # probed well above where it refused, all let through: gone
 
     def _typical_rtt(self) -> float:
         return sorted(self._rtts)[len(self._rtts) // 2]
