@@ -1,5 +1,5 @@
 """The bench's zoo in virtual time: each server the bench draws (``bench.zoo_case``, same
-seed, same draw) is simulated against the controller (tests/test_pace.py's Simulation), so
+seed, same draw) is simulated against the controller (tests/bsg/test_pace.py's Simulation), so
 a change to importer/bsg/ can be judged on 32 servers in seconds, not half an hour. What
 a server allows is capped by what the client reaches against no limit on the same link.
 It asserts nothing; the real zoo (``bench.py --only zoo``) is the measure.
@@ -22,7 +22,7 @@ sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
 
 from bench import zoo_case  # noqa: E402
 
-from tests.test_pace import (  # noqa: E402
+from tests.bsg.test_pace import (  # noqa: E402
     Bucket,
     Fixed,
     InFlight,
