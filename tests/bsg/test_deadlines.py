@@ -28,7 +28,7 @@ from importer.runs.importing import GAVE_UP
 from importer.sandbox import Sandbox
 
 from ..conftest import sheet_rows
-from ..helpers import state_of, ukrainian_mobiles, write_contacts_csv
+from ..helpers import ROOT, state_of, ukrainian_mobiles, write_contacts_csv
 from ..stalling import How, Stalling
 
 KEY = "live_sandbox"
@@ -331,6 +331,6 @@ def test_the_start_up_handlers_are_in_place_before_the_package_imports_anything_
     """Every import before them widened the window where a signal kills with 143: typing
     and importer.errors took ~20 ms on this machine."""
     done = subprocess.run([sys.executable, "-c", SPY], capture_output=True, text=True,
-                          check=True, cwd=Path(__file__).parents[2])  # fmt: skip
+                          check=True, cwd=ROOT)  # fmt: skip
     name, caught = done.stdout.split()
     assert caught == "True", f"{name} was imported before the handlers were in place"

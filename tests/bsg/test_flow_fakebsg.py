@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import sheet_rows
-from tests.helpers import run_cli, ukrainian_mobiles, write_contacts_csv
+from ..conftest import sheet_rows
+from ..helpers import ROOT, run_cli, ukrainian_mobiles, write_contacts_csv
 
-FAKEBSG = Path(__file__).resolve().parents[3] / "shared" / "fakebsg"
+FAKEBSG = ROOT.parent / "shared" / "fakebsg"
 pytestmark = pytest.mark.skipif(
     not (FAKEBSG / "fakebsg.py").exists(),
     reason="../shared/fakebsg (a second One-API server, not part of this project) is absent",
