@@ -4,7 +4,7 @@ service lets through. Nothing is known of its limit in advance; these are the ru
 1. **Pacing.** Requests leave ``1/rate`` apart, at most ``window`` of them in flight; a
    turn is still taken up to SLACK_S late (a busy machine wakes its threads late).
 2. **Slow start.** Until the first cut, the rate grows x1.5 every 0.2 s.
-3. **Cut.** An answer is *refused* when a limiter could have sent it (evidence.py). When
+3. **Cut** (refusals.py). An answer is *refused* when a limiter could have sent it. When
    the share of refused answers, among those to requests sent since the last cut and in
    the last second, stands above the background share by more than chance, the rate is
    cut to 0.93 of what the service let through in the last second (the *ceiling*),
@@ -60,18 +60,8 @@ from collections.abc import Callable
 from .edge import InFlightEdge
 from .evidence import Answer, Slot, Window
 from .pause import Pause
-from .samples import (
-    CHECKED_SIGMAS,
-    MARGIN,
-    MIN_REFUSED,
-    MOST_NOISE,
-    Background,
-    Minimum,
-    Series,
-    Share,
-    rises,
-    surely_above,
-)
+from .refusals import Refusals
+from .samples import MIN_REFUSED, Minimum, Series
 
 __all__ = ["MAX_IN_FLIGHT", "Answer", "RatePacer", "Slot"]
 
@@ -92,8 +82,6 @@ HOLD_S = 1.0
 PROBE = 0.05  # a second, doubling every second
 #: A probe this far above the ceiling, let through, shows the limit gone: slow start again.
 GONE = 1.25
-#: A cut needs MIN_REFUSED refusals among at least this many answers.
-MIN_ANSWERS = 20
 START_IN_FLIGHT = 8
 MIN_IN_FLIGHT = 8
 MAX_IN_FLIGHT = 256
@@ -130,7 +118,6 @@ class RatePacer:
         self.most_in_flight = concurrency or MAX_IN_FLIGHT
         self.window = float(min(START_IN_FLIGHT, self.most_in_flight))
         self._edge = InFlightEdge()  # rule 6
-        self.background = 0.0
         self.throttled = 0  # refused answers
         self.sent = 0  # requests in flight
         self.waiting = 0  # requests holding a place, waiting for their turn
@@ -143,12 +130,10 @@ class RatePacer:
         self._turns = 0
         self._grown_at = self._cut_at = self._settled_at = now
         self._series: Series | None = None
-        self._judged = False  # the first cut was judged: the background is known
         self._ceiling_seen = False
         self._busy_since = math.inf  # when a second request first went with one in flight
         self._refused_in_a_row = 0
-        self._older = Background()
-        self._share = Share(older=self._older)
+        self._refusals = Refusals()  # rules 3 and 4
         self._goods: deque[float] = deque()
         self._rtt = Minimum(RTT_WINDOW_S)
         self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
@@ -159,6 +144,11 @@ class RatePacer:
     def waiting_s(self) -> float:
         """Seconds the whole run still waits for the service (0 when it is not waiting)."""
         return max(0.0, self._paused.resume_at - self._clock())
+
+    @property
+    def background(self) -> float:
+        """The share of refusals no rate explains (refusals.py)."""
+        return self._refusals.background
 
     @property
     def in_flight_limit(self) -> int | None:
@@ -273,20 +263,12 @@ class RatePacer:
         if slot.sent_at < self._settled_at:
             return
         self._count(slot, refused=True, now=now)
-        answers, refused = self._share.counts()
-        if not self.adaptive or refused < MIN_REFUSED or answers < MIN_ANSWERS:
+        if not self.adaptive:
             return
-        series = self._series
-        if series is None and self.ceiling is None:  # a known background cuts too
-            above = self._rose(answers, refused, now) or (
-                self._judged and self._above(answers, refused)
-            )
-        elif series is None:
-            above = self._above(answers, refused)
-        else:  # judged: only a share that rises on the cut one shows the rate still too high
-            above = surely_above(MOST_NOISE, answers, refused) or series.rising(answers, refused)
-        if above:
-            self._cut(now, share=refused / answers)
+        slow_start = self.ceiling is None
+        share = self._refusals.too_many(now, self._round(), self._series, slow_start=slow_start)
+        if share is not None:
+            self._cut(now, share)
 
     def _crowded(self, slot: Slot, now: float) -> bool:
         """Rule 6: was this refusal the window's, not the rate's (a probe above the edge, or
@@ -298,7 +280,7 @@ class RatePacer:
         if self.ceiling is None or not edge.found(slot, now):
             return False  # in slow start, the number in flight rises with the rate
         self.window = min(self.window, float(edge.limit or self.window))
-        self._share.clear()
+        self._refusals.void()
         return True
 
     def _confirm_edge(self, now: float) -> None:
@@ -319,35 +301,16 @@ class RatePacer:
         return max(0.1, 2 * self._rtt.value(0.0))
 
     def _count(self, slot: Slot, *, refused: bool, now: float) -> None:
-        self._share.add(now, refused)
+        self._refusals.count(now, refused)
         if self._series is not None:
             self._series.add(slot, refused)
-
-    def _rose(self, answers: int, refused: int, now: float) -> bool:
-        """In slow start: did the share of refusals rise as the rate grew (the last round's
-        above the one before it, a limit's), or above what random faults refuse? A share
-        that stays as the rate grows is the background's."""
-        if surely_above(MOST_NOISE, answers, refused):
-            return True
-        last = self._share.counts(since=now - self._round())
-        older = self._older.counts()
-        before = (answers - last[0] + older[0], refused - last[1] + older[1])
-        return last[1] >= MIN_REFUSED and rises(before, last)
-
-    def _above(self, answers: int, refused: int) -> bool:
-        """Is this share of refusals above the background, by MARGIN and beyond chance?"""
-        share, background = refused / answers, max(self.background, self._older.share())
-        error = math.sqrt(background * (1 - background) / answers)
-        return share > background + max(MARGIN, CHECKED_SIGMAS * error)
 
     def _ceiling(self, now: float) -> float:
         """What the service let through: good answers a second in the last half second (the
         run's first moments went to its login and lists), or since the last cut when that is
         less (a token bucket's saved burst is no limit)."""
-        answers, refused = self._share.counts()
-        since = self._share.span(now)
-        recent = (answers - refused) / since if since >= 0.25 else math.inf
-        return max(MIN_RATE, min(self._goods_per_s(now, CEILING_S), recent))
+        through = self._refusals.through(now)
+        return max(MIN_RATE, min(self._goods_per_s(now, CEILING_S), through))
 
     def _nothing_gets_through(self, slot: Slot, now: float) -> bool:
         """A window spent, the service out: refused three times in a row, no good answer
@@ -363,15 +326,15 @@ class RatePacer:
 
     def _cut(self, now: float, share: float) -> None:
         """Rule 3: below what got through (of which ``share`` was refused)."""
-        first = self.ceiling is None and not self._judged
+        first = self.ceiling is None and self._refusals.judged is None
         if first:
-            self._series = Series(now, self.rate, self._share.counts(), FIRST_CUT)
+            self._series = Series(now, self.rate, self._refusals.counts(), FIRST_CUT)
         elif self._series is not None:  # judged from this cut on
             self._series.started, self._series.after = now, [0, 0]
         # Below what got through, and below the rate less what was refused (at most half):
         # answers from before a limit fell still count in the measure.
         self.ceiling = self._ceiling(now)
-        self._older.forget_last()
+        self._refusals.cut()
         through = min(self.rate * max(FIRST_CUT, 1 - share), self.ceiling)
         self.ceiling = through  # climb to what got through, not above it
         self._ceiling_seen = not first  # a limit refused at it (a judged one is a guess)
@@ -385,7 +348,7 @@ class RatePacer:
         self._turns += 1
         self._next_at = now + 1.0 / self.rate
         self._settled_at = now + self._round()
-        self._share.clear()
+        self._refusals.void()
 
     def _judge(self, now: float) -> None:
         series = self._series
@@ -396,7 +359,7 @@ class RatePacer:
             self._deepen(now, series, self.ceiling)
             return
         held = series.held()
-        self.background, self._judged = series.background(held), True
+        self._refusals.judged = series.background(held)
         if held:  # not the rate's: slow start goes on
             self.rate, self.ceiling = series.undo, None
         else:  # a limit, somewhere above: what slow start let through may overstate it

@@ -1,0 +1,95 @@
+"""Rules 3 and 4 of the controller (pace.py): when do refusals say the rate is too high?
+
+The share of refusals in the last second, among answers to requests sent since the last
+cut settled, is weighed against the *background*, what random faults refuse whatever the
+rate. The background is learnt twice over: from the first cut, judged (samples.Series),
+and from the run's own 2 s blocks of refusals that caused no cut (samples.Background); the
+higher of the two counts. Until the first cut is judged, no background is known: only a
+share that rose as the rate grew (the last round's above the share before it) cuts.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .samples import (
+    CHECKED_SIGMAS,
+    MARGIN,
+    MIN_REFUSED,
+    MOST_NOISE,
+    Background,
+    Series,
+    Share,
+    rises,
+    surely_above,
+)
+
+#: A cut needs MIN_REFUSED refusals among at least this many answers.
+MIN_ANSWERS = 20
+
+
+class Refusals:
+    """The answers counted towards a cut, and the background they are weighed against."""
+
+    def __init__(self) -> None:
+        self._older = Background()
+        self._recent = Share(older=self._older)
+        self.judged: float | None = None  # the first cut's background, once judged
+
+    @property
+    def background(self) -> float:
+        return max(self.judged or 0.0, self._older.share())
+
+    def count(self, now: float, refused: bool) -> None:
+        self._recent.add(now, refused)
+
+    def counts(self) -> tuple[int, int]:
+        """(answers, refused) in the last second, since the last cut settled."""
+        return self._recent.counts()
+
+    def too_many(self, now: float, round_s: float, series: Series | None, *,
+                 slow_start: bool) -> float | None:  # fmt: skip
+        """The share refused, when it shows the rate too high (else None). While a cut is
+        judged (``series``), only a share that rises above the one before it does."""
+        answers, refused = self._recent.counts()
+        if refused < MIN_REFUSED or answers < MIN_ANSWERS:
+            return None
+        if surely_above(MOST_NOISE, answers, refused):
+            above = True  # more than random faults refuse
+        elif series is not None:
+            above = series.rising(answers, refused)
+        elif slow_start:
+            above = self._rose(now, round_s, answers, refused) or (
+                self.judged is not None and self._above(answers, refused)
+            )
+        else:
+            above = self._above(answers, refused)
+        return refused / answers if above else None
+
+    def _rose(self, now: float, round_s: float, answers: int, refused: int) -> bool:
+        """Did the share rise as the rate grew: the last round's above the one before it? A
+        share that stays as the rate grows is random faults', not a limit's."""
+        last = self._recent.counts(since=now - round_s)
+        older = self._older.counts()
+        before = (answers - last[0] + older[0], refused - last[1] + older[1])
+        return last[1] >= MIN_REFUSED and rises(before, last)
+
+    def _above(self, answers: int, refused: int) -> bool:
+        """Is this share above the background, by MARGIN and beyond chance?"""
+        share, background = refused / answers, self.background
+        error = math.sqrt(background * (1 - background) / answers)
+        return share > background + max(MARGIN, CHECKED_SIGMAS * error)
+
+    def through(self, now: float) -> float:
+        """Good answers a second since the last cut settled (inf over less than 0.25 s)."""
+        answers, refused = self._recent.counts()
+        since = self._recent.span(now)
+        return (answers - refused) / since if since >= 0.25 else math.inf
+
+    def cut(self) -> None:
+        """A cut came: its refusals were the rate's, not the background's."""
+        self._older.forget_last()
+
+    def void(self) -> None:
+        """Answers from before a change of rate count towards no cut."""
+        self._recent.clear()
