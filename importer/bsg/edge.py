@@ -6,7 +6,8 @@ are refused: the window holds at it, and refusals above it cut no rate. Once it 
 a second with none refused at or below it, it is the limit, and the rate is set free. When
 it binds, it is probed one above: after a second, twice as long after each probe that
 fails (at most LIMIT_PROBE_S). Refusals that go on within it (a rate limit's, which in slow
-start rise with the number in flight too) show it was no edge: it is dropped.
+start rise with the number in flight too) show it was no edge: it is dropped. None is
+looked for in slow start (pace.py), where the number in flight rises with the rate.
 """
 
 from __future__ import annotations

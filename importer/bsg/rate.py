@@ -1,0 +1,175 @@
+"""Rules 2-5 of the controller (pace.py): the rate, from what the service lets through.
+
+2. **Slow start.** Until the first cut, the rate grows x1.5 every 0.2 s, and never runs
+   more than twice ahead of what the service delivers.
+3. **Cut** (refusals.py says when). The rate is cut to 0.93 of what the service let
+   through in the last second (the *ceiling*), and below the rate less the share refused
+   (a quarter off at most).
+4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged a second on,
+   on the requests sent from half a second after it (a window keeps its last second):
+   none refused, a limit, probed for from there (slow start overstates it); refusals that
+   go on, a deeper cut (0.5) judged again: at the share of before (as far as chance can
+   tell), they were not the rate's and the cut is undone. Either way, that share is the
+   background (refusals.py).
+5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
+   holds a second, then probes above it: +5%/s, doubling every second, so that a limit
+   that comes back is found again within ten seconds. A probe let through at 1.25 of a
+   ceiling that refusals showed (not one a judgement guessed) shows the limit gone: slow
+   start again, where the known background also cuts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from .evidence import Slot
+from .refusals import Refusals
+from .samples import Series
+
+START_RATE = 100.0
+MIN_RATE = 1.0
+MAX_RATE = 20_000.0
+SLOW_START = 1.5  # ... every GROW_EVERY_S
+GROW_EVERY_S = 0.2
+#: The rate never runs further ahead of what the service delivers than this.
+AHEAD = 2.0
+CUT = 0.93
+FIRST_CUT = 0.75
+#: ... and when refusals go on there, to this (of the same ceiling), judged again.
+DEEP_CUT = 0.5
+CRUISE = 0.98
+CLIMB_S = 1.0
+HOLD_S = 1.0
+PROBE = 0.05  # a second, doubling every second
+#: A probe this far above the ceiling, let through, shows the limit gone: slow start again.
+GONE = 1.25
+#: The ceiling is what got through over this long before a cut.
+CEILING_S = 1.0
+
+
+class Rate:
+    """The rate and its ceiling, the first cut's judgement and the good answers."""
+
+    def __init__(self, rate: float | None, now: float) -> None:
+        self.adaptive = rate is None
+        self.value = START_RATE if rate is None else rate
+        self.ceiling: float | None = None
+        self.refusals = Refusals()
+        self.series: Series | None = None  # the first cut, judged
+        self._ceiling_seen = False  # a limit refused at the ceiling (a judged one is a guess)
+        self._grown_at = self._cut_at = now
+        self._began = math.inf  # when the rows began (a second request with one in flight)
+        self._goods: deque[float] = deque()
+
+    def begin(self, now: float) -> None:
+        """The rows began (the login and lists go one at a time)."""
+        if self._began == math.inf:
+            self._began = now
+
+    @property
+    def last_good(self) -> float:
+        return self._goods[-1] if self._goods else -math.inf
+
+    def good(self, now: float) -> None:
+        self._goods.append(now)
+        self._climb(now)
+
+    def count(self, slot: Slot, refused: bool, now: float) -> None:
+        """An answer to a request sent once the last cut settled."""
+        self.refusals.count(now, refused)
+        if self.series is not None:
+            self.series.add(slot, refused)
+
+    def too_many(self, now: float, round_s: float) -> float | None:
+        """The share refused, when it shows the rate too high (refusals.py)."""
+        if not self.adaptive:
+            return None
+        slow_start = self.ceiling is None
+        return self.refusals.too_many(now, round_s, self.series, slow_start=slow_start)
+
+    def cut(self, now: float, share: float) -> None:
+        """Rule 3: below what got through (of which ``share`` was refused)."""
+        first = self.ceiling is None and self.refusals.judged is None
+        if first:
+            self.series = Series(now, self.value, self.refusals.counts(), FIRST_CUT)
+        elif self.series is not None:  # judged from this cut on
+            self.series.started, self.series.after = now, [0, 0]
+        # Below what got through, and below the rate less what was refused (at most half):
+        # answers from before a limit fell still count in the measure.
+        self.refusals.cut()
+        through = min(self.value * max(FIRST_CUT, 1 - share), self._through(now))
+        self.ceiling = through  # climb to what got through, not above it
+        self._ceiling_seen = not first
+        self.value = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
+        self._cut_at = now
+
+    def _through(self, now: float) -> float:
+        """What the service let through: good answers a second over the last second, or
+        since the last cut when that is less (a token bucket's saved burst is no limit)."""
+        through = self.refusals.through(now)
+        return max(MIN_RATE, min(self.goods_per_s(now, CEILING_S), through))
+
+    def judge(self, now: float) -> bool:
+        """Rule 4, when the first cut's judgement is due; True when it cut deeper."""
+        series = self.series
+        if series is None or not series.due(now):
+            return False
+        self.series = None
+        if series.after[1] and series.depth > DEEP_CUT and self.ceiling is not None:
+            # Refusals went on: cut deeper and judge again (a background refuses at any
+            # rate, a limit not below it).
+            self.series = Series(now, series.undo, series.before, DEEP_CUT)
+            self.value = max(MIN_RATE, min(self.value, self.ceiling * DEEP_CUT))
+            return True
+        held = series.held()
+        self.refusals.judged = series.background(held)
+        if held:  # not the rate's: slow start goes on
+            self.value, self.ceiling = series.undo, None
+        else:  # a limit, somewhere above: what slow start let through may overstate it
+            self.ceiling, self._ceiling_seen = self.value / CRUISE, False
+            self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
+        return False
+
+    def set_free(self, ceiling: float, now: float) -> None:
+        """A limit in flight is the limit (rule 6): the rate probes from where it binds."""
+        self.ceiling = max(self.ceiling or 0.0, ceiling)
+        self.value, self.series = max(self.value, self.ceiling * CRUISE), None
+        self._cut_at = now - CLIMB_S - HOLD_S
+
+    def _climb(self, now: float) -> None:
+        if not self.adaptive or now - self._grown_at < GROW_EVERY_S / 4:
+            return
+        elapsed, self._grown_at = now - self._grown_at, now
+        ahead = AHEAD * self.goods_per_s(now) + START_RATE
+        if self.series is not None:  # a cut is held while it is judged
+            return
+        if self.ceiling is None:
+            grown = self.value * SLOW_START ** (elapsed / GROW_EVERY_S)
+            self.value = min(MAX_RATE, ahead, max(self.value, grown))
+            return
+        self.value = min(max(self.value, self.ceiling * _climbed(now - self._cut_at)), ahead)
+        if self._ceiling_seen and self.value >= GONE * self.ceiling:
+            self.ceiling = None  # probed well above where it refused, all let through: gone
+
+    def goods_per_s(self, now: float, span: float = 1.0) -> float:
+        """Good answers a second over the last ``span`` seconds (or since the rows began)."""
+        goods = self._goods
+        while goods and goods[0] < now - 1.0:
+            goods.popleft()
+        span = min(span, max(0.1, now - self._began))
+        return (
+            sum(1 for t in reversed(goods) if t >= now - span) / span
+            if span < 1
+            else (len(goods) / span)
+        )
+
+
+def _climbed(since_cut: float) -> float:
+    """Rule 5: the rate as a share of the ceiling, ``since_cut`` seconds after a cut."""
+    if since_cut < CLIMB_S:
+        return CUT + (CRUISE - CUT) * since_cut / CLIMB_S
+    probing = since_cut - CLIMB_S - HOLD_S
+    if probing <= 0:
+        return CRUISE
+    return CRUISE * (1 + PROBE * (2**probing - 1) / math.log(2))
