@@ -59,13 +59,13 @@ class Rate:
         self.series: Series | None = None  # the first cut, judged
         self._ceiling_seen = False  # a limit refused at the ceiling (a judged one is a guess)
         self._grown_at = self._cut_at = now
-        self._began = math.inf  # when the rows began (a second request with one in flight)
+        self._counted_from = math.inf  # the rows began (or the last undo): goods count from
         self._goods: deque[float] = deque()
 
     def begin(self, now: float) -> None:
         """The rows began (the login and lists go one at a time)."""
-        if self._began == math.inf:
-            self._began = now
+        if self._counted_from == math.inf:
+            self._counted_from = now
 
     @property
     def last_good(self) -> float:
@@ -124,8 +124,10 @@ class Rate:
             return True
         held = series.held()
         self.refusals.judged = series.background(held)
-        if held:  # not the rate's: slow start goes on
+        if held:  # not the rate's: slow start goes on, measured afresh
             self.value, self.ceiling = series.undo, None
+            self._goods.clear()
+            self._counted_from = now
         else:  # a limit, somewhere above: what slow start let through may overstate it
             self.ceiling, self._ceiling_seen = self.value / CRUISE, False
             self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
@@ -153,11 +155,11 @@ class Rate:
             self.ceiling = None  # probed well above where it refused, all let through: gone
 
     def goods_per_s(self, now: float, span: float = 1.0) -> float:
-        """Good answers a second over the last ``span`` seconds (or since the rows began)."""
+        """Good answers a second over the last ``span`` seconds (or since they count)."""
         goods = self._goods
         while goods and goods[0] < now - 1.0:
             goods.popleft()
-        span = min(span, max(0.1, now - self._began))
+        span = min(span, max(0.1, now - self._counted_from))
         return (
             sum(1 for t in reversed(goods) if t >= now - span) / span
             if span < 1
