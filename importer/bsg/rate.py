@@ -44,6 +44,8 @@ HOLD_S = 1.0
 PROBE = 0.05  # a second, doubling every second
 #: A probe this far above the ceiling, let through, shows the limit gone: slow start again.
 GONE = 1.25
+#: ... above every ceiling refusals showed over this long.
+SEEN_S = 10.0
 #: The ceiling is what got through over this long before a cut.
 CEILING_S = 1.0
 
@@ -57,7 +59,7 @@ class Rate:
         self.ceiling: float | None = None
         self.refusals = Refusals()
         self.series: Series | None = None  # the first cut, judged
-        self._ceiling_seen = False  # a limit refused at the ceiling (a judged one is a guess)
+        self._seen: deque[tuple[float, float]] = deque()  # ceilings refusals showed, when
         self._grown_at = self._cut_at = now
         self._counted_from = math.inf  # the rows began (or the last undo): goods count from
         self._goods: deque[float] = deque()
@@ -95,12 +97,14 @@ class Rate:
             self.series = Series(now, self.value, self.refusals.counts(), FIRST_CUT)
         elif self.series is not None:  # judged from this cut on
             self.series.started, self.series.after = now, [0, 0]
-        # Below what got through, and below the rate less what was refused (at most half):
-        # answers from before a limit fell still count in the measure.
+        # Below what got through, and below the rate less what was refused (a quarter at
+        # most): answers from before a limit fell still count in the measure. The ceiling
+        # stays what got through: a window that remembers a burst refuses below it a while.
         self.refusals.cut()
-        through = min(self.value * max(FIRST_CUT, 1 - share), self._through(now))
-        self.ceiling = through  # climb to what got through, not above it
-        self._ceiling_seen = not first
+        self.ceiling = self._through(now)
+        if not first:  # a limit refused here (the first cut's ceiling is judged, a guess)
+            self._seen.append((now, self.ceiling))
+        through = min(self.value * max(FIRST_CUT, 1 - share), self.ceiling)
         self.value = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
         self._cut_at = now
 
@@ -129,7 +133,7 @@ class Rate:
             self._goods.clear()
             self._counted_from = now
         else:  # a limit, somewhere above: what slow start let through may overstate it
-            self.ceiling, self._ceiling_seen = self.value / CRUISE, False
+            self.ceiling = self.value / CRUISE
             self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
         return False
 
@@ -151,8 +155,16 @@ class Rate:
             self.value = min(MAX_RATE, ahead, max(self.value, grown))
             return
         self.value = min(max(self.value, self.ceiling * _climbed(now - self._cut_at)), ahead)
-        if self._ceiling_seen and self.value >= GONE * self.ceiling:
-            self.ceiling = None  # probed well above where it refused, all let through: gone
+        if self._gone(now):
+            self.ceiling = None  # slow start again
+
+    def _gone(self, now: float) -> bool:
+        """Has a probe got through well above every ceiling refusals showed lately (a
+        limit that came back), not just above one a window's memory made low?"""
+        seen = self._seen
+        while seen and seen[0][0] < now - SEEN_S:
+            seen.popleft()
+        return bool(seen) and self.value >= GONE * max(c for _, c in seen)
 
     def goods_per_s(self, now: float, span: float = 1.0) -> float:
         """Good answers a second over the last ``span`` seconds (or since they count)."""
