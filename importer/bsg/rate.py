@@ -13,9 +13,9 @@
    background (refusals.py).
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +5%/s, doubling every second, so that a limit
-   that comes back is found again within ten seconds. A probe let through at 1.25 of a
-   ceiling that refusals showed (not one a judgement guessed) shows the limit gone: slow
-   start again, where the known background also cuts.
+   that comes back is found again within ten seconds. A probe let through at 1.25 of every
+   ceiling that refusals showed in the last ten seconds (not one a judgement guessed)
+   shows the limit gone: slow start again, where the known background also cuts.
 """
 
 from __future__ import annotations
