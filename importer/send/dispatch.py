@@ -13,6 +13,7 @@ from queue import Empty, SimpleQueue
 from typing import Any, Protocol
 
 from ..models import PreparedRow, RowOutcome
+from .collector import collector_held
 from .row import ATTACH_BATCH, ATTACH_EVERY_S, Found, Result, Resumed, RowSender
 
 
@@ -38,6 +39,19 @@ def dispatch(
 
     Returns False when the stop event cut the run short.
     """
+    with collector_held():
+        return _dispatch(rows, sender, concurrency, marks, record, stop, grace_s)
+
+
+def _dispatch(
+    rows: Iterable[tuple[PreparedRow, Resumed]],
+    sender: RowSender,
+    concurrency: int,
+    marks: RowMarks,
+    record: Callable[[Sequence[RowOutcome]], None],
+    stop: threading.Event,
+    grace_s: float,
+) -> bool:
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bsg-send")
     queue = _Window(pool, sender, marks)
     source = iter(rows)
