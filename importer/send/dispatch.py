@@ -7,14 +7,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from itertools import islice
-from queue import Empty, SimpleQueue
 from typing import Any, Protocol
 
 from ..models import PreparedRow, RowOutcome
 from .collector import collector_held
 from .row import ATTACH_BATCH, ATTACH_EVERY_S, Found, Result, Resumed, RowSender
+from .workers import Job, Workers
 
 
 class RowMarks(Protocol):
@@ -52,7 +52,7 @@ def _dispatch(
     stop: threading.Event,
     grace_s: float,
 ) -> bool:
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bsg-send")
+    pool: Workers[list[Result]] = Workers(concurrency, "bsg-send")
     queue = _Window(pool, sender, marks)
     source = iter(rows)
     try:
@@ -68,25 +68,27 @@ def _dispatch(
             if stop.is_set() and queue.past_grace(grace_s):
                 return False
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown()
 
 
 class _Window:
     """The work in flight, and existing contacts waiting to be attached or updated.
 
-    Finished work arrives on a queue (O(1) each), not through wait() over every future.
+    Finished work arrives on a queue (O(1) each), not through wait() over every job.
     """
 
-    def __init__(self, pool: ThreadPoolExecutor, sender: RowSender, marks: RowMarks) -> None:
+    def __init__(self, pool: Workers[list[Result]], sender: RowSender, marks: RowMarks) -> None:
         self.pool = pool
         self.sender = sender
         self.marks = marks
-        self.pending = 0
-        self.finished: SimpleQueue[Future[list[Result]]] = SimpleQueue()
         self.found: list[Found] = []
-        self.attaching: set[Future[list[Result]]] = set()
+        self.attaching: set[Job[list[Result]]] = set()
         self.attached_at = time.monotonic()
         self.stopping_since: float | None = None
+
+    @property
+    def pending(self) -> int:
+        return self.pool.pending
 
     @property
     def idle(self) -> bool:
@@ -94,11 +96,8 @@ class _Window:
 
     def _submit(
         self, work: Callable[..., list[Result]], *args: Any, **kwargs: Any
-    ) -> Future[list[Result]]:
-        future = self.pool.submit(work, *args, **kwargs)
-        self.pending += 1
-        future.add_done_callback(self.finished.put)
-        return future
+    ) -> Job[list[Result]]:
+        return self.pool.submit(partial(work, *args, **kwargs))
 
     def fill(self, source: Iterator[tuple[PreparedRow, Resumed]], limit: int) -> bool:
         """Start rows until ``limit`` are in flight; True once the source is exhausted."""
@@ -130,20 +129,12 @@ class _Window:
 
     def collect(self, timeout: float) -> list[RowOutcome]:
         """Outcomes of the work finished by now, waiting up to ``timeout`` for the first."""
-        if not self.pending:
-            return []
-        try:
-            futures = [self.finished.get(timeout=timeout)]
-        except Empty:
-            return []
-        while not self.finished.empty():
-            futures.append(self.finished.get_nowait())
-        self.pending -= len(futures)
+        jobs = self.pool.collect(timeout)
         outcomes: list[RowOutcome] = []
         found: list[Found] = []
-        for future in futures:
-            self.attaching.discard(future)
-            for result in future.result():
+        for job in jobs:
+            self.attaching.discard(job)
+            for result in job.outcome():
                 if isinstance(result, Found):
                     found.append(result)
                 else:
