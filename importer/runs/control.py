@@ -36,6 +36,10 @@ class RunControl:
 
     def sleep(self, seconds: float) -> None:
         """Sleep unless the run is stopping; raise Stopped when it is."""
+        if seconds <= 0:  # the pacer's check before every request: no Condition to wait on
+            if self.stop.is_set():
+                raise Stopped
+            return
         if self.stop.wait(seconds):
             raise Stopped
 
