@@ -110,9 +110,13 @@ class Connections:
         return wire
 
 
+#: One encoder for every body: json.dumps with options builds a new one each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _json_body(value: Any) -> bytes:
     """JSON as httpx sends it: UTF-8, compact, no NaN."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def _tls_context() -> ssl.SSLContext:

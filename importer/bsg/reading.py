@@ -98,6 +98,7 @@ class Answer:
         self.chunks: list[bytes] = []
         self.headed = self.complete = False
         self.status = 0
+        self.length: int | None = None  # declared(), from the first header that says it
         self.keep_alive = False
         self.parser: Any = None  # httptools.HttpResponseParser, which calls back on_*
 
@@ -123,13 +124,14 @@ class Answer:
                     HELD.take(more)
                     held += more
                 answer.parser.feed_data(buffer[:count])
-                if size > MAX_ANSWER_BYTES or answer.declared() > MAX_ANSWER_BYTES:
+                if size > MAX_ANSWER_BYTES or (answer.length or 0) > MAX_ANSWER_BYTES:
                     raise Oversized(f"BSG's answer was larger than {MAX_ANSWER_BYTES >> 20} MB")
         except BaseException:
             answer.chunks.clear()  # the failure's traceback outlives it, in the retry's hands
             raise
         finally:
-            HELD.give(held)
+            if held:
+                HELD.give(held)
         return answer
 
     def declared(self) -> int:
@@ -153,7 +155,10 @@ class Answer:
         self.status = self.parser.get_status_code()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.fields.append((name.decode("latin-1"), value.decode("latin-1")))
+        field = (name.decode("latin-1"), value.decode("latin-1"))
+        self.fields.append(field)
+        if self.length is None and field[0].lower() == "content-length":
+            self.length = self.declared() or None  # as declared() reads them, once
 
     def on_body(self, body: bytes) -> None:
         self.chunks.append(body)

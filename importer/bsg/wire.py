@@ -20,6 +20,7 @@ within ``POLL_S``.
 from __future__ import annotations
 
 import json
+import select
 import socket
 import ssl
 import threading
@@ -36,6 +37,9 @@ from urllib3.util import wait_for_read
 
 from .errors import NOT_SENT, GaveUp, MaybeSent, NeverSent, Oversized, Untrusted
 from .reading import MAX_ANSWER_BYTES, POLL_S, Answer, Deadline
+
+#: select.poll where the platform has it (not Windows: wait_for_read's select() there).
+_poll = getattr(select, "poll", None)
 
 __all__ = ["GIVE_UP_AT", "MAX_ANSWER_BYTES", "POLL_S", "HttpxWire", "Reply", "SocketWire", "Wire"]
 
@@ -139,6 +143,8 @@ class SocketWire:
         self._timeout = timeout
         self._stop = stop or threading.Event()
         self._sock: socket.socket | None = None
+        #: The socket's own poll object: urllib3's wait_for_read builds one for every request.
+        self._poll: select.poll | None = None
 
     def exchange(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None
@@ -193,7 +199,7 @@ class SocketWire:
         """The kept-alive socket, or a new one when the service closed it meanwhile (it
         would fail a request that may then have been sent or not)."""
         sock = self._sock
-        if sock is not None and not wait_for_read(sock, timeout=0):
+        if sock is not None and not self._readable(sock):
             return sock
         self.close()
         try:
@@ -208,9 +214,19 @@ class SocketWire:
         except OSError as exc:
             raise NeverSent("could not connect to BSG") from exc
         self._sock = sock
+        if _poll is not None:
+            self._poll = _poll()
+            self._poll.register(sock, select.POLLIN)
         return sock
 
+    def _readable(self, sock: socket.socket) -> bool:
+        """Has the idle socket anything to read: an end (or bytes no request asked for)?"""
+        if self._poll is None:
+            return bool(wait_for_read(sock, timeout=0))
+        return bool(self._poll.poll(0))
+
     def close(self) -> None:
+        self._poll = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None
