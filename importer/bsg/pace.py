@@ -6,10 +6,10 @@ service lets through. Nothing is known of its limit in advance; these are the ru
 2-5. **The rate** (rate.py): slow start, then cuts below what got through when refusals
    say the rate is too high (refusals.py), judged once for the background share, and a
    climb back that probes above the ceiling on a schedule.
-6. **Window.** Twice the rate times the median of the last 200 round trips (two
-   bandwidth-delay products, by Little's law), at least 8: no round trip is compared with
-   another, so a jittery link is not read as load. A limit on requests in flight shows as
-   an *edge* (edge.py): the window holds at it, and refusals above it cut no rate.
+6. **Window.** Twice the rate times the lower quartile of the last 200 round trips, at
+   least 8: no round trip is compared with another (jitter is not load), and this
+   machine's own queueing does not grow it. A limit on requests in flight shows as an
+   *edge* (edge.py): the window holds at it, and refusals above it cut no rate.
 7. **Pauses** (pause.py). When nothing gets through any more (a spent window, an
    outage), the run waits as the refusal says (a second less when in whole seconds;
    0.25 s when it says nothing), then one request probes; a probe refused waits 0.25 s,
@@ -239,7 +239,7 @@ class RatePacer:
         edge = self._edge
         if not edge.due(now):  # cheap, on every good answer; the round trip is sorted
             return
-        rtt = self._typical_rtt()
+        rtt = self._rtt_at(0.5)
         if edge.held is None or not edge.confirmed(now, self.rate * rtt):
             return
         self._rate.set_free(edge.held / rtt, now)
@@ -276,16 +276,17 @@ class RatePacer:
         if self._rate.judge(now):  # cut deeper
             self._void_turns(now)
 
-    def _typical_rtt(self) -> float:
-        return sorted(self._rtts)[len(self._rtts) // 2]
+    def _rtt_at(self, share: float) -> float:
+        """The round trip that ``share`` of the last RTT_SAMPLES came within."""
+        return sorted(self._rtts)[int(len(self._rtts) * share)]
 
     def _size_window(self, now: float) -> None:
         if now - self._sized_at < SIZE_EVERY_S:
             return
         self._sized_at = now
-        rtt = self._typical_rtt()
-        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * rtt)
-        window = self._edge.cap(window, self.rate * rtt, now)
+        # Not the median: it counts the answers' wait for a busy machine's threads.
+        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * self._rtt_at(0.25))
+        window = self._edge.cap(window, self.rate * self._rtt_at(0.5), now)
         self.window = float(min(self.most_in_flight, window))
 
     def _pause(self, now: float, answer: Answer) -> None:
