@@ -25,6 +25,7 @@ class RowMarks(Protocol):
     def found(self, source_rows: Sequence[int]) -> None: ...
 
 
+@collector_held()
 def dispatch(
     rows: Iterable[tuple[PreparedRow, Resumed]],
     sender: RowSender,
@@ -35,23 +36,11 @@ def dispatch(
     stop: threading.Event,
     grace_s: float = 5.0,
 ) -> bool:
-    """Send rows (with what a dead run left them as) until done or stopped.
+    """Send rows (with what a dead run left them as) until done or stopped, the garbage
+    collector held back meanwhile (collector.py).
 
     Returns False when the stop event cut the run short.
     """
-    with collector_held():
-        return _dispatch(rows, sender, concurrency, marks, record, stop, grace_s)
-
-
-def _dispatch(
-    rows: Iterable[tuple[PreparedRow, Resumed]],
-    sender: RowSender,
-    concurrency: int,
-    marks: RowMarks,
-    record: Callable[[Sequence[RowOutcome]], None],
-    stop: threading.Event,
-    grace_s: float,
-) -> bool:
     pool: Workers[list[Result]] = Workers(concurrency, "bsg-send")
     queue = _Window(pool, sender, marks)
     source = iter(rows)
