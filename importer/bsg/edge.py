@@ -5,9 +5,9 @@ Over two seconds, answers are counted by the number in flight when each request 
 are refused: the window holds at it, and refusals above it cut no rate. Once it binds for
 a second with none refused at or below it, it is the limit, and the rate is set free. When
 it binds, it is probed one above: after a second, twice as long after each probe that
-fails (at most LIMIT_PROBE_S). Refusals that go on within it (a rate limit's, which in slow
-start rise with the number in flight too) show it was no edge: it is dropped. None is
-looked for in slow start (pace.py), where the number in flight rises with the rate.
+fails (at most LIMIT_PROBE_S); a probe fails at its second refusal (one may be a random
+fault's). Refusals that go on within it (a rate limit's, which in slow start rise with the
+number in flight too) show it was no edge: it is dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import math
 from .evidence import Slot
 from .samples import EDGE_BELOW, MIN_REFUSED, Levels
 
+#: A probe above the edge fails at this many refusals above it.
+PROBE_REFUSALS = 2
 #: A limit on requests in flight is probed (one above it) at most this seldom.
 LIMIT_PROBE_S = 8.0
 #: Refusals above the edge of requests sent before it held are the window's this long.
@@ -34,6 +36,7 @@ class InFlightEdge:
         self.levels = Levels()
         self._limit_at = self._found_at = self._first_at = -math.inf
         self._probed_at = math.inf  # when the last probe above the edge began
+        self._probe_refused = 0  # refusals above the edge since then
         self._probe_s = 1.0
         self._clean = False  # no refusal at or below the edge since it was found
         self._within = [0, 0]  # answers, refused: at or below the edge, sent since found
@@ -52,12 +55,14 @@ class InFlightEdge:
             self.levels = Levels()
 
     def probe_failed(self, slot: Slot, now: float) -> bool:
-        """Was this refusal the probe's (above the held edge, sent since the probe)? The
-        window then holds at the edge again, and the next probe waits twice as long."""
+        """Was this refusal the probe's (above the held edge, sent since the probe)? At the
+        second, the window holds at the edge again, and the next probe waits twice as long
+        (one may be a random fault's)."""
         held = self.held
         if held is None or slot.in_flight <= held or slot.sent_at < self._probed_at:
             return False
-        if self.limit != held:
+        self._probe_refused += 1
+        if self.limit != held and self._probe_refused >= PROBE_REFUSALS:
             self.limit, self._limit_at = held, now
             self._probe_s = min(LIMIT_PROBE_S, 2 * self._probe_s)
         return True
@@ -103,4 +108,5 @@ class InFlightEdge:
                 self._probe_s = 1.0
             self.held, self.limit = limit, limit + 1
             self._limit_at = self._probed_at = now
+            self._probe_refused = 0
         return min(window, float(self.limit or limit))

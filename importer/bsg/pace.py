@@ -227,8 +227,8 @@ class RatePacer:
         if edge.probe_failed(slot, now):
             self.window = min(self.window, float(edge.limit or self.window))
             return True
-        if self.ceiling is None or not edge.found(slot, now):
-            return False  # in slow start, the number in flight rises with the rate
+        if not edge.found(slot, now):
+            return False
         self.window = min(self.window, float(edge.limit or self.window))
         self._rate.refusals.void()
         return True
