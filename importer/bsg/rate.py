@@ -7,9 +7,10 @@
    (a quarter off at most).
 4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged a second on,
    on the requests sent from half a second after it (a window keeps its last second):
-   none refused, a limit, probed for from there (slow start overstates it); refusals that
-   go on, a deeper cut (0.5) judged again: at the share of before (as far as chance can
-   tell), they were not the rate's and the cut is undone. Either way, that share is the
+   none refused, a limit: the rate climbs back to what got through; refusals that go on,
+   a deeper cut (0.5) judged again against the share at the first cut: at that share (as
+   far as chance can tell), they were not the rate's and the cut is undone; fewer, a
+   limit between the cuts, probed for from there. Either way, that share is the
    background (refusals.py).
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +5%/s, doubling every second, so that a limit
@@ -123,7 +124,7 @@ class Rate:
         if series.after[1] and series.depth > DEEP_CUT and self.ceiling is not None:
             # Refusals went on: cut deeper and judge again (a background refuses at any
             # rate, a limit not below it).
-            self.series = Series(now, series.undo, series.before, DEEP_CUT)
+            self.series = Series(now, series.undo, (series.after[0], series.after[1]), DEEP_CUT)
             self.value = max(MIN_RATE, min(self.value, self.ceiling * DEEP_CUT))
             return True
         held = series.held()
@@ -132,7 +133,9 @@ class Rate:
             self.value, self.ceiling = series.undo, None
             self._goods.clear()
             self._counted_from = now
-        else:  # a limit, somewhere above: what slow start let through may overstate it
+        elif series.depth == FIRST_CUT and self.ceiling is not None:
+            self._cut_at = now  # none refused below it: climbing back to what got through
+        else:  # a limit between the two cuts
             self.ceiling = self.value / CRUISE
             self._cut_at = now - CLIMB_S - HOLD_S  # probing from here
         return False
