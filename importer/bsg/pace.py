@@ -51,6 +51,9 @@ SIZE_EVERY_S = 0.1
 #: A turn is still taken this late (a busy machine wakes threads late), and the turns
 #: may run this far behind now: a burst of a few requests at most, and no turn lost.
 SLACK_S = 0.02
+#: A thread woken this late still takes its turn: one late request is no burst (the
+#: turns behind it are reserved from now - SLACK_S), and a turn skipped is lost.
+LATE_S = 0.05
 
 
 class RatePacer:
@@ -147,7 +150,7 @@ class RatePacer:
             self._sleep(until - now)
             with self._lock:
                 now = self._clock()
-                on_time = turn is not None and now - turn <= max(SLACK_S, 0.5 / self.rate)
+                on_time = turn is not None and now - turn <= max(LATE_S, 0.5 / self.rate)
                 if on_time and self._turns == turns and self._open():
                     return self._leave(now)
 
