@@ -242,7 +242,7 @@ class RatePacer:
         edge = self._edge
         if not edge.due(now):  # cheap, on every good answer; the round trip is sorted
             return
-        rtt = self._rtt_at(0.5)
+        (rtt,) = self._rtts_at(0.5)
         if edge.held is None or not edge.confirmed(now, self.rate * rtt):
             return
         self._rate.set_free(edge.held / rtt, now)
@@ -279,17 +279,19 @@ class RatePacer:
         if self._rate.judge(now):  # cut deeper
             self._void_turns(now)
 
-    def _rtt_at(self, share: float) -> float:
-        """The round trip that ``share`` of the last RTT_SAMPLES came within."""
-        return sorted(self._rtts)[int(len(self._rtts) * share)]
+    def _rtts_at(self, *shares: float) -> list[float]:
+        """The round trips that each share of the last RTT_SAMPLES came within."""
+        ordered = sorted(self._rtts)
+        return [ordered[int(len(ordered) * share)] for share in shares]
 
     def _size_window(self, now: float) -> None:
         if now - self._sized_at < SIZE_EVERY_S:
             return
         self._sized_at = now
         # Not the median: it counts the answers' wait for a busy machine's threads.
-        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * self._rtt_at(0.25))
-        window = self._edge.cap(window, self.rate * self._rtt_at(0.5), now)
+        quartile, median = self._rtts_at(0.25, 0.5)
+        window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * quartile)
+        window = self._edge.cap(window, self.rate * median, now)
         self.window = float(min(self.most_in_flight, window))
 
     def _pause(self, now: float, answer: Answer) -> None:
