@@ -119,9 +119,7 @@ def free_port() -> int:
 def sandbox(latency: float, **faults: Any) -> Iterator[str]:
     """`bsg-import sandbox` as a real server with these faults (options without --)."""
     port = free_port()
-    options = [f"--{name.replace('_', '-')}={value}" for name, value in faults.items()]
-    command = [sys.executable, "-m", "importer", "sandbox", "--port", str(port),
-               "--latency", str(latency), *options]  # fmt: skip
+    command = [sys.executable, "-m", "importer", *sandbox_arguments(port, latency, faults)]
     server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -135,6 +133,12 @@ def sandbox(latency: float, **faults: Any) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait()
+
+
+def sandbox_arguments(port: int, latency: float, faults: dict[str, Any]) -> list[str]:
+    """The ``sandbox`` command's arguments for these faults ("": the sandbox's default)."""
+    options = [f"--{k.replace('_', '-')}={v}" for k, v in faults.items() if v != ""]
+    return ["sandbox", "--port", str(port), "--latency", str(latency), *options]
 
 
 def sandbox_state(url: str) -> dict[str, Any]:
