@@ -12,8 +12,9 @@ service lets through. Nothing is known of its limit in advance; these are the ru
    *edge* (edge.py): the window holds at it, and refusals above it cut no rate.
 7. **Pauses** (pause.py). When nothing gets through any more (a spent window, an
    outage), the run waits as the refusal says (a second less when in whole seconds;
-   0.25 s when it says nothing), then one request probes; a probe refused waits 0.25 s,
-   doubling, up to what the refusal says. No rate is cut for a pause.
+   0.25 s when it says nothing), then one request probes, alone; a probe refused waits
+   0.25 s, doubling, up to what the refusal says (8 s when it says nothing). Unless a
+   window's headers say it is spent, the rate is cut too (rule 3: a limit that fell).
 8. **Headers.** ``X-RateLimit-Remaining`` is spent and never overdrawn: at 0 the run
    waits for the window's reset as in 7.
 
@@ -163,7 +164,9 @@ class RatePacer:
         return max(now, turn)
 
     def _open(self) -> bool:
-        return self.headers.allows(self.sent)
+        """May a request leave: no window spent, and no probe out (rule 7)?"""
+        probing = self._paused.on and self.sent > 0
+        return not probing and self.headers.allows(self.sent)
 
     def _leave(self, now: float) -> Slot:
         self.waiting -= 1

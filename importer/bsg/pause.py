@@ -2,8 +2,9 @@
 
 It waits as the refusal says (``X-RateLimit-Reset``; ``Retry-After``, a second less when
 in whole seconds, since ``Retry-After: 1`` says anything up to a second; 0.25 s when it
-says nothing), then one request probes; a probe refused waits 0.25 s, doubling, never
-longer than the refusal says. Refusals to requests sent before the pause are no news.
+says nothing), then one request probes, and nothing else leaves while it is out; a probe
+refused waits 0.25 s, doubling, never longer than the refusal says (MOST_PROBE_WAIT_S when
+it says nothing). Refusals to requests sent before the pause are no news.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import math
 from .evidence import Answer, Slot, wait_s
 
 PROBE_WAIT_S = 0.25
+#: A probe refused by a refusal that says nothing waits at most this long.
+MOST_PROBE_WAIT_S = 8.0
 #: A wait ends this long after the reset it was told, so the first request lands in it.
 RESET_MARGIN_S = 0.02
 
@@ -44,7 +47,7 @@ class Pause:
         if self.on:  # a probe refused: soon again, never later than told
             wait = PROBE_WAIT_S * 2.0**self.probes
             self.probes += 1
-            wait = min(wait, told) if told is not None else wait
+            wait = min(wait, MOST_PROBE_WAIT_S if told is None else told)
         else:
             self.probes, self._began_at = 0, now
             wait = told if answer.has_window and told is not None else first_probe(told)
