@@ -13,8 +13,9 @@ service lets through. Nothing is known of its limit in advance; these are the ru
 7. **Pauses** (pause.py). When nothing gets through any more (a spent window, an
    outage), the run waits as the refusal says (a second less when in whole seconds;
    0.25 s when it says nothing), then one request probes, alone; a probe refused waits
-   0.25 s, doubling, up to what the refusal says (8 s when it says nothing). Unless a
-   window's headers say it is spent, the rate is cut too (rule 3: a limit that fell).
+   0.25 s, doubling, up to what the refusal says (4 s when it says nothing). Unless a
+   window's headers say it is spent, or nothing got through in the last second, the rate
+   is cut too (rule 3: a limit that fell).
 8. **Headers.** ``X-RateLimit-Remaining`` is spent and never overdrawn: at 0 the run
    waits for the window's reset as in 7.
 
@@ -215,8 +216,7 @@ class RatePacer:
             if self._paused.stale(slot):
                 return  # sent before the pause: no probe, and no news
             self._pause(now, answer)
-            fell = slot.sent_at >= self._settled_at and self._rate.series is None
-            if self._rate.adaptive and fell and not answer.has_window:  # a spent window says so
+            if self._fell(slot, answer, now):
                 self._cut(now, share=1.0)
             return
         if slot.sent_at < self._settled_at:
@@ -225,6 +225,14 @@ class RatePacer:
         share = self._rate.too_many(now, self._round())
         if share is not None:
             self._cut(now, share)
+
+    def _fell(self, slot: Slot, answer: Answer, now: float) -> bool:
+        """Does a pause show a limit that fell? Not when a window's headers say it is spent,
+        nor when nothing got through in the last second: no ceiling can be measured (it
+        was 1/s after an outage as the run began), and the probes find out."""
+        if not self._rate.adaptive or answer.has_window or self._rate.series is not None:
+            return False
+        return slot.sent_at >= self._settled_at and self._rate.goods_per_s(now) > 0
 
     def _crowded(self, slot: Slot, now: float) -> bool:
         """Rule 6: was this refusal the window's, not the rate's (a probe above the edge, or

@@ -14,8 +14,9 @@ import math
 from .evidence import Answer, Slot, wait_s
 
 PROBE_WAIT_S = 0.25
-#: A probe refused by a refusal that says nothing waits at most this long.
-MOST_PROBE_WAIT_S = 8.0
+#: A probe refused by a refusal that says nothing waits at most this long: an outage's
+#: end is found within it, at one request per wait.
+MOST_PROBE_WAIT_S = 4.0
 #: A wait ends this long after the reset it was told, so the first request lands in it.
 RESET_MARGIN_S = 0.02
 
