@@ -29,14 +29,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 from .edge import InFlightEdge
 from .evidence import Answer, Slot, Window
 from .pause import Pause
 from .rate import MIN_RATE, Rate
-from .samples import MIN_REFUSED, Minimum
+from .samples import MIN_REFUSED, RoundTrips
 
 __all__ = ["MAX_IN_FLIGHT", "Answer", "RatePacer", "Slot"]
 
@@ -44,8 +43,6 @@ START_IN_FLIGHT = 8
 MIN_IN_FLIGHT = 8
 MAX_IN_FLIGHT = 256
 BDP_GAIN = 2.0
-RTT_WINDOW_S = 10.0
-RTT_SAMPLES = 200
 #: Waits at least this long are announced ("waiting for BSG: 12 s").
 ANNOUNCE_WAIT_S = 1.0
 #: The window is sized at most this often.
@@ -80,14 +77,12 @@ class RatePacer:
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
         now = clock()
-        self._next_at = 0.0
+        self._next_at, self._turns = 0.0, 0
         self._paused = Pause()  # rule 7
-        self._turns = 0
         self._settled_at = now
         self._rate = Rate(rate, now)  # rules 2-5
         self._refused_in_a_row = 0
-        self._rtt = Minimum(RTT_WINDOW_S)
-        self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
+        self._rtts = RoundTrips()
         self._sized_at = -math.inf
         self.headers = Window(clock)
 
@@ -189,8 +184,7 @@ class RatePacer:
 
     def _learn(self, slot: Slot, answer: Answer, now: float) -> None:
         self.headers.update(answer, self.sent, slot.sent_at)
-        self._rtt.add(now, answer.rtt)
-        self._rtts.append(answer.rtt)
+        self._rtts.add(now, answer.rtt)
         self._edge.add(now, slot, answer.refused)
         if answer.refused:
             self.throttled += 1
@@ -222,14 +216,13 @@ class RatePacer:
         if slot.sent_at < self._settled_at:
             return
         self._rate.count(slot, True, now)
-        share = self._rate.too_many(now, self._round())
+        share = self._rate.too_many(now, self._rtts.round())
         if share is not None:
             self._cut(now, share)
 
     def _fell(self, slot: Slot, answer: Answer, now: float) -> bool:
-        """Does a pause show a limit that fell? Not when a window's headers say it is spent,
-        nor when nothing got through in the last second: no ceiling can be measured (it
-        was 1/s after an outage as the run began), and the probes find out."""
+        """Does a pause show a limit that fell? Not a spent window, nor when nothing got
+        through lately: no ceiling could be measured (the probes find out)."""
         if not self._rate.adaptive or answer.has_window or self._rate.series is not None:
             return False
         return slot.sent_at >= self._settled_at and self._rate.goods_per_s(now) > 0
@@ -253,14 +246,10 @@ class RatePacer:
         edge = self._edge
         if not edge.due(now):  # cheap, on every good answer; the round trip is sorted
             return
-        (rtt,) = self._rtts_at(0.5)
+        (rtt,) = self._rtts.at(0.5)
         if edge.held is None or not edge.confirmed(now, self.rate * rtt):
             return
         self._rate.set_free(edge.held / rtt, now)
-
-    def _round(self) -> float:
-        """Twice the shortest round trip, at least 0.1 s: what one round of answers takes."""
-        return max(0.1, 2 * self._rtt.value(0.0))
 
     def _nothing_gets_through(self, slot: Slot, now: float) -> bool:
         """A window spent, the service out: refused three times in a row, no good answer
@@ -269,7 +258,7 @@ class RatePacer:
             return True
         last = self._rate.last_good
         in_a_row = self._refused_in_a_row >= MIN_REFUSED
-        quiet = max(self._round(), MIN_REFUSED / max(MIN_RATE, self._rate.goods_per_s(now)))
+        quiet = max(self._rtts.round(), MIN_REFUSED / max(MIN_RATE, self._rate.goods_per_s(now)))
         return in_a_row and last < slot.sent_at and now - last > quiet
 
     # -- the rules ----------------------------------------------------------------------
@@ -283,24 +272,19 @@ class RatePacer:
         was on its way before the change, and counts towards no judgement."""
         self._turns += 1
         self._next_at = now + 1.0 / self.rate
-        self._settled_at = now + self._round()
+        self._settled_at = now + self._rtts.round()
         self._rate.refusals.void()
 
     def _judge(self, now: float) -> None:
         if self._rate.judge(now):  # cut deeper
             self._void_turns(now)
 
-    def _rtts_at(self, *shares: float) -> list[float]:
-        """The round trips that each share of the last RTT_SAMPLES came within."""
-        ordered = sorted(self._rtts)
-        return [ordered[int(len(ordered) * share)] for share in shares]
-
     def _size_window(self, now: float) -> None:
         if now - self._sized_at < SIZE_EVERY_S:
             return
         self._sized_at = now
         # Not the median: it counts the answers' wait for a busy machine's threads.
-        quartile, median = self._rtts_at(0.25, 0.5)
+        quartile, median = self._rtts.at(0.25, 0.5)
         window = max(MIN_IN_FLIGHT, BDP_GAIN * self.rate * quartile)
         window = self._edge.cap(window, self.rate * median, now)
         self.window = float(min(self.most_in_flight, window))

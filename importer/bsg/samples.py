@@ -36,6 +36,9 @@ EDGE_BELOW = 0.1
 EDGE_ABOVE = 0.5
 EDGE_REFUSALS = 0.8
 LEVELS_S = 2.0
+#: The least round trip is over this long; their spread over the last RTT_SAMPLES.
+RTT_WINDOW_S = 10.0
+RTT_SAMPLES = 200
 
 
 class Share:
@@ -175,26 +178,32 @@ def _poisson_tail(k: int, mean: float) -> float:
     return max(0.0, 1.0 - below)
 
 
-class Minimum:
-    """The least of a value over the last ``span`` seconds, in ten steps."""
+class RoundTrips:
+    """The round trips: the least over the last RTT_WINDOW_S, and the last RTT_SAMPLES."""
 
-    def __init__(self, span: float) -> None:
-        self._step = span / 10
-        self._steps: deque[tuple[float, float]] = deque()
+    def __init__(self) -> None:
+        self._least: deque[tuple[float, float]] = deque()  # (step began, least), ten steps
+        self._last: deque[float] = deque(maxlen=RTT_SAMPLES)
 
-    def add(self, now: float, value: float) -> None:
-        if self._steps and now - self._steps[-1][0] < self._step:
-            start, best = self._steps[-1]
-            self._steps[-1] = (start, min(best, value))
+    def add(self, now: float, rtt: float) -> None:
+        self._last.append(rtt)
+        step = RTT_WINDOW_S / 10
+        if self._least and now - self._least[-1][0] < step:
+            began, least = self._least[-1]
+            self._least[-1] = (began, min(least, rtt))
         else:
-            self._steps.append((now, value))
-        while now - self._steps[0][0] > self._step * 10:
-            self._steps.popleft()
+            self._least.append((now, rtt))
+        while now - self._least[0][0] > RTT_WINDOW_S:
+            self._least.popleft()
 
-    def value(self, default: float) -> float:
-        if not self._steps:
-            return default
-        return min(v for _, v in self._steps)
+    def round(self) -> float:
+        """Twice the shortest round trip, at least 0.1 s: what one round of answers takes."""
+        return max(0.1, 2 * min((least for _, least in self._least), default=0.0))
+
+    def at(self, *shares: float) -> list[float]:
+        """The round trips that each share of the last RTT_SAMPLES came within."""
+        ordered = sorted(self._last)
+        return [ordered[int(len(ordered) * share)] for share in shares]
 
 
 class Levels:
