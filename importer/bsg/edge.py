@@ -4,10 +4,9 @@ Over two seconds, answers are counted by the number in flight when each request 
 (samples.Levels). An edge is a number at which nearly all get through and above which most
 are refused: the window holds at it, and refusals above it cut no rate. Once it binds for
 a second with none refused at or below it, it is the limit, and the rate is set free. When
-it binds, it is probed one above: after a second, twice as far after each probe that went
-through, twice as long after each probe that failed (at most LIMIT_PROBE_S). A probe fails
-when half its answers above the edge are refused, two at least (random faults refuse a
-few). Refusals that go on within it (a rate limit's, which in slow start rise with the
+it binds, it is probed one above: after a second, twice as long after each probe that
+fails (at most LIMIT_PROBE_S); a probe fails at its second refusal (one may be a random
+fault's). Refusals that go on within it (a rate limit's, which in slow start rise with the
 number in flight too) show it was no edge: it is dropped.
 """
 
@@ -16,9 +15,9 @@ from __future__ import annotations
 import math
 
 from .evidence import Slot
-from .samples import EDGE_ABOVE, EDGE_BELOW, MIN_REFUSED, Levels
+from .samples import EDGE_BELOW, MIN_REFUSED, Levels
 
-#: A probe above the edge fails at this many refusals above it, and EDGE_ABOVE of its answers.
+#: A probe above the edge fails at this many refusals above it.
 PROBE_REFUSALS = 2
 #: A limit on requests in flight is probed (one above it) at most this seldom.
 LIMIT_PROBE_S = 8.0
@@ -37,8 +36,8 @@ class InFlightEdge:
         self.levels = Levels()
         self._limit_at = self._found_at = self._first_at = -math.inf
         self._probed_at = math.inf  # when the last probe above the edge began
-        self._probe_refused = self._probe_answers = 0  # above the edge since then
-        self._probe_s, self._step = 1.0, 1  # the next probe: when, and how far above
+        self._probe_refused = 0  # refusals above the edge since then
+        self._probe_s = 1.0
         self._clean = False  # no refusal at or below the edge since it was found
         self._within = [0, 0]  # answers, refused: at or below the edge, sent since found
 
@@ -46,8 +45,6 @@ class InFlightEdge:
         """Count an answer; drop the edge when refusals within it show none."""
         self.levels.add(now, slot.in_flight, refused)
         held = self.held
-        if held is not None and slot.in_flight > held and slot.sent_at >= self._probed_at:
-            self._probe_answers += 1
         if held is None or slot.in_flight > held or slot.sent_at < self._found_at:
             return
         within = self._within
@@ -65,10 +62,9 @@ class InFlightEdge:
         if held is None or slot.in_flight <= held or slot.sent_at < self._probed_at:
             return False
         self._probe_refused += 1
-        refused, answers = self._probe_refused, self._probe_answers
-        if self.limit != held and refused >= max(PROBE_REFUSALS, EDGE_ABOVE * answers):
+        if self.limit != held and self._probe_refused >= PROBE_REFUSALS:
             self.limit, self._limit_at = held, now
-            self._probe_s, self._step = min(LIMIT_PROBE_S, 2 * self._probe_s), 1
+            self._probe_s = min(LIMIT_PROBE_S, 2 * self._probe_s)
         return True
 
     def found(self, slot: Slot, now: float) -> bool:
@@ -80,7 +76,7 @@ class InFlightEdge:
                 self._first_at = now
             self.held = self.limit = max(1, edge)
             self._limit_at = self._found_at = now
-            self._probe_s, self._step, self._clean, self._within = 1.0, 1, True, [0, 0]
+            self._probe_s, self._clean, self._within = 1.0, True, [0, 0]
             return held is None  # a lower one: a rate limit may be refusing too
         if held is not None and slot.in_flight > held and slot.sent_at < self._first_at:
             return now - self._first_at < HELD_LATE_S  # sent before the window held
@@ -102,15 +98,15 @@ class InFlightEdge:
         return True
 
     def cap(self, window: float, in_flight: float, now: float) -> float:
-        """The window, held at the edge; probed above when the rate would put more in
-        flight (``in_flight``) than the edge lets."""
+        """The window, held at the edge; probed one above when the rate would put more
+        in flight (``in_flight``) than the edge lets."""
         limit = self.limit
         if limit is None or window <= limit:
             return window
         if in_flight >= limit and now - self._limit_at >= self._probe_s:
-            if limit != self.held:  # the last probe went through: the next goes twice as far
-                self._probe_s, self._step = 1.0, 2 * self._step
-            self.held, self.limit = limit, limit + self._step
+            if limit != self.held:  # the last probe went through
+                self._probe_s = 1.0
+            self.held, self.limit = limit, limit + 1
             self._limit_at = self._probed_at = now
-            self._probe_refused = self._probe_answers = 0
+            self._probe_refused = 0
         return min(window, float(self.limit or limit))
