@@ -2,20 +2,23 @@
 
 Over two seconds, answers are counted by the number in flight when each request left
 (samples.Levels). An edge is a number at which nearly all get through and above which most
-are refused: the window holds at it, and refusals above it cut no rate. Once it binds for
-a second with none refused at or below it, it is the limit, and the rate is set free. When
-it binds, it is probed one above: after a second, twice as long after each probe that
-fails (at most LIMIT_PROBE_S); a probe fails at its second refusal (one may be a random
-fault's). Refusals that go on within it (a rate limit's, which in slow start rise with the
-number in flight too) show it was no edge: it is dropped.
+are refused: the window holds at it, and refusals above it cut no rate. Random faults
+refuse at every level, so the refusals the background share explains (refusals.py) count
+for neither. Once the edge binds for a second with no more refused at or below it than
+the background, it is the limit, and the rate is set free. When it binds, it is probed
+one above: after a second, twice as long after each probe that fails (at most
+LIMIT_PROBE_S); a probe fails at its second refusal above the edge, when more are refused
+there than the background explains. Refusals that go on within it (a rate limit's, which
+in slow start rise with the number in flight too) show it was no edge: it is dropped.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .evidence import Slot
-from .samples import EDGE_BELOW, MIN_REFUSED, Levels
+from .samples import EDGE_BELOW, MIN_REFUSED, Levels, above_background
 
 #: A probe above the edge fails at this many refusals above it.
 PROBE_REFUSALS = 2
@@ -30,21 +33,25 @@ CONFIRM_S = 1.0
 class InFlightEdge:
     """The edge held, its probe, and whether a rate limit refused within it."""
 
-    def __init__(self) -> None:
+    def __init__(self, background: Callable[[], float]) -> None:
+        self._background = background  # the share of refusals no rate explains
         self.limit: int | None = None  # the window's ceiling: the edge, or its probe
         self.held: int | None = None  # the edge below the probe
         self.levels = Levels()
         self._limit_at = self._found_at = self._first_at = -math.inf
         self._probed_at = math.inf  # when the last probe above the edge began
-        self._probe_refused = 0  # refusals above the edge since then
+        self._probe = [0, 0]  # answers, refused: above the edge, sent since then
         self._probe_s = 1.0
-        self._clean = False  # no refusal at or below the edge since it was found
+        self._confirmed = True  # or not yet, for the edge held
         self._within = [0, 0]  # answers, refused: at or below the edge, sent since found
 
     def add(self, now: float, slot: Slot, refused: bool) -> None:
         """Count an answer; drop the edge when refusals within it show none."""
         self.levels.add(now, slot.in_flight, refused)
         held = self.held
+        if held is not None and slot.in_flight > held and slot.sent_at >= self._probed_at:
+            self._probe[0] += 1
+            self._probe[1] += refused
         if held is None or slot.in_flight > held or slot.sent_at < self._found_at:
             return
         within = self._within
@@ -56,13 +63,17 @@ class InFlightEdge:
 
     def probe_failed(self, slot: Slot, now: float) -> bool:
         """Was this refusal the probe's (above the held edge, sent since the probe)? At the
-        second, the window holds at the edge again, and the next probe waits twice as long
-        (one may be a random fault's)."""
+        second, when more are refused there than the background explains, the window holds
+        at the edge again, and the next probe waits twice as long."""
         held = self.held
         if held is None or slot.in_flight <= held or slot.sent_at < self._probed_at:
             return False
-        self._probe_refused += 1
-        if self.limit != held and self._probe_refused >= PROBE_REFUSALS:
+        answers, refused = self._probe
+        if (
+            self.limit != held
+            and refused >= PROBE_REFUSALS
+            and above_background(self._background(), answers, refused)
+        ):
             self.limit, self._limit_at = held, now
             self._probe_s = min(LIMIT_PROBE_S, 2 * self._probe_s)
         return True
@@ -70,31 +81,32 @@ class InFlightEdge:
     def found(self, slot: Slot, now: float) -> bool:
         """Was this refusal above an edge: one it shows (below any held: the window holds at
         it), or the one held? A refusal within the edge shows a rate limit too."""
-        edge, held = self.levels.edge(), self.held
+        edge, held = self.levels.edge(self._background()), self.held
         if edge is not None and slot.in_flight > edge and (held is None or edge < held):
             if held is None:
                 self._first_at = now
             self.held = self.limit = max(1, edge)
             self._limit_at = self._found_at = now
-            self._probe_s, self._clean, self._within = 1.0, True, [0, 0]
+            self._probe_s, self._confirmed, self._within = 1.0, False, [0, 0]
             return held is None  # a lower one: a rate limit may be refusing too
         if held is not None and slot.in_flight > held and slot.sent_at < self._first_at:
             return now - self._first_at < HELD_LATE_S  # sent before the window held
-
-        if held is not None and slot.sent_at >= self._found_at:
-            self._clean = False
         return False
 
     def due(self, now: float) -> bool:
-        """Has the edge held CONFIRM_S with nothing refused within it (not yet confirmed)?"""
-        return self.held is not None and self._clean and now - self._found_at >= CONFIRM_S
+        """Has the edge held CONFIRM_S with no more refused within it than the background
+        (not yet confirmed)?"""
+        if self.held is None or self._confirmed or now - self._found_at < CONFIRM_S:
+            return False
+        answers, refused = self._within
+        return refused == 0 or not above_background(self._background(), answers, refused)
 
     def confirmed(self, now: float, in_flight: float) -> bool:
         """True once: the edge is ``due`` and the rate would put more in flight
         (``in_flight``) than it lets (it binds)."""
         if not self.due(now) or self.held is None or in_flight < self.held:
             return False
-        self._clean = False
+        self._confirmed = True
         return True
 
     def cap(self, window: float, in_flight: float, now: float) -> float:
@@ -108,5 +120,5 @@ class InFlightEdge:
                 self._probe_s = 1.0
             self.held, self.limit = limit, limit + 1
             self._limit_at = self._probed_at = now
-            self._probe_refused = 0
+            self._probe = [0, 0]
         return min(window, float(self.limit or limit))

@@ -69,7 +69,7 @@ class RatePacer:
     ) -> None:
         self.most_in_flight = concurrency or MAX_IN_FLIGHT
         self.window = float(min(START_IN_FLIGHT, self.most_in_flight))
-        self._edge = InFlightEdge()  # rule 6
+        self._edge = InFlightEdge(lambda: self._rate.refusals.judged or 0.0)  # rule 6
         self.throttled = 0  # refused answers
         self.sent = 0  # requests in flight
         self.waiting = 0  # requests holding a place, waiting for their turn
@@ -237,6 +237,7 @@ class RatePacer:
         if not edge.found(slot, now):
             return False
         self.window = min(self.window, float(edge.limit or self.window))
+        self._rate.undo_cut(now, self._rtts.round())
         self._rate.refusals.void()
         return True
 

@@ -64,6 +64,7 @@ class Rate:
         self._grown_at = self._cut_at = now
         self._counted_from = math.inf  # the rows began (or the last undo): goods count from
         self._goods: deque[float] = deque()
+        self._before_cut: tuple[float, float | None, float, int] | None = None
 
     def begin(self, now: float) -> None:
         """The rows began (the login and lists go one at a time)."""
@@ -93,7 +94,10 @@ class Rate:
 
     def cut(self, now: float, share: float) -> None:
         """Rule 3: below what got through (of which ``share`` was refused)."""
-        first = self.ceiling is None and self.refusals.judged is None
+        first = self.refusals.judged is None and self.series is None  # never judged
+        self._before_cut = (self.value, self.ceiling, self._cut_at, len(self._seen))
+        if first or self.series is not None:
+            self._before_cut = None  # judged: not undone
         if first:
             self.series = Series(now, self.value, self.refusals.counts(), FIRST_CUT)
         elif self.series is not None:  # judged from this cut on
@@ -108,6 +112,16 @@ class Rate:
         through = min(self.value * max(FIRST_CUT, 1 - share), self.ceiling)
         self.value = max(MIN_RATE, through * (FIRST_CUT if first else CUT))
         self._cut_at = now
+
+    def undo_cut(self, now: float, within_s: float) -> None:
+        """The refusals of a cut made within ``within_s`` were a window's (rule 6): undo it
+        (not one that is judged: the first, or one while it is)."""
+        if self._before_cut is None or self.series is not None or now - self._cut_at > within_s:
+            return
+        self.value, self.ceiling, self._cut_at, seen = self._before_cut
+        self._before_cut = None
+        while len(self._seen) > seen:
+            self._seen.pop()
 
     def _through(self, now: float) -> float:
         """What the service let through: good answers a second over the last second, or

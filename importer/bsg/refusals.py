@@ -13,13 +13,12 @@ from __future__ import annotations
 import math
 
 from .samples import (
-    CHECKED_SIGMAS,
-    MARGIN,
     MIN_REFUSED,
     MOST_NOISE,
     Background,
     Series,
     Share,
+    above_background,
     rises,
     surely_above,
 )
@@ -75,10 +74,7 @@ class Refusals:
         return last[1] >= MIN_REFUSED and rises(before, last)
 
     def _above(self, answers: int, refused: int) -> bool:
-        """Is this share above the background, by MARGIN and beyond chance?"""
-        share, background = refused / answers, self.background
-        error = math.sqrt(background * (1 - background) / answers)
-        return share > background + max(MARGIN, CHECKED_SIGMAS * error)
+        return above_background(self.background, answers, refused)
 
     def through(self, now: float) -> float:
         """Good answers a second since the last cut settled (inf over less than 0.25 s)."""

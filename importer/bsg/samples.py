@@ -219,10 +219,11 @@ class Levels:
         while self._seen[0][0] < now - LEVELS_S:
             self._seen.popleft()
 
-    def edge(self) -> int | None:
+    def edge(self, background: float = 0.0) -> int | None:
         """The most in flight at or below which nearly all get through (EDGE_BELOW refused
         at most), when above it most are refused (EDGE_ABOVE), MIN_REFUSED at least and
-        nearly all the refusals there are (EDGE_REFUSALS); else None."""
+        nearly all the refusals there are (EDGE_REFUSALS) but those the ``background``
+        share explains below it (random faults refuse at every level); else None."""
         counts: dict[int, list[int]] = {}  # level: [good, refused]
         for _, level, refused in self._seen:
             counts.setdefault(level, [0, 0])[refused] += 1
@@ -239,10 +240,17 @@ class Levels:
             below = level - 1
             if answered_below < MIN_REFUSED or refused_below > EDGE_BELOW * answered_below:
                 continue
-            shown = refused_above >= max(MIN_REFUSED, EDGE_REFUSALS * refusals)
+            unexplained = refused_above + max(0.0, refused_below - background * answered_below)
+            shown = refused_above >= max(MIN_REFUSED, EDGE_REFUSALS * unexplained)
             if shown and refused_above >= EDGE_ABOVE * answered_above:
                 return max((lv for lv in counts if lv <= below), default=None)
         return None
+
+
+def above_background(background: float, answers: int, refused: int) -> bool:
+    """Is the share refused above the ``background`` share, by MARGIN and beyond chance?"""
+    error = math.sqrt(background * (1 - background) / answers)
+    return refused / answers > background + max(MARGIN, CHECKED_SIGMAS * error)
 
 
 def surely_above(share: float, answers: int, refused: int) -> bool:
