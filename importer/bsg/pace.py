@@ -228,17 +228,16 @@ class RatePacer:
         return slot.sent_at >= self._settled_at and self._rate.goods_per_s(now) > 0
 
     def _crowded(self, slot: Slot, now: float) -> bool:
-        """Rule 6: was this refusal the window's, not the rate's (a probe above the edge, or
-        an edge it shows)? The window holds at the edge at once."""
+        """Rule 6: was this refusal the window's (a probe above the edge, or an edge it
+        shows)? The window holds at the edge at once; a cut the edge's refusals made is undone."""
         edge = self._edge
-        if edge.probe_failed(slot, now):
-            self.window = min(self.window, float(edge.limit or self.window))
-            return True
-        if not edge.found(slot, now):
+        probe = edge.probe_failed(slot, now)
+        if not probe and not edge.found(slot, now):
             return False
         self.window = min(self.window, float(edge.limit or self.window))
-        self._rate.undo_cut(now, self._rtts.round())
-        self._rate.refusals.void()
+        if not probe:
+            self._rate.undo_cut(now, self._rtts.round())
+            self._rate.refusals.void()
         return True
 
     def _confirm_edge(self, now: float) -> None:
