@@ -511,13 +511,14 @@ def zoo(count: int, seed: int, journals: Path) -> list[Row]:
         case = zoo_case(draw, number)
         faults = dict(case.sandbox or {})
         summary, counts = zoo_run(case.rows, faults, journals)
-        link = {k: faults[k] for k in ("latency", "jitter", "seed")}
-        clean_summary, clean = zoo_run(case.rows, link, journals)
-        reach = Row("", case.rows, float(clean_summary["elapsed_s"]), clean.sending_s).rate
-        allowed = min(case.allowed or reach, reach)
         if "limit_schedule" in faults:
             allowed = case.rows / ideal_seconds(case.rows, counts, summary,
                                                 faults["limit_schedule"])  # fmt: skip
+        else:
+            link = {k: faults[k] for k in ("latency", "jitter", "seed")}
+            clean_summary, clean = zoo_run(case.rows, link, journals)
+            reach = Row("", case.rows, float(clean_summary["elapsed_s"]), clean.sending_s).rate
+            allowed = min(case.allowed or reach, reach)
         row = Row(case.label, case.rows, float(summary["elapsed_s"]), counts.sending_s,
                   cap=allowed, throttled=counts.refused, requests=counts.requests)  # fmt: skip
         beyond = row.share_429 - faults.get("throttle_rate", 0.0)
