@@ -201,7 +201,7 @@ class RatePacer:
         if slot.sent_at >= self._settled_at:
             self._rate.count(slot, False, now)
         self._confirm_edge(now)
-        self._rate.good(now)
+        self._rate.good(now, self._rtts.round())
 
     def _refused(self, slot: Slot, answer: Answer, now: float) -> None:
         if self._crowded(slot, now):

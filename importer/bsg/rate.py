@@ -1,7 +1,9 @@
 """Rules 2-5 of the controller (pace.py): the rate, from what the service lets through.
 
-2. **Slow start.** Until the first cut, the rate grows x1.5 every 0.2 s, and never runs
-   more than twice ahead of what the service delivers.
+2. **Slow start.** Until the first cut, the rate grows x1.5 every 0.2 s, or every two
+   rounds when that is longer (refusals take a round to come back: at 300 ms the rate
+   grew x1.8 before the first was heard), and never runs more than twice ahead of what
+   the service delivers.
 3. **Cut** (refusals.py says when). The rate is cut to 0.93 of what the service let
    through in the last second (the *ceiling*), and below the rate less the share refused
    (a quarter off at most).
@@ -31,8 +33,9 @@ from .samples import Series
 START_RATE = 100.0
 MIN_RATE = 1.0
 MAX_RATE = 20_000.0
-SLOW_START = 1.5  # ... every GROW_EVERY_S
+SLOW_START = 1.5  # ... every GROW_EVERY_S, or GROW_ROUNDS rounds when longer
 GROW_EVERY_S = 0.2
+GROW_ROUNDS = 2
 #: The rate never runs further ahead of what the service delivers than this.
 AHEAD = 2.0
 CUT = 0.93
@@ -75,9 +78,10 @@ class Rate:
     def last_good(self) -> float:
         return self._goods[-1] if self._goods else -math.inf
 
-    def good(self, now: float) -> None:
+    def good(self, now: float, round_s: float) -> None:
+        """A good answer; ``round_s``: how long one round of answers takes."""
         self._goods.append(now)
-        self._climb(now)
+        self._climb(now, max(GROW_EVERY_S, GROW_ROUNDS * round_s))
 
     def count(self, slot: Slot, refused: bool, now: float) -> None:
         """An answer to a request sent once the last cut settled."""
@@ -160,7 +164,7 @@ class Rate:
         self.value, self.series = max(self.value, self.ceiling * CRUISE), None
         self._cut_at = now - CLIMB_S - HOLD_S
 
-    def _climb(self, now: float) -> None:
+    def _climb(self, now: float, grow_every_s: float) -> None:
         if not self.adaptive or now - self._grown_at < GROW_EVERY_S / 4:
             return
         elapsed, self._grown_at = now - self._grown_at, now
@@ -168,7 +172,7 @@ class Rate:
         if self.series is not None:  # a cut is held while it is judged
             return
         if self.ceiling is None:
-            grown = self.value * SLOW_START ** (elapsed / GROW_EVERY_S)
+            grown = self.value * SLOW_START ** (elapsed / grow_every_s)
             self.value = min(MAX_RATE, ahead, max(self.value, grown))
             return
         self.value = min(max(self.value, self.ceiling * _climbed(now - self._cut_at)), ahead)

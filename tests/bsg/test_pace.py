@@ -259,6 +259,22 @@ def test_a_sliding_window_is_found(limit: int) -> None:
 
 
 @pytest.mark.parametrize("limit", [100, 200])
+def test_slow_start_at_a_long_round_trip_overshoots_no_more_than_at_a_short_one(
+    limit: int,
+) -> None:
+    """Refusals take a round to come back. Growing x1.5 every 0.2 s whatever the round trip,
+    the rate grew further before the first was heard the longer it was: of a 10 s run at
+    200 ms, 10.0% and 5.7% were refused (100/s, 200/s), against 5.5% and 2.9% at 50 ms."""
+
+    def refused(latency: float) -> float:
+        run = Simulation(Sliding(limit), latency=latency, ceiling=256).run(limit * 10)
+        assert run.rate() >= 0.95 * limit
+        return run.refused / (run.refused + run.good)
+
+    assert refused(0.2) <= refused(0.05) + 0.005
+
+
+@pytest.mark.parametrize("limit", [100, 200])
 def test_a_busy_machine_that_wakes_its_threads_late_still_sends_at_the_rate(limit: int) -> None:
     """Woken 5 ms late on average, a sender that gave up each turn it missed kept 0.59 of
     a 200/s window: a turn up to SLACK_S late is still taken (a burst of a few at most)."""
