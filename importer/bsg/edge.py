@@ -1,16 +1,19 @@
 """Rule 6 of the controller (pace.py): a limit on requests in flight, found as an edge.
 
 Over two seconds, answers are counted by the number in flight when each request left
-(samples.Levels). An edge is a number at which nearly all get through and above which most
-are refused: the window holds at it, and refusals above it cut no rate. Random faults
-refuse at every level, so the refusals the background share explains (refusals.py) count
-for neither. Once the edge binds for a second with no more refused at or below it than
-the background, it is the limit, and the rate is set free. When it binds, it is probed
-one above: after a second, twice as long after each probe that fails (at most
-LIMIT_PROBE_S); a probe fails at its second refusal above the edge, when more are refused
-there than the background explains. Refusals that go on within it (a rate limit's, which
-in slow start rise with the number in flight too) show it was no edge: it is dropped.
-"""
+(samples.Levels; not a probe sent alone after a pause). An edge is the number that best
+splits them into nearly all through at or below it and many refused above it, beyond
+chance: the window holds at it, and refusals above it cut no rate. The client counts
+answers the service has already let go, so at short round trips the refusals are smeared
+over a level or two above the edge; random faults refuse on both sides alike. In slow
+start only the last few rounds count: the number in flight rises with the rate there, so
+over longer a rate limit's refusals come at the highest levels too. Once the edge binds
+for a second with no more refused at or below it than the background, it is the limit,
+and the rate is set free. When it binds, it is probed above: one above after a second,
+twice as long after each probe that fails (at most LIMIT_PROBE_S); a probe that went
+through is followed at once by one twice as far. A probe fails at its second refusal
+above the edge, when more are refused there than the background explains. Refusals that
+go on within it (a rate limit's) show it was no edge: it is dropped."""
 
 from __future__ import annotations
 
@@ -24,6 +27,12 @@ from .samples import EDGE_BELOW, MIN_REFUSED, Levels, above_background
 PROBE_REFUSALS = 2
 #: A limit on requests in flight is probed (one above it) at most this seldom.
 LIMIT_PROBE_S = 8.0
+#: In slow start an edge shows among the requests sent within this many rounds of the one
+#: refused: the number in flight rises with the rate, so over longer a rate limit's
+#: refusals come at the highest levels too (a token bucket's, once its burst is spent).
+RECENT_ROUNDS = 4
+#: A probe went through when this many were answered above the edge, and it did not fail.
+PASS_ANSWERS = 20
 #: Refusals above the edge of requests sent before it held are the window's this long.
 HELD_LATE_S = 1.0
 #: An edge is the limit when it has held this long with no refusal at or below it.
@@ -42,12 +51,14 @@ class InFlightEdge:
         self._probed_at = math.inf  # when the last probe above the edge began
         self._probe = [0, 0]  # answers, refused: above the edge, sent since then
         self._probe_s = 1.0
+        self._step = 1  # how far above the edge the next probe goes
         self._confirmed = True  # or not yet, for the edge held
         self._within = [0, 0]  # answers, refused: at or below the edge, sent since found
 
     def add(self, now: float, slot: Slot, refused: bool) -> None:
         """Count an answer; drop the edge when refusals within it show none."""
-        self.levels.add(now, slot.in_flight, refused)
+        if not slot.alone:
+            self.levels.add(now, slot, refused)
         held = self.held
         if held is not None and slot.in_flight > held and slot.sent_at >= self._probed_at:
             self._probe[0] += 1
@@ -75,19 +86,21 @@ class InFlightEdge:
             and above_background(self._background(), answers, refused)
         ):
             self.limit, self._limit_at = held, now
-            self._probe_s = min(LIMIT_PROBE_S, 2 * self._probe_s)
+            self._probe_s, self._step = min(LIMIT_PROBE_S, 2 * self._probe_s), 1
         return True
 
-    def found(self, slot: Slot, now: float) -> bool:
+    def found(self, slot: Slot, now: float, slow_start: float | None = None) -> bool:
         """Was this refusal above an edge: one it shows (below any held: the window holds at
-        it), or the one held? A refusal within the edge shows a rate limit too."""
-        edge, held = self.levels.edge(self._background()), self.held
+        it), or the one held? A refusal within the edge shows a rate limit too. In slow start
+        (``slow_start``: a round's length), only the last RECENT_ROUNDS rounds count."""
+        since = -math.inf if slow_start is None else slot.sent_at - RECENT_ROUNDS * slow_start
+        edge, held = self.levels.edge(self._background(), since), self.held
         if edge is not None and slot.in_flight > edge and (held is None or edge < held):
             if held is None:
                 self._first_at = now
             self.held = self.limit = max(1, edge)
             self._limit_at = self._found_at = now
-            self._probe_s, self._confirmed, self._within = 1.0, False, [0, 0]
+            self._probe_s, self._step, self._confirmed, self._within = 1.0, 1, False, [0, 0]
             return held is None  # a lower one: a rate limit may be refusing too
         if held is not None and slot.in_flight > held and slot.sent_at < self._first_at:
             return now - self._first_at < HELD_LATE_S  # sent before the window held
@@ -115,10 +128,11 @@ class InFlightEdge:
         limit = self.limit
         if limit is None or window <= limit:
             return window
+        if limit != self.held and self._probe[0] >= PASS_ANSWERS:  # the probe went through
+            self.held, self._probe_s, self._step = limit, 1.0, 2 * self._step
+            self._limit_at = -math.inf
         if in_flight >= limit and now - self._limit_at >= self._probe_s:
-            if limit != self.held:  # the last probe went through
-                self._probe_s = 1.0
-            self.held, self.limit = limit, limit + 1
+            self.held, self.limit = limit, limit + self._step
             self._limit_at = self._probed_at = now
             self._probe = [0, 0]
         return min(window, float(self.limit or limit))

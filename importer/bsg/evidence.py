@@ -22,10 +22,12 @@ REFUSALS = frozenset({429, 502, 503, 504})
 
 @dataclass(eq=False, slots=True)
 class Slot:
-    """A request in flight: when it left, and how many were in flight with it (itself too)."""
+    """A request in flight: when it left, how many were in flight with it (itself too), and
+    whether it left alone, probing after a pause (rule 7: its level says nothing of a limit)."""
 
     sent_at: float
     in_flight: int
+    alone: bool = False
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ class RatePacer:
         self.sent += 1
         if self.sent > 1:
             self._rate.begin(now)
-        return Slot(now, self.sent)
+        return Slot(now, self.sent, self._paused.on)
 
     # -- after an answer ----------------------------------------------------------------
 
@@ -232,7 +232,8 @@ class RatePacer:
         shows)? The window holds at the edge at once; a cut the edge's refusals made is undone."""
         edge = self._edge
         probe = edge.probe_failed(slot, now)
-        if not probe and not edge.found(slot, now):
+        slow_start = self._rtts.round() if self._rate.ceiling is None else None
+        if not probe and not edge.found(slot, now, slow_start):
             return False
         self.window = min(self.window, float(edge.limit or self.window))
         if not probe:

@@ -30,11 +30,14 @@ PRIOR_ANSWERS = 20
 BACKGROUND_S = 10.0
 BLOCK_S = 2.0
 MIN_BLOCK = 50
-#: An edge in flight: at most this share refused at a level, most above it (of all there),
-#: and nearly all the refusals above it, over the last LEVELS_S.
+#: An edge in flight, over the last LEVELS_S: at most this share refused at or below it;
+#: above it, at least this share and this many times the share below; and a split that
+#: explains the refusals this much better than one share for all (twice the log of the
+#: likelihood ratio: by chance, in one test of 10,000).
 EDGE_BELOW = 0.1
-EDGE_ABOVE = 0.5
-EDGE_REFUSALS = 0.8
+EDGE_ABOVE = 0.2
+EDGE_RISE = 3.0
+EDGE_EVIDENCE = 20.0
 LEVELS_S = 2.0
 #: The least round trip is over this long; their spread over the last RTT_SAMPLES.
 RTT_WINDOW_S = 10.0
@@ -208,43 +211,63 @@ class RoundTrips:
 
 class Levels:
     """Answers and refusals by the number in flight when each request left, over the last
-    LEVELS_S: a limit on requests in flight shows as an edge, a level below which nearly
-    all get through and above which most are refused, whatever the rate."""
+    LEVELS_S: a limit on requests in flight shows as an edge, a level at or below which
+    nearly all get through and above which many are refused, whatever the rate."""
 
     def __init__(self) -> None:
-        self._seen: deque[tuple[float, int, bool]] = deque()  # (answered at, level, refused)
+        self._seen: deque[tuple[float, float, int, bool]] = deque()  # answered, sent, ...
 
-    def add(self, now: float, level: int, refused: bool) -> None:
-        self._seen.append((now, level, refused))
+    def add(self, now: float, slot: Slot, refused: bool) -> None:
+        self._seen.append((now, slot.sent_at, slot.in_flight, refused))
         while self._seen[0][0] < now - LEVELS_S:
             self._seen.popleft()
 
-    def edge(self, background: float = 0.0) -> int | None:
-        """The most in flight at or below which nearly all get through (EDGE_BELOW refused
-        at most), when above it most are refused (EDGE_ABOVE), MIN_REFUSED at least and
-        nearly all the refusals there are (EDGE_REFUSALS) but those the ``background``
-        share explains below it (random faults refuse at every level); else None."""
-        counts: dict[int, list[int]] = {}  # level: [good, refused]
-        for _, level, refused in self._seen:
-            counts.setdefault(level, [0, 0])[refused] += 1
-        refusals = sum(r for _, r in counts.values())
-        answered_below = sum(g + r for g, r in counts.values())
-        refused_below = refusals
-        answered_above = refused_above = 0
-        for level in sorted(counts, reverse=True):
-            good, refused_here = counts[level]
-            answered_below -= good + refused_here
-            refused_below -= refused_here
-            answered_above += good + refused_here
-            refused_above += refused_here
-            below = level - 1
-            if answered_below < MIN_REFUSED or refused_below > EDGE_BELOW * answered_below:
+    def edge(self, background: float = 0.0, since: float = -math.inf) -> int | None:
+        """The level that best splits the answers to requests sent ``since`` in two (see
+        _splits), when the split explains the refusals by EDGE_EVIDENCE more than one share
+        for all; else None. Random faults refuse on both sides alike; and the client counts
+        answers the service has let go, so an edge is smeared over a level or two above."""
+        counts = self._counts(since)
+        answers = sum(n for n, _ in counts.values())
+        refusals = sum(k for _, k in counts.values())
+        one_share = _log_likelihood(answers, refusals)
+        best, most = None, EDGE_EVIDENCE
+        below = (0, 0)  # answers, refused at or below the level
+        for level in sorted(counts)[:-1]:
+            below = (below[0] + counts[level][0], below[1] + counts[level][1])
+            above = (answers - below[0], refusals - below[1])
+            if not _splits(below, above, background):
                 continue
-            unexplained = refused_above + max(0.0, refused_below - background * answered_below)
-            shown = refused_above >= max(MIN_REFUSED, EDGE_REFUSALS * unexplained)
-            if shown and refused_above >= EDGE_ABOVE * answered_above:
-                return max((lv for lv in counts if lv <= below), default=None)
-        return None
+            gain = 2 * (_log_likelihood(*below) + _log_likelihood(*above) - one_share)
+            if gain > most:
+                best, most = level, gain
+        return best
+
+    def _counts(self, since: float) -> dict[int, list[int]]:
+        """By level: [answers, refused], of the requests sent ``since``."""
+        counts: dict[int, list[int]] = {}
+        for _, sent, level, refused in self._seen:
+            if sent >= since:
+                here = counts.setdefault(level, [0, 0])
+                here[0] += 1
+                here[1] += refused
+        return counts
+
+
+def _splits(below: tuple[int, int], above: tuple[int, int], background: float) -> bool:
+    """Do these (answers, refused) look like an edge: at most EDGE_BELOW refused at or below
+    it, and above it MIN_REFUSED, EDGE_ABOVE at least and EDGE_RISE times the share below
+    (or the ``background``)?"""
+    (answered, refused), (answered_above, refused_above) = below, above
+    if answered < MIN_REFUSED or refused_above < MIN_REFUSED or refused > EDGE_BELOW * answered:
+        return False
+    share_below = max(refused / answered, background)
+    return refused_above / answered_above >= max(EDGE_ABOVE, EDGE_RISE * share_below)
+
+
+def _log_likelihood(answers: int, refused: int) -> float:
+    """Of ``refused`` among ``answers``, each refused at the share seen."""
+    return sum(k * math.log(k / answers) for k in (refused, answers - refused) if k)
 
 
 def above_background(background: float, answers: int, refused: int) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from importer.bsg.edge import InFlightEdge
 from importer.bsg.evidence import Answer, Slot, Window
 from importer.bsg.pace import RatePacer
 
@@ -307,6 +308,32 @@ def test_a_limit_in_flight_is_found_through_random_refusals(seed: int) -> None:
     assert run.rate() >= 0.8 * 32 / 0.05
     assert run.refused_share() < 0.05 + 0.04
     assert run.pacer.in_flight_limit in (31, 32, 33)
+
+
+@pytest.mark.parametrize("alone", [True, False])
+def test_probes_sent_alone_after_a_pause_show_no_edge(alone: bool) -> None:
+    """After a pause one request probes, alone: at 1 in flight, whatever the limit. Counted,
+    the probes that got through while refusals came at every level above showed an edge at
+    1, and the window held there (the simulated zoo's draw 08: 0.18 of what it allows)."""
+    edge = InFlightEdge(lambda: 0.0)
+    for i in range(40):
+        edge.add(i * 0.01, Slot(i * 0.01, 1, alone=alone), False)
+    for i in range(40):
+        edge.add(0.4 + i * 0.01, Slot(0.4 + i * 0.01, 4 + i % 8), (i // 8) % 2 == 0)
+    shown = edge.found(Slot(0.8, 6), 0.8)
+    assert shown is not alone
+
+
+@pytest.mark.parametrize("jitter", [0.1, 0.2])
+def test_a_limit_in_flight_smeared_by_answers_read_late_is_found(jitter: float) -> None:
+    """At 10 ms, an answer read 1 ms late is a tenth of a round trip: the client counts it
+    in flight when the service has let it go, so many requests it counted above the edge
+    get through. The edge needed most of them refused and never showed; the rate was cut
+    instead, and held at 0.75 of 8 / latency."""
+    run = Simulation(InFlight(8), latency=0.01, lag=0.001, jitter=jitter, ceiling=256).run(5000)
+    assert run.rate() >= 0.9 * 8 / 0.01
+    assert run.refused_share() < 0.02
+    assert run.pacer.in_flight_limit in (8, 9)
 
 
 @pytest.mark.parametrize("message", [DUPLICATE, "Too Many Requests"])
