@@ -52,6 +52,8 @@ class Account:
     max_attempts: int = 10
     timeout: float = 30.0
     journal_dir: Path | None = None
+    #: Where the controller's trace goes (bsg/trace.py); None: nowhere.
+    trace_pace: Path | None = None
 
     @property
     def api_root(self) -> str:

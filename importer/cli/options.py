@@ -88,6 +88,8 @@ SERVICE_OPTIONS = [
     option("--concurrency", type=click.IntRange(1, 256),
             help="At most N requests in flight (default: found while sending, up to 256)."),
     option("--rate", type=click.FloatRange(min=0.1), help="At most R requests a second."),
+    option("--trace-pace", type=click.Path(path_type=Path), metavar="PATH",
+            help="Append what the flow control does to PATH, as JSON lines."),
     option("--patience", type=click.FloatRange(min=0),
             help="Seconds to wait out an outage before giving up (default 300)."),
     option("--config", "config_file", type=click.Path(path_type=Path),

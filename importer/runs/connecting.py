@@ -15,6 +15,7 @@ from ..bsg.calls import Calls
 from ..bsg.client import BsgClient
 from ..bsg.pace import MAX_IN_FLIGHT, RatePacer
 from ..bsg.retry import Health, RetryPolicy
+from ..bsg.trace import PaceTrace
 from ..errors import Interrupted, UsageError
 from ..settings import Account, Settings
 from .control import RunControl
@@ -39,17 +40,15 @@ def connect(
         from ..sandbox import HlrModel, Sandbox
 
         transport = Sandbox(hlr=HlrModel(delay=IN_PROCESS_HLR_DELAY_S)).transport()
+    pacer = RatePacer(
+        settings.rate, concurrency=settings.concurrency, sleep=control.sleep, on_wait=control.paused
+    )
     client = BsgClient(
         settings.api_root,
         key,
         transport=transport,
         timeout=settings.timeout,
-        pacer=RatePacer(
-            settings.rate,
-            concurrency=settings.concurrency,
-            sleep=control.sleep,
-            on_wait=control.paused,
-        ),
+        pacer=pacer if settings.trace_pace is None else PaceTrace(pacer, settings.trace_pace),
         stop=control.stop,
     )
     try:
