@@ -89,11 +89,11 @@ class InFlightEdge:
             self._probe_s, self._step = min(LIMIT_PROBE_S, 2 * self._probe_s), 1
         return True
 
-    def found(self, slot: Slot, now: float, slow_start: float | None = None) -> bool:
+    def found(self, slot: Slot, now: float, round_s: float, *, slow_start: bool) -> bool:
         """Was this refusal above an edge: one it shows (below any held: the window holds at
         it), or the one held? A refusal within the edge shows a rate limit too. In slow start
-        (``slow_start``: a round's length), only the last RECENT_ROUNDS rounds count."""
-        since = -math.inf if slow_start is None else slot.sent_at - RECENT_ROUNDS * slow_start
+        only the last RECENT_ROUNDS rounds (of ``round_s``) count."""
+        since = slot.sent_at - RECENT_ROUNDS * round_s if slow_start else -math.inf
         edge, held = self.levels.edge(self._background(), since), self.held
         if edge is not None and slot.in_flight > edge and (held is None or edge < held):
             if held is None:

@@ -230,14 +230,13 @@ class RatePacer:
     def _crowded(self, slot: Slot, now: float) -> bool:
         """Rule 6: was this refusal the window's (a probe above the edge, or an edge it
         shows)? The window holds at the edge at once; a cut the edge's refusals made is undone."""
-        edge = self._edge
+        edge, round_s = self._edge, self._rtts.round()
         probe = edge.probe_failed(slot, now)
-        slow_start = self._rtts.round() if self._rate.ceiling is None else None
-        if not probe and not edge.found(slot, now, slow_start):
+        if not probe and not edge.found(slot, now, round_s, slow_start=self._rate.ceiling is None):
             return False
         self.window = min(self.window, float(edge.limit or self.window))
         if not probe:
-            self._rate.undo_cut(now, self._rtts.round())
+            self._rate.undo_cut(now, round_s)
             self._rate.refusals.void()
         return True
 

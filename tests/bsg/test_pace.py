@@ -320,7 +320,7 @@ def test_probes_sent_alone_after_a_pause_show_no_edge(alone: bool) -> None:
         edge.add(i * 0.01, Slot(i * 0.01, 1, alone=alone), False)
     for i in range(40):
         edge.add(0.4 + i * 0.01, Slot(0.4 + i * 0.01, 4 + i % 8), (i // 8) % 2 == 0)
-    shown = edge.found(Slot(0.8, 6), 0.8)
+    shown = edge.found(Slot(0.8, 6), 0.8, 0.1, slow_start=False)
     assert shown is not alone
 
 
