@@ -13,7 +13,8 @@ and the rate is set free. When it binds, it is probed above: one above after a s
 twice as long after each probe that fails (at most LIMIT_PROBE_S); a probe that went
 through is followed at once by one twice as far. A probe fails at its second refusal
 above the edge, when more are refused there than the background explains. Refusals that
-go on within it (a rate limit's) show it was no edge: it is dropped."""
+go on within it (a rate limit's), more than the background or the share within it when it
+showed explains, show it was no edge: it is dropped."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class InFlightEdge:
         self._step = 1  # how far above the edge the next probe goes
         self._confirmed = True  # or not yet, for the edge held
         self._within = [0, 0]  # answers, refused: at or below the edge, sent since found
+        self._below = (1, 0)  # answers, refused: at or below the edge when it showed
 
     def add(self, now: float, slot: Slot, refused: bool) -> None:
         """Count an answer; drop the edge when refusals within it show none."""
@@ -68,9 +70,19 @@ class InFlightEdge:
         within = self._within
         within[0] += 1
         within[1] += refused
-        if within[1] >= MIN_REFUSED and within[1] > EDGE_BELOW * within[0]:
+        if within[1] >= MIN_REFUSED and self._more_within(*within):
             self.held = self.limit = None
             self.levels = Levels()
+
+    def _more_within(self, answers: int, refused: int) -> bool:
+        """Are more refused within the edge than EDGE_BELOW, and than the background or the
+        share within it when it showed explains (random faults refuse at every level)?"""
+        if refused <= EDGE_BELOW * answers:
+            return False
+        background, (n, k) = self._background(), self._below
+        if background >= k / n:
+            return above_background(background, answers, refused)
+        return above_background(k / n, answers, refused, n)
 
     def probe_failed(self, slot: Slot, now: float) -> bool:
         """Was this refusal the probe's (above the held edge, sent since the probe)? At the
@@ -94,11 +106,13 @@ class InFlightEdge:
         it), or the one held? A refusal within the edge shows a rate limit too. In slow start
         only the last RECENT_ROUNDS rounds (of ``round_s``) count."""
         since = slot.sent_at - RECENT_ROUNDS * round_s if slow_start else -math.inf
-        edge, held = self.levels.edge(self._background(), since), self.held
-        if edge is not None and slot.in_flight > edge and (held is None or edge < held):
+        split, held = self.levels.edge(self._background(), since), self.held
+        edge = math.inf if split is None else split.level
+        if split is not None and slot.in_flight > edge and (held is None or edge < held):
             if held is None:
                 self._first_at = now
-            self.held = self.limit = max(1, edge)
+            self._below = (split.answers, split.refused)
+            self.held = self.limit = max(1, split.level)
             self._limit_at = self._found_at = now
             self._probe_s, self._step, self._confirmed, self._within = 1.0, 1, False, [0, 0]
             return held is None  # a lower one: a rate limit may be refusing too

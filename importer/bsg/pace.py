@@ -264,7 +264,7 @@ class RatePacer:
     # -- the rules ----------------------------------------------------------------------
 
     def _cut(self, now: float, share: float) -> None:
-        self._rate.cut(now, share)
+        self._rate.cut(now, share, self._rtts.round())
         self._void_turns(now)
 
     def _void_turns(self, now: float) -> None:

@@ -9,8 +9,9 @@
    (a quarter off at most).
 4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged a second on,
    on the requests sent from half a second after it (a window keeps its last second):
-   none refused, a limit: the rate climbs back to what got through; refusals that go on,
-   a deeper cut (0.5) judged again against the share at the first cut: at that share (as
+   none refused (or no more than while slow start grew, when that is known), a limit:
+   the rate climbs back to what got through; refusals that go on, a deeper cut (0.5)
+   judged again against the share at the first cut: at that share (as
    far as chance can tell), they were not the rate's and the cut is undone; fewer, a
    limit between the cuts, probed for from there. Either way, that share is the
    background (refusals.py).
@@ -96,14 +97,16 @@ class Rate:
         slow_start = self.ceiling is None
         return self.refusals.too_many(now, round_s, self.series, slow_start=slow_start)
 
-    def cut(self, now: float, share: float) -> None:
-        """Rule 3: below what got through (of which ``share`` was refused)."""
+    def cut(self, now: float, share: float, round_s: float) -> None:
+        """Rule 3: below what got through (of which ``share`` was refused); ``round_s``: how
+        long one round of answers takes."""
         first = self.refusals.judged is None and self.series is None  # never judged
         self._before_cut = (self.value, self.ceiling, self._cut_at, len(self._seen))
         if first or self.series is not None:
             self._before_cut = None  # judged: not undone
         if first:
-            self.series = Series(now, self.value, self.refusals.counts(), FIRST_CUT)
+            prior = self.refusals.grew(now, round_s)
+            self.series = Series(now, self.value, self.refusals.counts(), FIRST_CUT, prior)
         elif self.series is not None:  # judged from this cut on
             self.series.started, self.series.after = now, [0, 0]
         # Below what got through, and below the rate less what was refused (a quarter at
@@ -139,14 +142,15 @@ class Rate:
         if series is None or not series.due(now):
             return False
         self.series = None
-        if series.after[1] and series.depth > DEEP_CUT and self.ceiling is not None:
+        if series.went_on() and series.depth > DEEP_CUT and self.ceiling is not None:
             # Refusals went on: cut deeper and judge again (a background refuses at any
             # rate, a limit not below it).
-            self.series = Series(now, series.undo, (series.after[0], series.after[1]), DEEP_CUT)
+            after = (series.after[0], series.after[1])
+            self.series = Series(now, series.undo, after, DEEP_CUT, series.prior)
             self.value = max(MIN_RATE, min(self.value, self.ceiling * DEEP_CUT))
             return True
         held = series.held()
-        self.refusals.judged = series.background(held)
+        self.refusals.judged, self.refusals.judged_from = series.background(held)
         if held:  # not the rate's: slow start goes on, measured afresh
             self.value, self.ceiling = series.undo, None
             self._goods.clear()

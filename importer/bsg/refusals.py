@@ -4,7 +4,8 @@ The share of refusals in the last second, among answers to requests sent since t
 cut settled, is weighed against the *background*, what random faults refuse whatever the
 rate. The background is learnt twice over: from the first cut, judged (samples.Series),
 and from the run's own 2 s blocks of refusals that caused no cut (samples.Background); the
-higher of the two counts. Until the first cut is judged, no background is known: only a
+higher of the two counts, and as a sample: how far a share must rise above it allows for
+the chance error of both. Until the first cut is judged, no background is known: only a
 share that rose as the rate grew (the last round's above the share before it) cuts.
 """
 
@@ -25,6 +26,8 @@ from .samples import (
 
 #: A cut needs MIN_REFUSED refusals among at least this many answers.
 MIN_ANSWERS = 20
+#: What was refused while slow start grew is counted over this long.
+GREW_S = 5.0
 
 
 class Refusals:
@@ -33,14 +36,25 @@ class Refusals:
     def __init__(self) -> None:
         self._older = Background()
         self._recent = Share(older=self._older)
+        self._grew = Share(span=GREW_S)  # never voided: what slow start saw
         self.judged: float | None = None  # the first cut's background, once judged
+        self.judged_from = 0  # ... on so many answers
 
     @property
     def background(self) -> float:
-        return max(self.judged or 0.0, self._older.share())
+        return self._background()[0]
+
+    def _background(self) -> tuple[float, float]:
+        """The background share, and how many answers it was learnt from."""
+        answers, refused = self._older.counts()
+        older = refused / answers if answers else 0.0
+        if self.judged is not None and self.judged >= older:
+            return self.judged, self.judged_from
+        return older, answers
 
     def count(self, now: float, refused: bool) -> None:
         self._recent.add(now, refused)
+        self._grew.add(now, refused)
 
     def counts(self) -> tuple[int, int]:
         """(answers, refused) in the last second, since the last cut settled."""
@@ -73,8 +87,15 @@ class Refusals:
         before = (answers - last[0] + older[0], refused - last[1] + older[1])
         return last[1] >= MIN_REFUSED and rises(before, last)
 
+    def grew(self, now: float, round_s: float) -> tuple[int, int]:
+        """(answers, refused) over the last GREW_S but the last round: in slow start, what
+        was refused while the rate grew, before the refusals that cut it."""
+        (answers, refused), last = self._grew.counts(), self._grew.counts(now - round_s)
+        return answers - last[0], refused - last[1]
+
     def _above(self, answers: int, refused: int) -> bool:
-        return above_background(self.background, answers, refused)
+        share, learnt_from = self._background()
+        return above_background(share, answers, refused, max(1, learnt_from))
 
     def through(self, now: float) -> float:
         """Good answers a second since the last cut settled (inf over less than 0.25 s)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import NamedTuple
 
 from .evidence import Slot
 
@@ -121,12 +122,28 @@ class Series:
     """The first cut, judged on the requests sent from JUDGE_FROM_S after it (a window
     keeps the requests of its last second): were the refusals the rate's?"""
 
-    def __init__(self, started: float, rate: float, before: tuple[int, int], depth: float) -> None:
+    def __init__(
+        self,
+        started: float,
+        rate: float,
+        before: tuple[int, int],
+        depth: float,
+        prior: tuple[int, int] = (0, 0),
+    ) -> None:
         self.started = started
         self.undo = rate
         self.before = before
         self.depth = depth
+        self.prior = prior  # answers, refused: while slow start grew, before the cut's
         self.after = [0, 0]  # answers, refused: to requests sent from JUDGE_FROM_S on
+
+    def went_on(self) -> bool:
+        """Did refusals go on after the cut: any at all, or, when the share refused while
+        slow start grew is known (MIN_JUDGED answers), more than it explains?"""
+        (n0, k0), (n2, k2) = self.prior, self.after
+        if not k2 or n0 < MIN_JUDGED:
+            return bool(k2)
+        return above_background(k0 / n0, n2, k2, n0)
 
     def add(self, slot: Slot, refused: bool) -> None:
         if slot.sent_at >= self.started + JUDGE_FROM_S:
@@ -155,12 +172,15 @@ class Series:
         error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / n2))
         return abs(k1 / max(1, n1) - k2 / n2) <= max(SIGMAS * error, MARGIN)
 
-    def background(self, held: bool) -> float:
-        """The share of refusals no limit explains: all of them, or (a limit's) the fewer of
-        before and after, since a window still refuses a while after the cut."""
+    def background(self, held: bool) -> tuple[float, int]:
+        """The share of refusals no limit explains, and how many answers it was learnt
+        from: all of them, or (a limit's) the fewer of before and after, since a window
+        still refuses a while after the cut."""
         (n1, k1), (n2, k2) = self.before, self.after
-        share = (k1 + k2) / (n1 + n2) if held else min(k1 / max(1, n1), k2 / max(1, n2))
-        return min(MOST_NOISE, share)
+        if held:
+            return min(MOST_NOISE, (k1 + k2) / (n1 + n2)), n1 + n2
+        fewer = min((k1 / max(1, n1), n1), (k2 / max(1, n2), n2))
+        return min(MOST_NOISE, fewer[0]), fewer[1]
 
 
 def rises(before: tuple[int, int], after: tuple[int, int]) -> bool:
@@ -209,6 +229,14 @@ class RoundTrips:
         return [ordered[int(len(ordered) * share)] for share in shares]
 
 
+class Split(NamedTuple):
+    """An edge in flight, and the answers at or below it."""
+
+    level: int
+    answers: int
+    refused: int
+
+
 class Levels:
     """Answers and refusals by the number in flight when each request left, over the last
     LEVELS_S: a limit on requests in flight shows as an edge, a level at or below which
@@ -222,7 +250,7 @@ class Levels:
         while self._seen[0][0] < now - LEVELS_S:
             self._seen.popleft()
 
-    def edge(self, background: float = 0.0, since: float = -math.inf) -> int | None:
+    def edge(self, background: float = 0.0, since: float = -math.inf) -> Split | None:
         """The level that best splits the answers to requests sent ``since`` in two (see
         _splits), when the split explains the refusals by EDGE_EVIDENCE more than one share
         for all; else None. Random faults refuse on both sides alike; and the client counts
@@ -240,7 +268,7 @@ class Levels:
                 continue
             gain = 2 * (_log_likelihood(*below) + _log_likelihood(*above) - one_share)
             if gain > most:
-                best, most = level, gain
+                best, most = Split(level, *below), gain
         return best
 
     def _counts(self, since: float) -> dict[int, list[int]]:
@@ -270,9 +298,12 @@ def _log_likelihood(answers: int, refused: int) -> float:
     return sum(k * math.log(k / answers) for k in (refused, answers - refused) if k)
 
 
-def above_background(background: float, answers: int, refused: int) -> bool:
-    """Is the share refused above the ``background`` share, by MARGIN and beyond chance?"""
-    error = math.sqrt(background * (1 - background) / answers)
+def above_background(
+    background: float, answers: int, refused: int, learnt_from: float = math.inf
+) -> bool:
+    """Is the share refused above the ``background`` share (``learnt_from`` so many
+    answers, itself a sample), by MARGIN and beyond chance?"""
+    error = math.sqrt(background * (1 - background) * (1 / answers + 1 / learnt_from))
     return refused / answers > background + max(MARGIN, CHECKED_SIGMAS * error)
 
 

@@ -18,6 +18,8 @@ import pytest
 from importer.bsg.edge import InFlightEdge
 from importer.bsg.evidence import Answer, Slot, Window
 from importer.bsg.pace import RatePacer
+from importer.bsg.rate import Rate
+from importer.bsg.refusals import Refusals
 
 DUPLICATE = "Too many duplicate request detected"
 
@@ -463,3 +465,65 @@ def test_a_limit_that_falls_and_comes_back_is_followed() -> None:
     assert run.good_between(50, 60) >= 0.85 * 200
     refused_while_falling = sum(1 for t in run.refused_at if 22 <= t < 40)
     assert refused_while_falling < 0.05 * 50 * 18
+
+
+# -- the rules, one at a time -----------------------------------------------------------
+
+
+def _answer(rate: Rate, now: float, refused: bool) -> None:
+    rate.count(Slot(now - 0.01, 4), refused, now)
+    if not refused:
+        rate.good(now, 0.1)
+
+
+def test_refusals_after_a_first_cut_at_the_share_slow_start_saw_are_no_limit_s() -> None:
+    """5% refused at random all through slow start, then a limit's refusals cut the rate:
+    after the cut, the same 5% went on, and were taken for refusals that go on. The rate
+    was cut again, to half what got through, and judged a second more (the simulated
+    zoo's draw 08: 2 s of 3 at a third of its rate). Now they are weighed against what
+    slow start saw."""
+    rate, now = Rate(None, 0.0), 0.0
+    rate.begin(0.0)
+    for i in range(1500):  # 1.5 s, every 20th refused
+        now = i * 0.001
+        _answer(rate, now, i % 20 == 0)
+    rate.cut(now, 0.2, 0.1)
+    cut_to = rate.value
+    for i in range(1, 1200):  # the same share after it
+        _answer(rate, now + i * 0.001, i % 20 == 0)
+    assert rate.judge(now + 1.2) is False  # no deeper cut
+    assert rate.value >= cut_to
+    assert rate.refusals.background == pytest.approx(0.05, abs=0.01)
+
+
+def test_a_background_learnt_from_few_answers_is_weighed_as_a_sample() -> None:
+    """A background judged at 3% when it was 5%: each second's 5% (among 400 answers) was
+    above it beyond chance a sixth of the time, and each such second cut the rate, lower
+    each time (the real zoo's draw 08: from 494/s to 395/s in two seconds)."""
+    refusals = Refusals()
+    refusals.judged, refusals.judged_from = 0.03, 600
+    for i in range(400):  # one second: 25 refused, 6.25%
+        refusals.count(i / 400, i % 16 == 0)
+    assert refusals.too_many(1.0, 0.1, None, slow_start=False) is None
+    for i in range(400, 800):  # the next: 15%, a limit's
+        refusals.count(i / 400, i % 7 == 0)
+    assert refusals.too_many(2.0, 0.1, None, slow_start=False) is not None
+
+
+def test_random_refusals_within_an_edge_do_not_drop_it() -> None:
+    """An edge at 16 with 5% refused at every level: three random refusals among the first
+    30 answers within it were 10%, and the edge was dropped (the rate was cut instead)."""
+    edge = InFlightEdge(lambda: 0.0)
+    dice = random.Random(3)
+    for i in range(600):  # below the edge 5% refused; above it most
+        level = 10 + i % 10
+        refused = dice.random() < (0.05 if level <= 16 else 0.6)
+        edge.add(i * 0.002, Slot(i * 0.002, level), refused)
+    assert edge.found(Slot(1.2, 18), 1.2, 0.1, slow_start=False)
+    assert edge.held == 16
+    for i in range(30):  # within it, 3 of 30 refused
+        edge.add(1.3 + i * 0.002, Slot(1.3 + i * 0.002, 12), i % 10 == 0)
+    assert edge.held == 16
+    for i in range(30):  # then a rate limit's: half of them
+        edge.add(1.4 + i * 0.002, Slot(1.4 + i * 0.002, 12), i % 2 == 0)
+    assert edge.held is None
