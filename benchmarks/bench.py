@@ -685,6 +685,8 @@ def main() -> None:
     if options.zoo and (only is None or only in "zoo"):
         drawn = zoo(options.zoo, options.zoo_seed, journals)
         rows += drawn + zoo_summary(drawn)
+    if not rows:
+        parser.error(f"no case's name holds {only!r} (the names are in the table of a full run)")
     print(table(rows))
 
 
