@@ -5,16 +5,16 @@
    grew x1.8 before the first was heard), and never runs more than twice ahead of what
    the service delivers.
 3. **Cut** (refusals.py says when). The rate is cut to 0.93 of what the service let
-   through in the last second (the *ceiling*), and below the rate less the share refused
-   (a quarter off at most).
+   through in the last second (the *ceiling*; the rate, when nothing was counted for a
+   quarter second), and below the rate less the share refused (a quarter off at most).
 4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged a second on,
-   on the requests sent from half a second after it (a window keeps its last second):
-   none refused (or no more than while slow start grew, when that is known), a limit:
-   the rate climbs back to what got through; refusals that go on, a deeper cut (0.5)
-   judged again against the share at the first cut: at that share (as
-   far as chance can tell), they were not the rate's and the cut is undone; fewer, a
-   limit between the cuts, probed for from there. Either way, that share is the
-   background (refusals.py).
+   on the requests sent from half a second after it (a window keeps its last second), once
+   100 have answered or refusals surely went on: none refused (or no more than while slow
+   start grew, when that is known; then the background is learnt from both), a limit: the
+   rate climbs back to what got through; refusals that go on, a deeper cut (0.5) judged
+   again against the share at the first cut: at that share (as far as chance can tell),
+   they were not the rate's and the cut is undone; fewer, a limit between the cuts,
+   probed for from there. Either way, that share is the background (refusals.py).
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +5%/s, doubling every second, so that a limit
    that comes back is found again within ten seconds. A probe let through at 1.25 of every
@@ -51,8 +51,9 @@ PROBE = 0.05  # a second, doubling every second
 GONE = 1.25
 #: ... above every ceiling refusals showed over this long.
 SEEN_S = 10.0
-#: The ceiling is what got through over this long before a cut.
+#: The ceiling is what got through over this long before a cut (counted this long at least).
 CEILING_S = 1.0
+MEASURED_S = 0.25
 
 
 class Rate:
@@ -132,9 +133,12 @@ class Rate:
 
     def _through(self, now: float) -> float:
         """What the service let through: good answers a second over the last second, or
-        since the last cut when that is less (a token bucket's saved burst is no limit)."""
-        through = self.refusals.through(now)
-        return max(MIN_RATE, min(self.goods_per_s(now, CEILING_S), through))
+        since the last cut when that is less (a token bucket's saved burst is no limit).
+        Neither counted for MEASURED_S (an undo starts the goods afresh): the rate."""
+        measured = now - self._counted_from >= MEASURED_S
+        goods = self.goods_per_s(now, CEILING_S) if measured else math.inf
+        through = min(goods, self.refusals.through(now))
+        return max(MIN_RATE, through if through < math.inf else self.value)
 
     def judge(self, now: float) -> bool:
         """Rule 4, when the first cut's judgement is due; True when it cut deeper."""

@@ -4,9 +4,11 @@ The share of refusals in the last second, among answers to requests sent since t
 cut settled, is weighed against the *background*, what random faults refuse whatever the
 rate. The background is learnt twice over: from the first cut, judged (samples.Series),
 and from the run's own 2 s blocks of refusals that caused no cut (samples.Background); the
-higher of the two counts, and as a sample: how far a share must rise above it allows for
-the chance error of both. Until the first cut is judged, no background is known: only a
-share that rose as the rate grew (the last round's above the share before it) cuts.
+higher of the two counts (unless a block shows fewer than the judgement beyond chance: it
+took a window's memory for random faults), and as a sample: how far a share must rise
+above it allows for the chance error of both. Until the first cut is judged, no background
+is known: only a share that rose as the rate grew (the last round's above the share before
+it) cuts.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .samples import (
     above_background,
     rises,
     surely_above,
+    surely_below,
 )
 
 #: A cut needs MIN_REFUSED refusals among at least this many answers.
@@ -48,8 +51,9 @@ class Refusals:
         """The background share, and how many answers it was learnt from."""
         answers, refused = self._older.counts()
         older = refused / answers if answers else 0.0
-        if self.judged is not None and self.judged >= older:
-            return self.judged, self.judged_from
+        judged = self.judged
+        if judged is not None and judged >= older and not surely_below(judged, answers, refused):
+            return judged, self.judged_from
         return older, answers
 
     def count(self, now: float, refused: bool) -> None:

@@ -151,8 +151,13 @@ class Series:
             self.after[1] += refused
 
     def due(self, now: float) -> bool:
-        waited = now - self.started
-        return waited >= JUDGE_AFTER_S and (self.after[0] >= MIN_JUDGED or waited > JUDGE_WITHIN_S)
+        """Judged JUDGE_AFTER_S on, once MIN_JUDGED answered; sooner than so many when
+        refusals surely went on (a slow limit sends few); or after JUDGE_WITHIN_S."""
+        waited, (answers, refused) = now - self.started, self.after
+        if waited < JUDGE_AFTER_S:
+            return False
+        surely = refused >= MIN_REFUSED and rises(self.prior, (answers, refused))
+        return answers >= MIN_JUDGED or surely or waited > JUDGE_WITHIN_S
 
     def rising(self, n2: int, k2: int) -> bool:
         """Do refusals go on after the cut, at a share surely above the one before it (both
@@ -179,6 +184,9 @@ class Series:
         (n1, k1), (n2, k2) = self.before, self.after
         if held:
             return min(MOST_NOISE, (k1 + k2) / (n1 + n2)), n1 + n2
+        (n0, k0) = self.prior
+        if n0 >= MIN_JUDGED and not self.went_on():  # the share slow start saw explains them
+            return min(MOST_NOISE, (k0 + k2) / (n0 + n2)), n0 + n2
         fewer = min((k1 / max(1, n1), n1), (k2 / max(1, n2), n2))
         return min(MOST_NOISE, fewer[0]), fewer[1]
 
@@ -271,6 +279,15 @@ class Levels:
                 best, most = Split(level, *below), gain
         return best
 
+    def within(self, level: int, since: float) -> list[int]:
+        """Answers and refused at or below ``level``, of the requests sent ``since``."""
+        counts = [0, 0]
+        for _, sent, at, refused in self._seen:
+            if sent >= since and at <= level:
+                counts[0] += 1
+                counts[1] += refused
+        return counts
+
     def _counts(self, since: float) -> dict[int, list[int]]:
         """By level: [answers, refused], of the requests sent ``since``."""
         counts: dict[int, list[int]] = {}
@@ -305,6 +322,12 @@ def above_background(
     answers, itself a sample), by MARGIN and beyond chance?"""
     error = math.sqrt(background * (1 - background) * (1 / answers + 1 / learnt_from))
     return refused / answers > background + max(MARGIN, CHECKED_SIGMAS * error)
+
+
+def surely_below(share: float, answers: int, refused: int) -> bool:
+    """Were fewer refused than ``share`` would refuse, beyond chance?"""
+    error = math.sqrt(share * (1 - share) / answers) if answers else math.inf
+    return refused / max(1, answers) + SIGMAS * error < share
 
 
 def surely_above(share: float, answers: int, refused: int) -> bool:

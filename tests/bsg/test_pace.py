@@ -527,3 +527,73 @@ def test_random_refusals_within_an_edge_do_not_drop_it() -> None:
     for i in range(30):  # then a rate limit's: half of them
         edge.add(1.4 + i * 0.002, Slot(1.4 + i * 0.002, 12), i % 2 == 0)
     assert edge.held is None
+
+
+def test_a_background_judged_too_high_gives_way_to_what_the_run_shows() -> None:
+    """A sliding window of 100/s, no random faults: the first cut's judgement took the 8%
+    refused after it (the window's memory of slow start) for the background, and the run
+    then kept 9.7% of its requests refused, probing above the limit every five seconds.
+    Seconds with none refused, sent below the limit, now show it was no background."""
+    refusals = Refusals()
+    refusals.judged, refusals.judged_from = 0.08, 100
+    for i in range(500):  # five seconds at 100/s, none refused
+        refusals.count(i / 100, False)
+    assert refusals.background < 0.01
+    for i in range(500, 600):  # then 10% refused in a second: a limit's
+        refusals.count(i / 100, i % 10 == 0)
+    assert refusals.too_many(6.0, 0.1, None, slow_start=False) is not None
+
+
+def test_the_first_cut_s_background_is_what_slow_start_saw_when_that_explains_it() -> None:
+    """3 of 130 refused while slow start grew, then a cut; 8 of 133 after it, not beyond
+    chance above that: the background is learnt from both, not from the 6% after alone (a
+    sliding window's memory of slow start, which the run then took for random faults)."""
+    rate, now = Rate(None, 0.0), 0.0
+    rate.begin(0.0)
+    for i in range(140):
+        now = i * 0.01
+        _answer(rate, now, i in (20, 60, 100))
+    rate.refusals.void()  # an edge's refusals, the window's, void the count
+    for i in range(4):  # the last round, mostly refused
+        now += 0.01
+        _answer(rate, now, i > 0)
+    rate.cut(now, 0.75, 0.1)
+    for i in range(1, 151):
+        _answer(rate, now + 0.4 + i * 0.006, i in range(40, 130, 12))
+    assert rate.series is not None and rate.series.after == [132, 8]
+    assert rate.judge(now + 1.4) is False
+    assert rate.refusals.judged is not None and rate.refusals.judged < 0.05
+
+
+def test_a_cut_just_after_an_undo_is_measured_on_the_rate_not_on_no_answers() -> None:
+    """A first cut judged not the rate's is undone, and the good answers count afresh; a
+    cut a few milliseconds later measured what got through on none, and the rate fell to
+    1/s (the simulated zoo: a limit that fell from 400/s to 100/s took 20 s to climb back)."""
+    rate, now = Rate(None, 0.0), 0.0
+    rate.begin(0.0)
+    for i in range(1500):  # 5% refused at random all through
+        now = i * 0.001
+        _answer(rate, now, i % 20 == 0)
+    rate.cut(now, 0.05, 0.1)
+    undo = rate.series.undo if rate.series else 0.0
+    for i in range(1, 1200):
+        _answer(rate, now + i * 0.001, i % 20 == 0)
+    assert rate.judge(now + 1.2) is False and rate.ceiling is None  # undone
+    assert rate.value == undo
+    rate.cut(now + 1.205, 0.5, 0.1)
+    assert rate.value >= 0.8 * 950  # what got through: 95% of 1,000 a second
+
+
+def test_a_slow_limit_s_refusals_that_go_on_cut_deeper_without_waiting_for_100() -> None:
+    """A token bucket of 50/s whose burst doubled the ceiling: the first cut, to 72/s, was
+    still above it, and its judgement waited for 100 answers (two seconds at 72/s, 22
+    refused a second) before it cut deeper. Refusals that surely go on need not wait."""
+    rate, now = Rate(None, 0.0), 0.0
+    rate.begin(0.0)
+    for i in range(100):  # slow start: none refused
+        now = i * 0.01
+        _answer(rate, now, False)
+    rate.cut(now, 0.6, 0.1)
+    for i in range(1, 37):  # from half a second on: 72/s, a third refused
+        _answer(rate, now + 0.5 + i / 72, i % 3 == 0)
+    assert rate.judge(now + 1.01) is True  # cut deeper at once
