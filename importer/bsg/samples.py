@@ -184,7 +184,7 @@ class Series:
         (n1, k1), (n2, k2) = self.before, self.after
         if held:
             return min(MOST_NOISE, (k1 + k2) / (n1 + n2)), n1 + n2
-        (n0, k0) = self.prior
+        n0, k0 = self.prior
         if n0 >= MIN_JUDGED and not self.went_on():  # the share slow start saw explains them
             return min(MOST_NOISE, (k0 + k2) / (n0 + n2)), n0 + n2
         fewer = min((k1 / max(1, n1), n1), (k2 / max(1, n2), n2))
@@ -278,15 +278,6 @@ class Levels:
             if gain > most:
                 best, most = Split(level, *below), gain
         return best
-
-    def within(self, level: int, since: float) -> list[int]:
-        """Answers and refused at or below ``level``, of the requests sent ``since``."""
-        counts = [0, 0]
-        for _, sent, at, refused in self._seen:
-            if sent >= since and at <= level:
-                counts[0] += 1
-                counts[1] += refused
-        return counts
 
     def _counts(self, since: float) -> dict[int, list[int]]:
         """By level: [answers, refused], of the requests sent ``since``."""
