@@ -11,7 +11,10 @@
    on the requests sent from half a second after it (a window keeps its last second), once
    100 have answered or refusals surely went on: none refused (or no more than while slow
    start grew, when that is known; then the background is learnt from both), a limit: the
-   rate climbs back to what got through; refusals that go on, a deeper cut (0.5) judged
+   rate climbs back to what got through; more than while slow start grew, beyond chance,
+   a limit below the cut (a window's burst made the ceiling): cut below what got through
+   (half the ceiling at least), the background slow start's; refusals that go on
+   otherwise, a deeper cut (0.5) judged
    again against the share at the first cut: at that share (as far as chance can tell),
    they were not the rate's and the cut is undone; fewer, a limit between the cuts,
    probed for from there. Either way, that share is the background (refusals.py).
@@ -146,6 +149,14 @@ class Rate:
         if series is None or not series.due(now):
             return False
         self.series = None
+        if series.began() and self.ceiling is not None:
+            # More refused than while slow start grew, beyond chance: the rate's, a limit
+            # below this cut (a window's burst made the ceiling), at what got through.
+            self.refusals.judged, self.refusals.judged_from = series.prior_share()
+            self.ceiling = max(self._through(now), self.ceiling * DEEP_CUT)
+            self.value, self._cut_at = max(MIN_RATE, self.ceiling * CUT), now
+            self._seen.append((now, self.ceiling))
+            return True
         if series.went_on() and series.depth > DEEP_CUT and self.ceiling is not None:
             # Refusals went on: cut deeper and judge again (a background refuses at any
             # rate, a limit not below it).

@@ -177,6 +177,17 @@ class Series:
         error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / n2))
         return abs(k1 / max(1, n1) - k2 / n2) <= max(SIGMAS * error, MARGIN)
 
+    def began(self) -> bool:
+        """Were more refused after the cut than while slow start grew (PRIOR_ANSWERS
+        answered then, at least), beyond chance: they began as the rate rose, and no
+        background explains them?"""
+        return self.prior[0] >= PRIOR_ANSWERS and rises(self.prior, (self.after[0], self.after[1]))
+
+    def prior_share(self) -> tuple[float, int]:
+        """The share refused while slow start grew, and how many answers it was learnt from."""
+        n0, k0 = self.prior
+        return min(MOST_NOISE, k0 / max(1, n0)), n0
+
     def background(self, held: bool) -> tuple[float, int]:
         """The share of refusals no limit explains, and how many answers it was learnt
         from: all of them, or (a limit's) the fewer of before and after, since a window

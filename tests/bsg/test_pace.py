@@ -597,3 +597,27 @@ def test_a_slow_limit_s_refusals_that_go_on_cut_deeper_without_waiting_for_100()
     for i in range(1, 37):  # from half a second on: 72/s, a third refused
         _answer(rate, now + 0.5 + i / 72, i % 3 == 0)
     assert rate.judge(now + 1.01) is True  # cut deeper at once
+
+
+def test_refusals_that_began_as_slow_start_grew_are_a_limit_s_below_the_cut() -> None:
+    """A sliding window of 50/s let its second's worth through in the first 0.4 s, so the
+    first cut, to 0.75 of that, was still above it. Refusals went on at the same share
+    after the deeper cut too, and that was judged no limit's: slow start again, with 16%
+    taken for the background (the simulated zoo, seed 13 draw 01: 0.70 of the limit).
+    Slow start saw 1 in 40 refused: refusals that rose with the rate are the rate's."""
+    rate, now = Rate(None, 0.0), 0.0
+    rate.begin(0.0)
+    for i in range(40):  # slow start: one refused
+        now = i * 0.01
+        _answer(rate, now, i == 20)
+    for i in range(4):  # the last round, mostly refused
+        now += 0.01
+        _answer(rate, now, i > 0)
+    rate.cut(now, 0.75, 0.1)
+    first = rate.value
+    for i in range(1, 91):  # from half a second on, a sixth refused: 50 a second through
+        _answer(rate, now + 0.5 + i / 60, i % 6 == 0)
+    assert rate.judge(now + 2.1) is True  # cut, to what got through
+    assert rate.series is None and rate.ceiling is not None  # judged: no slow start again
+    assert rate.refusals.judged is not None and rate.refusals.judged < 0.05
+    assert 40 <= rate.value < first
