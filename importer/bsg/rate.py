@@ -20,8 +20,9 @@
    probed for from there. Either way, that share is the background (refusals.py).
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +5%/s, doubling every second, so that a limit
-   that comes back is found again within ten seconds. A probe let through at 1.25 of every
-   ceiling that refusals showed in the last ten seconds (not one a judgement guessed)
+   that comes back is found again within ten seconds. A probe let through (good answers
+   a second, not the rate asked) at 1.25 of every ceiling that refusals showed in the last
+   ten seconds (not one a judgement guessed)
    shows the limit gone: slow start again, where the known background also cuts.
 """
 
@@ -204,7 +205,7 @@ class Rate:
         seen = self._seen
         while seen and seen[0][0] < now - SEEN_S:
             seen.popleft()
-        return bool(seen) and self.value >= GONE * max(c for _, c in seen)
+        return bool(seen) and self.goods_per_s(now) >= GONE * max(c for _, c in seen)
 
     def goods_per_s(self, now: float, span: float = 1.0) -> float:
         """Good answers a second over the last ``span`` seconds (or since they count)."""

@@ -621,3 +621,27 @@ def test_refusals_that_began_as_slow_start_grew_are_a_limit_s_below_the_cut() ->
     assert rate.series is None and rate.ceiling is not None  # judged: no slow start again
     assert rate.refusals.judged is not None and rate.refusals.judged < 0.05
     assert 40 <= rate.value < first
+
+
+def test_a_probe_shows_a_limit_gone_by_what_got_through_not_by_the_rate_asked() -> None:
+    """After a cut at 50/s, the rate probes above it; slow start began again once the rate
+    asked for 1.25 of the ceiling, though no more got through than before (a token bucket
+    of 50/s with 5% refused at random: its cuts came late, and slow start's burst refused
+    15% of the run). A limit is gone when a probe gets through, not when it is sent."""
+    rate, now = Rate(None, 0.0), 0.0
+    rate.begin(0.0)
+    for i in range(100):  # slow start, none refused
+        now = i * 0.01
+        _answer(rate, now, False)
+    rate.cut(now, 0.5, 0.1)
+    for i in range(1, 181):  # none refused after the first cut: a limit
+        _answer(rate, now + i / 60, False)
+    now += 3.0
+    assert rate.judge(now) is False and rate.series is None
+    rate.cut(now, 0.2, 0.1)  # a limit's refusals: the ceiling is what got through
+    ceiling = rate.ceiling
+    assert ceiling is not None
+    for i in range(1, int(8 * ceiling)):  # eight seconds of probing, no more through
+        _answer(rate, now + i / ceiling, False)
+    assert rate.value >= 1.25 * ceiling  # the probe asked for more ...
+    assert rate.ceiling is not None  # ... and got none: no slow start
