@@ -276,7 +276,7 @@ class RatePacer:
         self._rate.refusals.void()
 
     def _judge(self, now: float) -> None:
-        if self._rate.judge(now):  # cut deeper
+        if self._rate.judge(now):  # cut again
             self._void_turns(now)
 
     def _size_window(self, now: float) -> None:

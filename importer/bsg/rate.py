@@ -145,7 +145,7 @@ class Rate:
         return max(MIN_RATE, through if through < math.inf else self.value)
 
     def judge(self, now: float) -> bool:
-        """Rule 4, when the first cut's judgement is due; True when it cut deeper."""
+        """Rule 4, when the first cut's judgement is due; True when it cut again."""
         series = self.series
         if series is None or not series.due(now):
             return False
