@@ -85,7 +85,14 @@ class Untrusted(Fatal):
 
 
 class Stopped(Exception):
-    """The run is stopping (Ctrl-C): leave the row as it is for the next run."""
+    """The run is stopping (Ctrl-C): leave the row as it is for the next run.
+
+    ``maybe_sent``: the request had left, and its answer did not come in time.
+    """
+
+    def __init__(self, *, maybe_sent: bool = False) -> None:
+        super().__init__()
+        self.maybe_sent = maybe_sent
 
 
 class GaveUp(Exception):

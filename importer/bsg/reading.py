@@ -1,5 +1,8 @@
 """One answer read off a socket: by a deadline, within a size, a stop seen within ``POLL_S``.
 
+An answer on its way when the run stops is awaited ``STOP_GRACE_S`` more (never past its
+deadline): its row is then recorded as BSG answered, not left "may have been created".
+
 The answer is fed to httptools (Node's llhttp parser) as it arrives, from one buffer read
 into again and again; an answer that says or shows it is larger than ``MAX_ANSWER_BYTES``
 is refused there (``Oversized``). Every thread's answers together hold at most
@@ -28,6 +31,8 @@ MAX_ANSWER_BYTES = 16 << 20
 MAX_HELD_BYTES = 32 << 20
 #: While waiting for an answer, a stopping run is noticed this often.
 POLL_S = 0.25
+#: After a stop, an answer already asked for is awaited this much longer.
+STOP_GRACE_S = 2.0
 #: An answer is read into one buffer of this size, again and again.
 READ_BYTES = 16384
 
@@ -51,14 +56,27 @@ class Deadline:
         return left
 
 
-def _received(
-    sock: socket.socket, into: memoryview, deadline: Deadline, stop: threading.Event
-) -> int:
+@dataclass(slots=True)
+class _Stop:
+    """The run's stop as one answer's reading sees it: Stopped ``STOP_GRACE_S`` after it."""
+
+    event: threading.Event
+    by: float | None = None
+
+    def check(self) -> None:
+        if not self.event.is_set():
+            return
+        now = time.monotonic()
+        self.by = self.by or now + STOP_GRACE_S
+        if now >= self.by:
+            raise Stopped(maybe_sent=True)
+
+
+def _received(sock: socket.socket, into: memoryview, deadline: Deadline, stop: _Stop) -> int:
     """Read the next bytes of an answer ``into`` a buffer (how many: 0 at the end), waiting in
     short steps so that a stop is seen soon."""
     while True:
-        if stop.is_set():
-            raise Stopped
+        stop.check()
         sock.settimeout(min(POLL_S, deadline.left()))
         try:
             return sock.recv_into(into)
@@ -106,14 +124,15 @@ class Answer:
     def read(cls, sock: socket.socket, deadline: Deadline, stop: threading.Event) -> Answer:
         """Read one whole answer by ``deadline``: TimeoutError past it, an OSError when the
         connection ends before it does, Oversized as soon as it says or shows that it is
-        larger than MAX_ANSWER_BYTES, Stopped when the run stops meanwhile."""
+        larger than MAX_ANSWER_BYTES, Stopped when the run stopped ``STOP_GRACE_S`` ago."""
         answer = cls()
         answer.parser = httptools.HttpResponseParser(answer)
         buffer = memoryview(bytearray(READ_BYTES))
         size = held = 0
+        stopping = _Stop(stop)
         try:
             while not answer.complete:
-                count = _received(sock, buffer, deadline, stop)
+                count = _received(sock, buffer, deadline, stopping)
                 size += count
                 if not count and answer.ends_with_connection():
                     break

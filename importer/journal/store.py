@@ -133,6 +133,15 @@ class Journal:
             )
 
     @sqlite_errors("written")
+    def unsent(self, source_rows: Sequence[int]) -> None:
+        """Take back the mark of rows whose requests never left after all (a stop came)."""
+        with transaction(self._db):
+            self._db.executemany(
+                "UPDATE rows SET state = ? WHERE source_row = ? AND state = ?",
+                ((_NEW, n, _SENDING) for n in source_rows),
+            )
+
+    @sqlite_errors("written")
     def found(self, source_rows: Sequence[int]) -> None:
         """Mark rows whose phones were in the book before this import: never ours to delete."""
         with transaction(self._db):
@@ -203,13 +212,20 @@ class Journal:
 
     @sqlite_errors("read")
     def kept_phones(self) -> dict[int, tuple[int, Status]]:
-        """phone -> (first source row, status) of the rows created or found, not undone."""
+        """phone -> (first source row, status) of the rows created or found, not undone, and
+        of those whose create may have been carried out unanswered (``failed``)."""
         query = (
             "SELECT phone, min(source_row), status FROM rows WHERE phone IS NOT NULL "
             f"AND undone IS NULL AND status IN ({_marks(KEPT_STATUSES)}) GROUP BY phone"
         )
         rows = self._db.execute(query, KEPT_STATUSES)
-        return {int(p): (int(n), Status(s)) for p, n, s in rows}
+        kept = {int(p): (int(n), Status(s)) for p, n, s in rows}
+        query = (
+            "SELECT phone, min(source_row) FROM rows WHERE phone IS NOT NULL AND undone IS NULL "
+            "AND ((state = ? AND status IS NULL) OR state = ?) GROUP BY phone"
+        )
+        maybe = self._db.execute(query, (_SENDING, JournalState.MAYBE_SENT))
+        return {int(p): (int(n), Status.FAILED) for p, n in maybe} | kept
 
     @sqlite_errors("read")
     def phones(self) -> set[int]:

@@ -123,7 +123,8 @@ def journal_of_results(folder: Path, results: Path, api_root: str) -> Path | Non
 
 
 def past_phones(past: PastImport, folder: Path | None = None) -> dict[int, tuple[int, Status]]:
-    """phone -> (source row, status) of the rows a past import created or found."""
+    """phone -> (source row, status) of the rows a past import created or found, or whose
+    create may have been carried out unanswered (``failed``)."""
     where = folder or past.folder
     if where is None:
         return {}

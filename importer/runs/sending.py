@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -54,7 +54,8 @@ class Watch:
         return not self.changed
 
 
-#: phone -> (source row, status) of an earlier import of this file before it changed.
+#: phone -> (source row, status) of an earlier import of this file before it changed;
+#: ``failed`` for a row whose create may have been carried out unanswered.
 Earlier = tuple[PastImport, dict[int, tuple[int, Status]]] | None
 
 
@@ -70,7 +71,8 @@ def earlier_note(journal: Journal, earlier: Earlier) -> list[str]:
     if earlier is None:
         return []
     past, phones = earlier
-    count = len(journal.phones() & phones.keys())
+    kept = {phone for phone, (_, status) in phones.items() if status is not Status.FAILED}
+    count = len(journal.phones() & kept)
     return [
         f"this file changed since it was imported into list {past.list_name!r} on "
         f"{past.started:%Y-%m-%d %H:%M}: {count:,} of its rows were in that import, and their "
@@ -80,17 +82,22 @@ def earlier_note(journal: Journal, earlier: Earlier) -> list[str]:
 
 
 def _in_earlier(outcome: RowOutcome, earlier: Earlier) -> RowOutcome:
-    """A row whose phone an earlier import of this file (before it changed) imported."""
+    """A row whose phone an earlier import of this file (before it changed) imported, or
+    was sending when it stopped."""
     if earlier is None or outcome.phone not in earlier[1]:
-        return outcome
-    if outcome.status not in (Status.EXISTING, Status.SKIPPED):
         return outcome
     past, phones = earlier
     row, status = phones[outcome.phone]
-    note = (
-        f"{status} by the earlier import of this file, before it changed "
-        f"({past.started:%Y-%m-%d %H:%M}, its row {row})"
-    )
+    when = f"({past.started:%Y-%m-%d %H:%M}, its row {row})"
+    if status is Status.FAILED and outcome.status is Status.CREATED:
+        note = (
+            "the earlier import of this file, before it changed, was sending it when it "
+            f"stopped {when}: settled by this import"
+        )
+        return replace(outcome, error="; ".join(filter(None, [outcome.error, note])))
+    if status is Status.FAILED or outcome.status not in (Status.EXISTING, Status.SKIPPED):
+        return outcome
+    note = f"{status} by the earlier import of this file, before it changed {when}"
     kept = [e for e in outcome.error.split("; ") if e and e != ALREADY_IN_LIST]
     return replace(outcome, error="; ".join([*kept, note]))
 
@@ -192,7 +199,9 @@ def send_rows(
             control.outcomes(outcomes)
         progress.add(len(outcomes))
 
-    earlier_phones = earlier[1] if earlier else {}
+    earlier_phones: dict[int | None, Status] = {}
+    if earlier:
+        earlier_phones = {phone: status for phone, (_, status) in earlier[1].items()}
     rows = _to_send(_chunks(table, normaliser), journal, carried, record, watch, earlier_phones)
     finished = dispatch(
         rows, sender, concurrency=sending_threads(settings), marks=journal, record=record,
@@ -215,11 +224,13 @@ def _to_send(
     carried: dict[int, JournalState],
     record: Callable[[Sequence[RowOutcome]], None],
     watch: Watch,
-    earlier: Container[int | None] = (),
+    earlier: Mapping[int | None, Status] | None = None,
 ) -> Iterator[tuple[PreparedRow, Resumed]]:
     """Rows to send, with what a run that died left them as; decided rows go to the journal.
     A chunk read after the file changed is left out, and the run stops. A phone an earlier
-    import of this file (before it changed) holds is looked up, not sent to create again."""
+    import of this file (before it changed) holds is looked up, not sent to create again;
+    so is one it was sending, as a dead run's row (``sending``) would be."""
+    earlier = earlier or {}
     for chunk, prepared in chunks:
         if not watch.unchanged():
             return
@@ -228,8 +239,14 @@ def _to_send(
         for row in prepared:
             state = carried.get(row.source_row)
             if row.status is None and state is not JournalState.DONE:
-                resumed = RESUMED.get(state)
-                yield row, resumed or (JournalState.FOUND if row.phone in earlier else None)
+                yield row, RESUMED.get(state) or _resumed_as(earlier.get(row.phone))
+
+
+def _resumed_as(earlier: Status | None) -> Resumed:
+    """How a row whose phone an earlier import of this file had is sent."""
+    if earlier is None:
+        return None
+    return JournalState.SENDING if earlier is Status.FAILED else JournalState.FOUND
 
 
 def _decided(row: PreparedRow) -> RowOutcome:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ..models import PreparedRow, RowOutcome
 from .collector import collector_held
-from .row import ATTACH_BATCH, ATTACH_EVERY_S, Found, Result, Resumed, RowSender
+from .row import ATTACH_BATCH, ATTACH_EVERY_S, Found, Result, Resumed, RowSender, Unsent
 from .workers import Job, Workers
 
 
@@ -21,6 +21,8 @@ class RowMarks(Protocol):
     """Where a row's progress is marked before its requests leave (the journal)."""
 
     def sending(self, source_rows: Sequence[int]) -> None: ...
+
+    def unsent(self, source_rows: Sequence[int]) -> None: ...
 
     def found(self, source_rows: Sequence[int]) -> None: ...
 
@@ -43,21 +45,34 @@ def dispatch(
     """
     pool: Workers[list[Result]] = Workers(concurrency, "bsg-send")
     queue = _Window(pool, sender, marks)
-    source = iter(rows)
     try:
-        exhausted = False
-        while True:
-            if not exhausted and not stop.is_set():
-                exhausted = queue.fill(source, concurrency * 2)
-            final = exhausted or stop.is_set()
-            queue.flush_found(final=final)
-            if queue.idle:
-                return not stop.is_set()
-            record(queue.collect(timeout=0.2))
-            if stop.is_set() and queue.past_grace(grace_s):
-                return False
-    finally:
+        finished = _sent(queue, iter(rows), concurrency * 2, record, stop, grace_s)
+    except BaseException:
         pool.shutdown()
+        raise
+    queue.dropped(pool.shutdown())
+    return finished
+
+
+def _sent(
+    queue: _Window,
+    source: Iterator[tuple[PreparedRow, Resumed]],
+    limit: int,
+    record: Callable[[Sequence[RowOutcome]], None],
+    stop: threading.Event,
+    grace_s: float,
+) -> bool:
+    exhausted = False
+    while True:
+        if not exhausted and not stop.is_set():
+            exhausted = queue.fill(source, limit)
+        final = exhausted or stop.is_set()
+        queue.flush_found(final=final)
+        if queue.idle:
+            return not stop.is_set()
+        record(queue.collect(timeout=0.2))
+        if stop.is_set() and queue.past_grace(grace_s):
+            return False
 
 
 class _Window:
@@ -74,6 +89,8 @@ class _Window:
         self.attaching: set[Job[list[Result]]] = set()
         self.attached_at = time.monotonic()
         self.stopping_since: float | None = None
+        #: The source row of each new row's job, until it is collected.
+        self.new_rows: dict[Job[list[Result]], int] = {}
 
     @property
     def pending(self) -> int:
@@ -97,7 +114,9 @@ class _Window:
         if batch:
             self.marks.sending([row.source_row for row, _ in batch])
         for row, resumed in batch:
-            self._submit(self.sender.handle, row, resumed=resumed)
+            job = self._submit(self.sender.handle, row, resumed=resumed)
+            if resumed is None:
+                self.new_rows[job] = row.source_row
         return len(batch) < room
 
     def flush_found(self, *, final: bool) -> None:
@@ -121,17 +140,29 @@ class _Window:
         jobs = self.pool.collect(timeout)
         outcomes: list[RowOutcome] = []
         found: list[Found] = []
+        unsent: list[int] = []
         for job in jobs:
             self.attaching.discard(job)
+            self.new_rows.pop(job, None)
             for result in job.outcome():
                 if isinstance(result, Found):
                     found.append(result)
+                elif isinstance(result, Unsent):
+                    unsent.append(result.row.source_row)
                 else:
                     outcomes.append(result)
+        if unsent:
+            self.marks.unsent(unsent)
         if found:
             self.marks.found([f.row.source_row for f in found])
             self.found += found
         return outcomes
+
+    def dropped(self, jobs: Sequence[Job[list[Result]]]) -> None:
+        """New rows whose jobs never started (the run stopped) were not sent after all."""
+        rows = [self.new_rows[job] for job in jobs if job in self.new_rows]
+        if rows:
+            self.marks.unsent(rows)
 
     def past_grace(self, grace_s: float) -> bool:
         now = time.monotonic()

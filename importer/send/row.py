@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..bsg.calls import Calls
-from ..bsg.errors import CallFailed, Transient
+from ..bsg.errors import CallFailed, Stopped, Transient
 from ..models import (
     ALREADY_IN_LIST,
     MAYBE_SENT_NOTE,
@@ -41,7 +41,14 @@ class Found:
     note: str = ""
 
 
-Result = RowOutcome | Found
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """A row the run stopped before any request to create it left: not sent, as before."""
+
+    row: PreparedRow
+
+
+Result = RowOutcome | Found | Unsent
 
 
 class RowSender:
@@ -66,6 +73,7 @@ class RowSender:
 
         A row that fails after a create of it may have been carried out (now, or by the run
         that left it ``sending``) is failed ``maybe_sent``: the next run looks it up first.
+        A row the run stopped before a create of it left is ``Unsent``.
         """
         sent = _Sent(resumed is JournalState.SENDING)
         try:
@@ -79,7 +87,7 @@ class RowSender:
             return [self._create(row, sent)]
         except CallFailed as failure:
             if failure.stopped:
-                return []
+                return [] if sent.maybe or resumed is not None else [Unsent(row)]
             refused = "BSG refused it: " if failure.refused else ""
             failed = _failed(row, refused + failure.reason)
             if sent.maybe:
@@ -125,6 +133,9 @@ class RowSender:
                 return self.client.create_contact(phone, self.list_id, row.fields)
             except Transient as error:
                 sent.maybe = sent.maybe or error.outcome_unknown
+                raise
+            except Stopped as stopped:  # sent, and its answer not awaited
+                sent.maybe = sent.maybe or stopped.maybe_sent
                 raise
 
         made = self.calls.create(

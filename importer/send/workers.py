@@ -70,15 +70,18 @@ class Workers(Generic[T]):
         self.pending -= len(jobs)
         return jobs
 
-    def shutdown(self) -> None:
-        """Drop the jobs not started, and let every thread end after the job it is doing."""
+    def shutdown(self) -> list[Job[T]]:
+        """Drop the jobs not started (returned), and let every thread end after the job it
+        is doing."""
+        dropped = []
         try:
-            while True:
-                self._jobs.get_nowait()
+            while (job := self._jobs.get_nowait()) is not None:
+                dropped.append(job)
         except Empty:
             pass
         for _ in self._threads:
             self._jobs.put(None)
+        return dropped
 
     def _work(self) -> None:
         jobs, done = self._jobs, self._done

@@ -218,6 +218,40 @@ def test_a_create_whose_answer_was_lost_is_ours_on_the_next_run(
     assert phones_in(sandbox) == {}
 
 
+def test_a_create_the_import_of_a_file_lost_is_settled_by_its_import_once_it_changed(
+    tmp_path: Path, server: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's new content is a new import; it looks up the phones the old one may have
+    created, takes them for its own, and its undo takes them back."""
+    phones = ukrainian_mobiles(5, start=950)
+    source = write_contacts_csv(tmp_path / "c.csv", phones)
+    journals = tmp_path / "journals"
+    results = tmp_path / "c.results.xlsx"
+    lose_creates(sandbox, monkeypatch)
+    lost = run_cli(*import_args(source, server, journals, "--patience", "2"), env=KEY)
+    assert lost.code == 1, lost.stderr
+    assert all("it may have been created even so" in r["error"] for r in sheet_rows(results))
+
+    monkeypatch.undo()
+    more = ukrainian_mobiles(2, start=990)
+    write_contacts_csv(source, phones + more)
+    again = run_cli(*import_args(source, server, journals), env=KEY)
+    assert again.code == 0, again.stderr
+    assert "7 created, 0 existing" in again.last_line
+    rows = sheet_rows(results)
+    assert [r["status"] for r in rows] == ["created"] * 7
+    for row in rows[:5]:
+        assert "the earlier import of this file, before it changed, was sending it" in row["error"]
+    assert [r["error"] for r in rows[5:]] == [None] * 2
+    assert {r["phone_normalized"]: r["contact_id"] for r in rows} == phones_in(sandbox)
+    assert set(creates(sandbox).values()) == {1}
+
+    undo = run_cli("undo", results, "--yes", "--base-url", server.url,
+                   "--journal-dir", journals, env=KEY)  # fmt: skip
+    assert undo.code == 0 and "undo 7 done" in undo.last_line, undo.stderr
+    assert phones_in(sandbox) == {}
+
+
 def _damage(path: Path, how: str) -> None:
     if how == "empty":
         path.write_bytes(b"")
@@ -312,7 +346,12 @@ def test_an_input_rewritten_mid_run_stops_it_and_its_rerun_is_a_new_import(
     assert [r["phone_normalized"] for r in rows] == old[:read]
     assert {r["status"] for r in rows} <= {"created", "failed"}
     created = {r["phone_normalized"]: r["contact_id"] for r in rows if r["status"] == "created"}
-    assert created == phones_in(sandbox)
+    book = phones_in(sandbox)
+    assert created.items() <= book.items()
+    maybe = {r["phone_normalized"] for r in rows if "may have been created" in (r["error"] or "")}
+    assert set(book) - set(created) <= maybe  # unanswered when it stopped: said so
+    unsent = {r["phone_normalized"] for r in rows if "not sent yet" in (r["error"] or "")}
+    assert not unsent & set(book)
 
     rerun = run_cli(*import_args(source, server, journals), env=KEY)
     assert rerun.code == 0, rerun.stderr
@@ -326,6 +365,8 @@ def test_an_input_rewritten_mid_run_stops_it_and_its_rerun_is_a_new_import(
             assert "already in the list" not in row["error"]
         else:
             assert row["status"] == "created"
+            sending = "was sending it when it stopped" in (row["error"] or "")
+            assert sending == (row["phone_normalized"] in maybe)
     notes = [r[0] for r in openpyxl.load_workbook(results)["Summary"].iter_rows(values_only=True)]
     assert any(
         "this file changed since it was imported into list 'Promo'" in str(n)
@@ -395,6 +436,26 @@ def test_sighup_stops_like_sigterm_with_the_results_written(
     again = run_cli(*import_args(source, server, journals), env=KEY)
     assert again.code == 0 and "600 created" in again.last_line, again.stderr
     assert set(creates(sandbox).values()) == {1}
+
+
+def test_a_stop_waits_for_the_answers_on_their_way_and_says_what_was_not_sent(
+    tmp_path: Path,
+) -> None:
+    """Answers take 0.3 s: at Ctrl-C, the requests that left are answered and recorded;
+    the rows whose requests had not left say "not sent", not "may have been created"."""
+    sandbox = Sandbox(Faults(latency=0.3))
+    source = write_contacts_csv(tmp_path / "c.csv", ukrainian_mobiles(300, start=60_000))
+    with serve(sandbox) as server:
+        process = start(*import_args(source, server, tmp_path / "j", "--concurrency", "8"))
+        wait_for_contacts(sandbox, 20, process)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    rows = sheet_rows(tmp_path / "c.results.xlsx")
+    created = {r["phone_normalized"]: r["contact_id"] for r in rows if r["status"] == "created"}
+    assert created == phones_in(sandbox)
+    failed = [r["error"] for r in rows if r["status"] != "created"]
+    assert failed and all(e.startswith("not sent yet: the import was interrupted") for e in failed)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
