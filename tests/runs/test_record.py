@@ -185,20 +185,31 @@ def lose_creates(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox.app.plan, "decide", decide)
 
 
-def test_a_create_whose_answer_was_lost_is_ours_on_the_next_run(
-    tmp_path: Path, server: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    phones = ukrainian_mobiles(5, start=900)
+def import_with_creates_lost(
+    phones: list[int], tmp_path: Path, lost_by: tuple[Sandbox, Any], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path, Path]:
+    """Import ``phones`` with every create's answer lost: (source, journals, results)."""
     source = write_contacts_csv(tmp_path / "c.csv", phones)
     journals = tmp_path / "journals"
     results = tmp_path / "c.results.xlsx"
+    sandbox, server = lost_by
     lose_creates(sandbox, monkeypatch)
     lost = run_cli(*import_args(source, server, journals, "--patience", "2"), env=KEY)
     assert lost.code == 1, lost.stderr
     rows = sheet_rows(results)
-    assert [r["status"] for r in rows] == ["failed"] * 5
+    assert [r["status"] for r in rows] == ["failed"] * len(phones)
     assert all("it may have been created even so" in r["error"] for r in rows)
     assert set(phones_in(sandbox)) == set(phones)
+    return source, journals, results
+
+
+def test_a_create_whose_answer_was_lost_is_ours_on_the_next_run(
+    tmp_path: Path, server: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phones = ukrainian_mobiles(5, start=900)
+    source, journals, results = import_with_creates_lost(
+        phones, tmp_path, (sandbox, server), monkeypatch
+    )
 
     monkeypatch.undo()
     again = run_cli(*import_args(source, server, journals), env=KEY)
@@ -224,13 +235,9 @@ def test_a_create_the_import_of_a_file_lost_is_settled_by_its_import_once_it_cha
     """The file's new content is a new import; it looks up the phones the old one may have
     created, takes them for its own, and its undo takes them back."""
     phones = ukrainian_mobiles(5, start=950)
-    source = write_contacts_csv(tmp_path / "c.csv", phones)
-    journals = tmp_path / "journals"
-    results = tmp_path / "c.results.xlsx"
-    lose_creates(sandbox, monkeypatch)
-    lost = run_cli(*import_args(source, server, journals, "--patience", "2"), env=KEY)
-    assert lost.code == 1, lost.stderr
-    assert all("it may have been created even so" in r["error"] for r in sheet_rows(results))
+    source, journals, results = import_with_creates_lost(
+        phones, tmp_path, (sandbox, server), monkeypatch
+    )
 
     monkeypatch.undo()
     more = ukrainian_mobiles(2, start=990)
