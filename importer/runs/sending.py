@@ -199,9 +199,7 @@ def send_rows(
             control.outcomes(outcomes)
         progress.add(len(outcomes))
 
-    earlier_phones: dict[int | None, Status] = {}
-    if earlier:
-        earlier_phones = {phone: status for phone, (_, status) in earlier[1].items()}
+    earlier_phones = earlier[1] if earlier else {}
     rows = _to_send(_chunks(table, normaliser), journal, carried, record, watch, earlier_phones)
     finished = dispatch(
         rows, sender, concurrency=sending_threads(settings), marks=journal, record=record,
@@ -224,13 +222,12 @@ def _to_send(
     carried: dict[int, JournalState],
     record: Callable[[Sequence[RowOutcome]], None],
     watch: Watch,
-    earlier: Mapping[int | None, Status] | None = None,
+    earlier: Mapping[int, tuple[int, Status]],
 ) -> Iterator[tuple[PreparedRow, Resumed]]:
     """Rows to send, with what a run that died left them as; decided rows go to the journal.
     A chunk read after the file changed is left out, and the run stops. A phone an earlier
     import of this file (before it changed) holds is looked up, not sent to create again;
     so is one it was sending, as a dead run's row (``sending``) would be."""
-    earlier = earlier or {}
     for chunk, prepared in chunks:
         if not watch.unchanged():
             return
@@ -239,14 +236,16 @@ def _to_send(
         for row in prepared:
             state = carried.get(row.source_row)
             if row.status is None and state is not JournalState.DONE:
-                yield row, RESUMED.get(state) or _resumed_as(earlier.get(row.phone))
+                yield row, RESUMED.get(state) or _resumed_as(row.phone, earlier)
 
 
-def _resumed_as(earlier: Status | None) -> Resumed:
-    """How a row whose phone an earlier import of this file had is sent."""
-    if earlier is None:
+def _resumed_as(phone: int | None, earlier: Mapping[int, tuple[int, Status]]) -> Resumed:
+    """How a row is sent whose phone an earlier import of this file (before it changed)
+    had: looked up first, as found, or as maybe sent (``failed``)."""
+    if phone is None or phone not in earlier:
         return None
-    return JournalState.SENDING if earlier is Status.FAILED else JournalState.FOUND
+    _, status = earlier[phone]
+    return JournalState.SENDING if status is Status.FAILED else JournalState.FOUND
 
 
 def _decided(row: PreparedRow) -> RowOutcome:
