@@ -69,6 +69,10 @@ GAVE_UP = (
 )
 STOPPED_AFTER_SENDING = "interrupted after the last row was sent: every row is in the results"
 NOT_SENT = "not sent yet: the import was interrupted; run the same command again to resume"
+#: After a change the same command is a new import (of the file as it is now), no resume.
+AS_IT_IS_NOW = "run the same command again to import the file as it is now (a new import)"
+CHANGED_NOTE = f"{CHANGED}: it stopped, and only the rows read before are here; {AS_IT_IS_NOW}"
+NOT_SENT_CHANGED = f"not sent: {CHANGED}; {AS_IT_IS_NOW}"
 
 
 def run_import(
@@ -145,8 +149,8 @@ def _changed(settings: Settings, output: Path, summary: ImportSummary) -> InputC
     done = sum(summary.counts.values())
     return InputChanged(
         f"{settings.file}: {CHANGED}. The import stopped: the {done:,} rows read before the "
-        f"change are in the results ({output}); the rest were not read. Run the same "
-        "command again to import the file as it is now (a new import)"
+        f"change are in the results ({output}); the rest were not read. "
+        f"{AS_IT_IS_NOW.capitalize()}"
     )
 
 
@@ -192,7 +196,7 @@ class _Journaled:
         if finished and settings.wait_hlr is not None and not settings.dry_run:
             info.notes = [*info.notes, *_await_hlr(journal, calls, info, settings, self.control)]
         if not finished:
-            info.notes = [*info.notes, INTERRUPTED]
+            info.notes = [*info.notes, CHANGED_NOTE if self.watch.changed else INTERRUPTED]
         return None
 
     def write(self, table: Table) -> tuple[Path, str, Tally]:
@@ -200,7 +204,7 @@ class _Journaled:
         written: list[Tally] = []
 
         def write(path: Path) -> None:
-            rows = self.journal.results(NOT_SENT)
+            rows = self.journal.results(NOT_SENT_CHANGED if self.watch.changed else NOT_SENT)
             written.append(write_report(path, table.columns, rows, self.info))
 
         output, warning = write_somewhere(self.settings.output_path, self.settings.file, write)

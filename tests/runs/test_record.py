@@ -357,8 +357,15 @@ def test_an_input_rewritten_mid_run_stops_it_and_its_rerun_is_a_new_import(
     assert created.items() <= book.items()
     maybe = {r["phone_normalized"] for r in rows if "may have been created" in (r["error"] or "")}
     assert set(book) - set(created) <= maybe  # unanswered when it stopped: said so
-    unsent = {r["phone_normalized"] for r in rows if "not sent yet" in (r["error"] or "")}
+    unsent = {r["phone_normalized"] for r in rows if (r["error"] or "").startswith("not sent")}
     assert not unsent & set(book)
+    again = "run the same command again to import the file as it is now (a new import)"
+    for row in rows:  # a rerun is a new import, not a resume
+        assert "resume" not in (row["error"] or "")
+        assert row["phone_normalized"] not in unsent or row["error"].endswith(again)
+    notes = [r[0] for r in openpyxl.load_workbook(results)["Summary"].iter_rows(values_only=True)]
+    assert any(str(n).startswith("the file changed while") and again in str(n) for n in notes)
+    assert not any("resume" in str(n) for n in notes)
 
     rerun = run_cli(*import_args(source, server, journals), env=KEY)
     assert rerun.code == 0, rerun.stderr
