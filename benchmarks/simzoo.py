@@ -7,6 +7,7 @@ It asserts nothing; the real zoo (``bench.py --only zoo``) is the measure.
     python benchmarks/simzoo.py            # 32 servers, seed 1
     python benchmarks/simzoo.py 64 7       # 64 servers, seed 7
     python benchmarks/simzoo.py 32 1 6,13  # only draws 6 and 13
+    python benchmarks/simzoo.py 32 1,7,3,11,13,17,19  # the 224 draws the notes compare
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import random
 import statistics
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
 
@@ -95,9 +96,19 @@ def simulate(faults: dict[str, Any], rows: int, service: Service) -> Simulation:
                       ceiling=256, lag=0.002).run(rows)  # fmt: skip
 
 
-def main(count: int, seed: int, only: set[int] | None) -> None:
-    draw = random.Random(seed)
-    shares, beyond_all = [], []
+class Draw(NamedTuple):
+    limiter: str
+    share: float  # of what the server allows
+    beyond: float  # the share refused beyond the random faults
+
+    @property
+    def met(self) -> bool:
+        return self.share >= 0.85 and self.beyond < 0.05
+
+
+def measure(seed: int, count: int, only: set[int] | None) -> list[Draw]:
+    """Each of the ``count`` servers drawn with ``seed`` (or only those numbered)."""
+    draw, draws = random.Random(seed), []
     for number in range(count):
         case = zoo_case(draw, number)
         if only is not None and number not in only:
@@ -110,16 +121,34 @@ def main(count: int, seed: int, only: set[int] | None) -> None:
             allowed = case.rows / ideal_seconds(case.rows, faults["limit_schedule"])
         share = case.rows / run.now / allowed
         beyond = run.refused / (run.good + run.refused) - faults["throttle_rate"]
-        met = share >= 0.85 and beyond < 0.05
-        shares.append(share)
-        beyond_all.append(beyond)
-        print(f"{'met   ' if met else 'MISSED'} {share:5.2f} {beyond:+6.1%}  {case.label}")
-    print(f"worst {min(shares):.2f}, median {statistics.median(shares):.2f} of what each allows;"
-          f" refused beyond random: worst {max(beyond_all):+.1%}")  # fmt: skip
+        draws.append(Draw(case.label.split(":")[0][7:], share, beyond))
+        print(f"{'met   ' if draws[-1].met else 'MISSED'} {share:5.2f} {beyond:+6.1%}  "
+              f"seed {seed} {case.label}")  # fmt: skip
+    return draws
+
+
+def summary(draws: list[Draw]) -> str:
+    """The goals' counts over every draw, then each limiter's median and worst share."""
+    shares = [d.share for d in draws]
+    lines = [
+        f"{len(draws)} draws: {sum(d.met for d in draws)} met, "
+        f"{sum(s >= 0.85 for s in shares)} at >= 0.85 of what they allow, "
+        f"{sum(d.beyond < 0.05 for d in draws)} under 5% refused beyond random; "
+        f"share worst {min(shares):.2f}, median {statistics.median(shares):.3f}, "
+        f"mean {statistics.mean(shares):.3f}; beyond random mean "
+        f"{statistics.mean(d.beyond for d in draws):.1%}, worst {max(d.beyond for d in draws):+.1%}"
+    ]
+    for limiter in sorted({d.limiter for d in draws}):
+        mine = [d for d in draws if d.limiter == limiter]
+        median, worst = statistics.median(d.share for d in mine), min(d.share for d in mine)
+        lines.append(f"  {limiter:<13} median {median:.2f}, worst {worst:.2f}, "
+                     f"{sum(d.met for d in mine)} of {len(mine)} met")  # fmt: skip
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
+    servers = int(arguments[0]) if arguments else 32
+    seeds = [int(n) for n in arguments[1].split(",")] if len(arguments) > 1 else [1]
     chosen = {int(n) for n in arguments[2].split(",")} if len(arguments) > 2 else None
-    main(int(arguments[0]) if arguments else 32, int(arguments[1]) if len(arguments) > 1 else 1,
-         chosen)  # fmt: skip
+    print(summary([d for seed in seeds for d in measure(seed, servers, chosen)]))
