@@ -21,9 +21,11 @@
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +5%/s, doubling every second, so that a limit
    that comes back is found again within ten seconds. A probe let through (good answers
-   a second, not the rate asked) at 1.25 of every ceiling that refusals showed in the last
-   ten seconds (not one a judgement guessed)
-   shows the limit gone: slow start again, where the known background also cuts.
+   a second, not the rate asked) at 1.1 of the ceiling, when a higher one held (two
+   seconds or more) in the last 30, shows a limit that fell come back: the ceiling goes
+   back to that one. At 1.25 of every ceiling that refusals showed in the last ten seconds
+   (not one a judgement guessed) and of every one that held, the limit is gone: slow start
+   again, where the known background also cuts.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ PROBE = 0.05  # a second, doubling every second
 GONE = 1.25
 #: ... above every ceiling refusals showed over this long.
 SEEN_S = 10.0
+#: A probe this far above the ceiling, let through, shows a limit that fell come back ...
+BACK = 1.1
+#: ... to the highest ceiling that held over this long.
+HELD_S = 30.0
 #: The ceiling is what got through over this long before a cut (counted this long at least).
 CEILING_S = 1.0
 MEASURED_S = 0.25
@@ -70,6 +76,7 @@ class Rate:
         self.refusals = Refusals()
         self.series: Series | None = None  # the first cut, judged
         self._seen: deque[tuple[float, float]] = deque()  # ceilings refusals showed, when
+        self._held: deque[tuple[float, float]] = deque()  # ceilings that held until a cut
         self._grown_at = self._cut_at = now
         self._counted_from = math.inf  # the rows began (or the last undo): goods count from
         self._goods: deque[float] = deque()
@@ -118,6 +125,8 @@ class Rate:
         # most): answers from before a limit fell still count in the measure. The ceiling
         # stays what got through: a window that remembers a burst refuses below it a while.
         self.refusals.cut()
+        if self.ceiling is not None and now - self._cut_at >= CLIMB_S + HOLD_S:
+            self._held.append((now, self.ceiling))  # it held while the rate climbed to it
         self.ceiling = self._through(now)
         if not first:  # a limit refused here (the first cut's ceiling is judged, a guess)
             self._seen.append((now, self.ceiling))
@@ -196,16 +205,25 @@ class Rate:
             self.value = min(MAX_RATE, ahead, max(self.value, grown))
             return
         self.value = min(max(self.value, self.ceiling * _climbed(now - self._cut_at)), ahead)
-        if self._gone(now):
-            self.ceiling = None  # slow start again
+        self._came_back(now)
 
-    def _gone(self, now: float) -> bool:
-        """Has a probe got through well above every ceiling refusals showed lately (a
-        limit that came back), not just above one a window's memory made low?"""
-        seen = self._seen
+    def _came_back(self, now: float) -> None:
+        """Has a probe got through above the ceiling? Well above every one refusals showed
+        lately, and every one that held, the limit is gone: slow start again. Above this
+        one, when a higher one held in the last HELD_S, a limit that fell came back: the
+        ceiling goes back to it, climbed to within a second (probing up from the fallen
+        one took four seconds, and overshot it)."""
+        seen, held = self._seen, self._held
         while seen and seen[0][0] < now - SEEN_S:
             seen.popleft()
-        return bool(seen) and self.goods_per_s(now) >= GONE * max(c for _, c in seen)
+        while held and held[0][0] < now - HELD_S:
+            held.popleft()
+        goods, ceiling = self.goods_per_s(now), self.ceiling
+        highest_held = max((c for _, c in held), default=0.0)
+        if seen and goods >= GONE * max(highest_held, *(c for _, c in seen)):
+            self.ceiling = None  # slow start again
+        elif ceiling is not None and goods >= BACK * ceiling and highest_held > goods:
+            self.ceiling, self._cut_at = highest_held, now
 
     def goods_per_s(self, now: float, span: float = 1.0) -> float:
         """Good answers a second over the last ``span`` seconds (or since they count)."""

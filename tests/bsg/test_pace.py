@@ -467,6 +467,18 @@ def test_a_limit_that_falls_and_comes_back_is_followed() -> None:
     assert refused_while_falling < 0.05 * 50 * 18
 
 
+@pytest.mark.parametrize("latency", [0.05, 0.1])
+def test_a_limit_that_came_back_is_climbed_back_to_not_slow_started_past(latency: float) -> None:
+    """200/s, 50/s for 8 s, then 200/s again. The probes up from 50 took three seconds to
+    pass 1.25 of every ceiling seen lately, then slow start overshot the limit: 113 and
+    62 of the next 8 s refused. A probe let through at 1.1 of the fallen ceiling now
+    takes the rate back to the one that held before the fall."""
+    run = Simulation(Moving({0.0: 200, 8.0: 50, 16.0: 200}), latency=latency, lag=0.002,
+                     ceiling=256).run(5000)  # fmt: skip
+    assert sum(1 for t in run.refused_at if 16 <= t < 24) < 0.02 * 200 * 8
+    assert run.good_between(19, 22) >= 0.7 * 200
+
+
 # -- the rules, one at a time -----------------------------------------------------------
 
 
