@@ -212,7 +212,7 @@ class Rate:
         lately, and every one that held, the limit is gone: slow start again. Above this
         one, when a higher one held in the last HELD_S, a limit that fell came back: the
         ceiling goes back to it, climbed to within a second (probing up from the fallen
-        one took four seconds, and overshot it)."""
+        one took seconds, and the slow start that followed overshot it)."""
         seen, held = self._seen, self._held
         while seen and seen[0][0] < now - SEEN_S:
             seen.popleft()
