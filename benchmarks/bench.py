@@ -13,6 +13,7 @@ here is a test; it asserts nothing and only reports.
 
     python benchmarks/bench.py                 # every case
     python benchmarks/bench.py --only sliding  # the cases whose name holds "sliding"
+    python benchmarks/bench.py --only " " --zoo 0 --repeat 3  # each network case 3 times
 """
 
 from __future__ import annotations
@@ -438,7 +439,9 @@ def kinds() -> list[str]:
     return ["sandbox", "fakebsg"] if FAKEBSG.exists() else ["sandbox"]
 
 
-def network_cases(only: str | None, journals: Path) -> list[Row]:
+def network_cases(only: str | None, journals: Path, repeat: int = 1) -> list[Row]:
+    """Each chosen case against each server, ``repeat`` times (one run's figures move by
+    more than some goals' margins: the spread is part of the measure)."""
     chosen = [c for c in NETWORK_CASES if only is None or only in c.label]
     if not chosen:
         return []
@@ -452,8 +455,13 @@ def network_cases(only: str | None, journals: Path) -> list[Row]:
             on = f" on a ±{jitter:.0%} link" if jitter else ""
             rows.append(Row(f"  sequential loop [{kind}]{on}", 200, 200 / baselines[kind, jitter]))
         for case in chosen:
-            if (case.sandbox if kind == "sandbox" else case.fakebsg) is not None:
-                rows.append(measure(case, kind, data(case.rows), journals))
+            if (case.sandbox if kind == "sandbox" else case.fakebsg) is None:
+                continue
+            for run in range(repeat):  # each in its own journals: a port may come again
+                row = measure(case, kind, data(case.rows), journals / f"run-{run + 1}")
+                if run:
+                    row.case = row.case.replace(f" [{kind}]", f" ({run + 1}) [{kind}]")
+                rows.append(row)
     judge(rows, baselines)
     return rows
 
@@ -671,11 +679,12 @@ def main() -> None:
     parser.add_argument("--only", help="only the cases whose name holds this (soak, dry-run, …)")
     parser.add_argument("--zoo", type=int, default=32, help="servers drawn for the zoo (0: none)")
     parser.add_argument("--zoo-seed", type=int, default=1, help="the zoo's seed")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each network case")
     options = parser.parse_args()
     only = options.only
     OUT.mkdir(exist_ok=True)
     journals = OUT / f"journals-{time.time():.0f}"
-    rows = network_cases(only, journals)
+    rows = network_cases(only, journals, options.repeat)
     if only is None or only in "soak":
         rows += soak(options.soak_rows, journals)
     if only is None or only in "hlr-refresh":
