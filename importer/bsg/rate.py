@@ -5,8 +5,9 @@
    grew x1.8 before the first was heard), and never runs more than twice ahead of what
    the service delivers.
 3. **Cut** (refusals.py says when). The rate is cut to 0.93 of what the service let
-   through in the last second (the *ceiling*; the rate, when nothing was counted for a
-   quarter second), and below the rate less the share refused (a quarter off at most).
+   through in the last second (the *ceiling*; the first cut's counted over a whole second
+   even when the run is younger; the rate, when nothing was counted for a quarter
+   second), and below the rate less the share refused (a quarter off at most).
 4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged a second on,
    on the requests sent from half a second after it (a window keeps its last second), once
    100 have answered or refusals surely went on: none refused (or no more than while slow
@@ -16,8 +17,10 @@
    (half the ceiling at least), the background slow start's; refusals that go on
    otherwise, a deeper cut (0.5) judged
    again against the share at the first cut: at that share (as far as chance can tell),
-   they were not the rate's and the cut is undone; fewer, a limit between the cuts,
-   probed for from there. Either way, that share is the background (refusals.py).
+   they were not the rate's and the cut is undone, unless the share since fell to half
+   the one that made the first cut or less (a limit's, climbed back to); fewer, a limit
+   between the cuts, probed for from there. Either way, that share is the background
+   (refusals.py).
 5. **Climb.** After a cut the rate climbs back to 0.98 of the ceiling within a second,
    holds a second, then probes above it: +5%/s, doubling every second, so that a limit
    that comes back is found again within ten seconds. A probe let through (good answers
@@ -149,7 +152,10 @@ class Rate:
         since the last cut when that is less (a token bucket's saved burst is no limit).
         Neither counted for MEASURED_S (an undo starts the goods afresh): the rate."""
         measured = now - self._counted_from >= MEASURED_S
-        goods = self.goods_per_s(now, CEILING_S) if measured else math.inf
+        # The first cut's over a whole second, in a run younger too: a window lets its
+        # second's worth through early (100 answers in 0.72 s are no limit of 139/s).
+        first = self.ceiling is None
+        goods = self.goods_per_s(now, CEILING_S, whole=first) if measured else math.inf
         through = min(goods, self.refusals.through(now))
         return max(MIN_RATE, through if through < math.inf else self.value)
 
@@ -171,16 +177,16 @@ class Rate:
             # Refusals went on: cut deeper and judge again (a background refuses at any
             # rate, a limit not below it).
             after = (series.after[0], series.after[1])
-            self.series = Series(now, series.undo, after, DEEP_CUT, series.prior)
+            self.series = Series(now, series.undo, after, DEEP_CUT, series.prior, series.before)
             self.value = max(MIN_RATE, min(self.value, self.ceiling * DEEP_CUT))
             return True
         held = series.held()
         self.refusals.judged, self.refusals.judged_from = series.background(held)
-        if held:  # not the rate's: slow start goes on, measured afresh
+        if held and not series.cut_was_a_limit():  # not the rate's: slow start goes on
             self.value, self.ceiling = series.undo, None
             self._goods.clear()
             self._counted_from = now
-        elif series.depth == FIRST_CUT and self.ceiling is not None:
+        elif (held or series.depth == FIRST_CUT) and self.ceiling is not None:
             self._cut_at = now  # none refused below it: climbing back to what got through
         else:  # a limit between the two cuts
             self.ceiling = self.value / CRUISE
@@ -225,17 +231,17 @@ class Rate:
         elif ceiling is not None and goods >= BACK * ceiling and highest_held > goods:
             self.ceiling, self._cut_at = highest_held, now
 
-    def goods_per_s(self, now: float, span: float = 1.0) -> float:
-        """Good answers a second over the last ``span`` seconds (or since they count)."""
+    def goods_per_s(self, now: float, span: float = 1.0, *, whole: bool = False) -> float:
+        """Good answers a second over the last ``span`` seconds, or since they count when
+        that is less (unless ``whole``)."""
         goods = self._goods
         while goods and goods[0] < now - 1.0:
             goods.popleft()
-        span = min(span, max(0.1, now - self._counted_from))
-        return (
-            sum(1 for t in reversed(goods) if t >= now - span) / span
-            if span < 1
-            else (len(goods) / span)
-        )
+        if not whole:
+            span = min(span, max(0.1, now - self._counted_from))
+        if span >= 1.0:
+            return len(goods) / span
+        return sum(1 for t in reversed(goods) if t >= now - span) / span
 
 
 def _climbed(since_cut: float) -> float:

@@ -23,6 +23,8 @@ JUDGE_AFTER_S = 1.0
 #: The first cut is judged on this many answers (or what came in JUDGE_WITHIN_S).
 MIN_JUDGED = 100
 JUDGE_WITHIN_S = 3.5
+#: Refusals that fell to this share of those that made the first cut, or fewer, were a limit's.
+FELL = 0.5
 #: In slow start, the last round's refusals cut when the share before it would give so
 #: many this seldom (counted as PRIOR_ANSWERS answers at least).
 CHANCE = 0.0001
@@ -129,21 +131,24 @@ class Series:
         before: tuple[int, int],
         depth: float,
         prior: tuple[int, int] = (0, 0),
+        at_cut: tuple[int, int] | None = None,
     ) -> None:
         self.started = started
         self.undo = rate
         self.before = before
         self.depth = depth
         self.prior = prior  # answers, refused: while slow start grew, before the cut's
+        self.at_cut = before if at_cut is None else at_cut  # the first cut's refusals
         self.after = [0, 0]  # answers, refused: to requests sent from JUDGE_FROM_S on
 
     def went_on(self) -> bool:
         """Did refusals go on after the cut: any at all, or, when the share refused while
-        slow start grew is known (MIN_JUDGED answers), more than it explains?"""
+        slow start grew is known (PRIOR_ANSWERS answers), more than it explains (at an
+        upper bound, half a refusal more)?"""
         (n0, k0), (n2, k2) = self.prior, self.after
-        if not k2 or n0 < MIN_JUDGED:
+        if not k2 or n0 < PRIOR_ANSWERS:
             return bool(k2)
-        return above_background(k0 / n0, n2, k2, n0)
+        return above_background((k0 + 0.5) / n0, n2, k2, n0)
 
     def add(self, slot: Slot, refused: bool) -> None:
         if slot.sent_at >= self.started + JUDGE_FROM_S:
@@ -176,6 +181,16 @@ class Series:
         pooled = (k1 + k2) / (n1 + n2)
         error = math.sqrt(pooled * (1 - pooled) * (1 / max(1, n1) + 1 / n2))
         return abs(k1 / max(1, n1) - k2 / n2) <= max(SIGMAS * error, MARGIN)
+
+    def cut_was_a_limit(self) -> bool:
+        """Did the share refused fall to half the share that made the first cut, or less,
+        since (after it, and after the deeper cut when this judges one)? Random faults
+        refuse the same share at any rate: that cut was a limit's."""
+        answers, refused = self.after
+        if self.at_cut is not self.before:
+            answers, refused = answers + self.before[0], refused + self.before[1]
+        n1, k1 = self.at_cut
+        return refused / max(1, answers) < FELL * k1 / max(1, n1)
 
     def began(self) -> bool:
         """Were more refused after the cut than while slow start grew (PRIOR_ANSWERS
