@@ -4,8 +4,9 @@ The share of refusals in the last second, among answers to requests sent since t
 cut settled, is weighed against the *background*, what random faults refuse whatever the
 rate. The background is learnt twice over: from the first cut, judged (samples.Series),
 and from the run's own 2 s blocks of refusals that caused no cut (samples.Background); the
-higher of the two counts (unless a block shows fewer than the judgement beyond chance: it
-took a window's memory for random faults), and as a sample: how far a share must rise
+higher of the two counts (unless a block, or the blocks pooled, show fewer than the
+judgement beyond chance: it took a window's memory, or a limit's first refusals, for
+random faults), and as a sample: how far a share must rise
 above it allows for the chance error of both. Until the first cut is judged, no background
 is known: only a share that rose as the rate grew (the last round's above the share before
 it) cuts.
@@ -52,9 +53,15 @@ class Refusals:
         answers, refused = self._older.counts()
         older = refused / answers if answers else 0.0
         judged = self.judged
-        if judged is not None and judged >= older and not surely_below(judged, answers, refused):
+        if judged is not None and judged >= older and not self._fewer(judged, answers, refused):
             return judged, self.judged_from
         return older, answers
+
+    def _fewer(self, judged: float, answers: int, refused: int) -> bool:
+        """Does the least block, or all of them pooled, show fewer refused than the
+        judgement beyond chance? (One block holds too few answers at a low rate.)"""
+        pooled = self._older.pooled()
+        return surely_below(judged, answers, refused) or surely_below(judged, *pooled)
 
     def count(self, now: float, refused: bool) -> None:
         self._recent.add(now, refused)

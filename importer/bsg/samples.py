@@ -111,9 +111,13 @@ class Background:
         MIN_BLOCK answers; of all of them while none has so many."""
         full = [b for b in self._blocks if b[1] >= MIN_BLOCK]
         if not full:
-            return int(sum(b[1] for b in self._blocks)), int(sum(b[2] for b in self._blocks))
+            return self.pooled()
         least = min(full, key=lambda b: b[2] / b[1])
         return int(least[1]), int(least[2])
+
+    def pooled(self) -> tuple[int, int]:
+        """(answers, refused) of every block."""
+        return int(sum(b[1] for b in self._blocks)), int(sum(b[2] for b in self._blocks))
 
     def share(self) -> float:
         answers, refused = self.counts()

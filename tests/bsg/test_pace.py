@@ -579,6 +579,18 @@ def test_a_background_judged_too_high_gives_way_to_what_the_run_shows() -> None:
     assert refusals.too_many(6.0, 0.1, None, slow_start=False) is not None
 
 
+def test_a_background_judged_too_high_gives_way_to_seconds_that_are_each_too_few() -> None:
+    """A token bucket of 50/s: 5 of the 91 answers slow start saw before the first cut were
+    the limit's, and were judged the background (5.5%). No 2 s block at 46/s, none
+    refused, was surely below that alone, so the next probe above the limit had to
+    reach 19% refused to cut (the simulated zoo, seed 7 draw 00). The blocks, pooled, are."""
+    refusals = Refusals()
+    refusals.judged, refusals.judged_from = 5 / 91, 91
+    for i in range(460):  # ten seconds at 46/s, none refused
+        refusals.count(i / 46, False)
+    assert refusals.background < 0.01
+
+
 def test_the_first_cut_s_background_is_what_slow_start_saw_when_that_explains_it() -> None:
     """3 of 130 refused while slow start grew, then a cut; 8 of 133 after it, not beyond
     chance above that: the background is learnt from both, not from the 6% after alone (a
