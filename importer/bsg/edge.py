@@ -34,7 +34,8 @@ LIMIT_PROBE_S = 8.0
 RECENT_ROUNDS = 4
 #: A probe went through when this many were answered above the edge, and it did not fail.
 PASS_ANSWERS = 20
-#: Refusals above the edge of requests sent before it held are the window's this long.
+#: Refusals above the edge of requests in line before it held (sent up to a round after)
+#: are the window's this long.
 HELD_LATE_S = 1.0
 #: An edge is the limit when it has held this long with no refusal at or below it.
 CONFIRM_S = 1.0
@@ -116,8 +117,8 @@ class InFlightEdge:
             self._limit_at = self._found_at = now
             self._probe_s, self._step, self._confirmed, self._within = 1.0, 1, False, [0, 0]
             return held is None  # a lower one: a rate limit may be refusing too
-        if held is not None and slot.in_flight > held and slot.sent_at < self._first_at:
-            return now - self._first_at < HELD_LATE_S  # sent before the window held
+        if held is not None and slot.in_flight > held and slot.sent_at < self._first_at + round_s:
+            return now - self._first_at < HELD_LATE_S  # in line before the window held
         return False
 
     def due(self, now: float) -> bool:

@@ -327,6 +327,22 @@ def test_probes_sent_alone_after_a_pause_show_no_edge(alone: bool) -> None:
     assert shown is not alone
 
 
+def test_refusals_of_requests_in_line_when_the_window_held_are_the_window_s() -> None:
+    """fakebsg, at most 8 in flight: the edge held at 8, and the requests already waiting
+    for their turn then left at 9 and 10 in flight; their refusals were counted, cut the
+    rate 0.66 s into the run to 28/s (37 had got through), and one run in three took 40 s,
+    not 34. Those sent within a round of the edge holding are the window's too."""
+    edge = InFlightEdge(lambda: 0.0)
+    for i in range(40):  # up to 8 in flight, none refused
+        edge.add(i * 0.01, Slot(i * 0.01, 1 + i % 8), False)
+    for i in range(10):  # above it, all refused
+        edge.add(0.4 + i * 0.01, Slot(0.35 + i * 0.01, 9 + i % 2), True)
+    assert edge.found(Slot(0.45, 9), 0.5, 0.1, slow_start=False) is True
+    assert edge.limit == 8
+    assert edge.found(Slot(0.55, 10), 0.6, 0.1, slow_start=False) is True  # in line
+    assert edge.found(Slot(0.65, 9), 0.7, 0.1, slow_start=False) is False  # sent since
+
+
 @pytest.mark.parametrize("jitter", [0.1, 0.2])
 def test_a_limit_in_flight_smeared_by_answers_read_late_is_found(jitter: float) -> None:
     """At 10 ms, an answer read 1 ms late is a tenth of a round trip: the client counts it
