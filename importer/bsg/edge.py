@@ -117,9 +117,14 @@ class InFlightEdge:
             self._limit_at = self._found_at = now
             self._probe_s, self._step, self._confirmed, self._within = 1.0, 1, False, [0, 0]
             return held is None  # a lower one: a rate limit may be refusing too
-        if held is not None and slot.in_flight > held and slot.sent_at < self._first_at + round_s:
-            return now - self._first_at < HELD_LATE_S  # in line before the window held
         return False
+
+    def in_line(self, slot: Slot, now: float, round_s: float) -> bool:
+        """Was this refusal above the edge held, of a request in line when it held (sent up
+        to a round after, ``round_s``)? It is the window's, as those that showed it."""
+        held, first = self.held, self._first_at
+        late = held is not None and slot.in_flight > held and slot.sent_at < first + round_s
+        return late and now - first < HELD_LATE_S
 
     def due(self, now: float) -> bool:
         """Has the edge held CONFIRM_S with no more refused within it than the background

@@ -228,17 +228,23 @@ class RatePacer:
         return slot.sent_at >= self._settled_at and self._rate.goods_per_s(now) > 0
 
     def _crowded(self, slot: Slot, now: float) -> bool:
-        """Rule 6: was this refusal the window's (a probe above the edge, or an edge it
-        shows)? The window holds at the edge at once; a cut the edge's refusals made is undone."""
+        """Rule 6: was this refusal the window's (a probe above the edge, an edge it shows,
+        or a request in line when one held)? The window holds at the edge at once; a cut
+        the edge's refusals made is undone, and the count towards a cut begins afresh, but
+        not in slow start: a rate limit's refusals look like an edge there, until requests
+        within it are refused too, and its cut would wait for the count."""
         edge, round_s = self._edge, self._rtts.round()
-        probe = edge.probe_failed(slot, now)
-        if not probe and not edge.found(slot, now, round_s, slow_start=self._rate.ceiling is None):
-            return False
-        self.window = min(self.window, float(edge.limit or self.window))
-        if not probe:
+        if edge.probe_failed(slot, now):
+            self.window = min(self.window, float(edge.limit or self.window))
+            return True
+        slow_start = self._rate.ceiling is None
+        if edge.found(slot, now, round_s, slow_start=slow_start):
+            self.window = min(self.window, float(edge.limit or self.window))
             self._rate.undo_cut(now, round_s)
-            self._rate.refusals.void()
-        return True
+            if not slow_start:
+                self._rate.refusals.void()
+            return True
+        return edge.in_line(slot, now, round_s)
 
     def _confirm_edge(self, now: float) -> None:
         """Rule 6: an edge that held is the limit: the rate is set free, probing from where

@@ -254,6 +254,17 @@ def test_a_token_bucket_s_saved_burst_costs_few_429s(cap: int) -> None:
     assert run.refused / (run.refused + run.good) < 0.03
 
 
+def test_a_token_bucket_spent_in_slow_start_is_cut_though_it_looks_like_an_edge() -> None:
+    """When a bucket's burst is spent, slow start runs at four times its rate and the
+    refusals come at the most in flight: they look like an edge (rule 6) until requests
+    within it are refused too. The answers counted towards a cut were voided at each such
+    refusal, so the cut waited for 20 more, and 170 were refused in the first second of
+    refusals (200/s, 50 ms; 85 now)."""
+    run = Simulation(Bucket(200), ceiling=256, lag=0.002).run(2000)
+    first = min(run.refused_at)
+    assert sum(1 for t in run.refused_at if t < first + 1.0) < 120
+
+
 @pytest.mark.parametrize("limit", [100, 200])
 def test_a_sliding_window_is_found(limit: int) -> None:
     run = Simulation(Sliding(limit)).run(limit * 60)
@@ -339,8 +350,9 @@ def test_refusals_of_requests_in_line_when_the_window_held_are_the_window_s() ->
         edge.add(0.4 + i * 0.01, Slot(0.35 + i * 0.01, 9 + i % 2), True)
     assert edge.found(Slot(0.45, 9), 0.5, 0.1, slow_start=False) is True
     assert edge.limit == 8
-    assert edge.found(Slot(0.55, 10), 0.6, 0.1, slow_start=False) is True  # in line
-    assert edge.found(Slot(0.65, 9), 0.7, 0.1, slow_start=False) is False  # sent since
+    assert edge.in_line(Slot(0.55, 10), 0.6, 0.1) is True  # in line
+    assert edge.found(Slot(0.55, 10), 0.6, 0.1, slow_start=False) is False  # no new edge
+    assert edge.in_line(Slot(0.65, 9), 0.7, 0.1) is False  # sent since
 
 
 @pytest.mark.parametrize("jitter", [0.1, 0.2])
