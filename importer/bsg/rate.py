@@ -5,9 +5,10 @@
    grew x1.8 before the first was heard), and never runs more than twice ahead of what
    the service delivers.
 3. **Cut** (refusals.py says when). The rate is cut to 0.93 of what the service let
-   through in the last second (the *ceiling*; the first cut's counted over a whole second
-   even when the run is younger; the rate, when nothing was counted for a quarter
-   second), and below the rate less the share refused (a quarter off at most).
+   through in the last second (the *ceiling*; the first cut's counted over a whole
+   second even when the run is younger, unless an undo began it afresh; the rate, when
+   nothing was counted for a quarter second), and below the rate less the share refused
+   (a quarter off at most).
 4. **Background.** The first cut goes to 0.75 of the ceiling, and is judged a second on,
    on the requests sent from half a second after it (a window keeps its last second), once
    100 have answered or refusals surely went on: none refused (or no more than while slow
@@ -82,6 +83,7 @@ class Rate:
         self._held: deque[tuple[float, float]] = deque()  # ceilings that held until a cut
         self._grown_at = self._cut_at = now
         self._counted_from = math.inf  # the rows began (or the last undo): goods count from
+        self._undone = False  # a judgement undid the first cut: goods count from then
         self._goods: deque[float] = deque()
         self._before_cut: tuple[float, float | None, float, int] | None = None
 
@@ -149,14 +151,17 @@ class Rate:
 
     def _through(self, now: float) -> float:
         """What the service let through: good answers a second over the last second, or
-        since the last cut when that is less (a token bucket's saved burst is no limit).
-        Neither counted for MEASURED_S (an undo starts the goods afresh): the rate."""
+        since the last cut when that is less (a token bucket's saved burst is no limit;
+        before the first cut there is none: an edge that begins the count afresh in a
+        slow start still growing reads low). Neither counted for MEASURED_S (an undo
+        starts the goods afresh): the rate."""
         measured = now - self._counted_from >= MEASURED_S
         # The first cut's over a whole second, in a run younger too: a window lets its
-        # second's worth through early (100 answers in 0.72 s are no limit of 139/s).
-        first = self.ceiling is None
+        # second's worth through early (100 answers in 0.72 s are no limit of 139/s). Not
+        # after an undo: the goods count afresh from then, a whole second would halve them.
+        first = self.ceiling is None and not self._undone
         goods = self.goods_per_s(now, CEILING_S, whole=first) if measured else math.inf
-        through = min(goods, self.refusals.through(now))
+        through = goods if first else min(goods, self.refusals.through(now))
         return max(MIN_RATE, through if through < math.inf else self.value)
 
     def judge(self, now: float) -> bool:
@@ -185,7 +190,7 @@ class Rate:
         if held and not series.cut_was_a_limit():  # not the rate's: slow start goes on
             self.value, self.ceiling = series.undo, None
             self._goods.clear()
-            self._counted_from = now
+            self._counted_from, self._undone = now, True
         elif (held or series.depth == FIRST_CUT) and self.ceiling is not None:
             self._cut_at = now  # none refused below it: climbing back to what got through
         else:  # a limit between the two cuts
