@@ -233,18 +233,17 @@ class RatePacer:
         the edge's refusals made is undone, and the count towards a cut begins afresh, but
         not in slow start: a rate limit's refusals look like an edge there, until requests
         within it are refused too, and its cut would wait for the count."""
-        edge, round_s = self._edge, self._rtts.round()
-        if edge.probe_failed(slot, now):
-            self.window = min(self.window, float(edge.limit or self.window))
-            return True
-        slow_start = self._rate.ceiling is None
-        if edge.found(slot, now, round_s, slow_start=slow_start):
-            self.window = min(self.window, float(edge.limit or self.window))
+        edge, round_s, slow_start = self._edge, self._rtts.round(), self._rate.ceiling is None
+        probe = edge.probe_failed(slot, now)
+        found = not probe and edge.found(slot, now, round_s, slow_start=slow_start)
+        if not probe and not found:
+            return edge.in_line(slot, now, round_s)
+        self.window = min(self.window, float(edge.limit or self.window))
+        if found:
             self._rate.undo_cut(now, round_s)
             if not slow_start:
                 self._rate.refusals.void()
-            return True
-        return edge.in_line(slot, now, round_s)
+        return True
 
     def _confirm_edge(self, now: float) -> None:
         """Rule 6: an edge that held is the limit: the rate is set free, probing from where
